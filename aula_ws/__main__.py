@@ -1,0 +1,5 @@
+import sys
+
+from aula_ws.cli import main
+
+sys.exit(main())

@@ -1,0 +1,129 @@
+"""Settings: one object, built from an injectable mapping (the environment) and a TOML file.
+
+Nothing else in aula-ws reads os.environ. The data directory comes from
+`AULA_DATA_DIR` (default `./aula-data`); every other `AULA_<NAME>` may also be
+given as `<name>` in the TOML file named by `AULA_CONFIG` (default
+`<data dir>/aula-ws.toml` when it exists); the environment wins.
+"""
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aula_ws.errors import ConfigError
+
+DEFAULT_DATA_DIR = "aula-data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    timezone: ZoneInfo
+    host: str = "127.0.0.1"
+    port: int = 8080
+    contract_max_body: int = 1024 * 1024  # bytes, the contract endpoint /soap
+    admin_max_body: int = 50 * 1024 * 1024  # bytes, admin uploads
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        """Settings from `environ` (default: the process environment) and its TOML file."""
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(env.get("AULA_DATA_DIR", DEFAULT_DATA_DIR))
+        toml_values = _read_toml(env, data_dir)
+        source = _Source(env, toml_values)
+        return cls(
+            data_dir=data_dir,
+            database_url=_database_url(
+                source.text("database_url", f"sqlite:///{data_dir / 'aula.sqlite3'}")
+            ),
+            timezone=source.cast("timezone", "UTC", _zone),
+            host=source.text("host", "127.0.0.1"),
+            port=source.cast("port", 8080, _port),
+            contract_max_body=source.cast("contract_max_body", 1024 * 1024, _positive_int),
+            admin_max_body=source.cast("admin_max_body", 50 * 1024 * 1024, _positive_int),
+        )
+
+
+class _Source:
+    """Looks a setting up in the environment, then in the TOML file, and casts it."""
+
+    def __init__(self, env: Mapping[str, str], toml_values: Mapping[str, Any]):
+        self.env = env
+        self.toml_values = toml_values
+
+    def raw(self, name: str) -> tuple[str, Any] | None:
+        env_name = f"AULA_{name.upper()}"
+        if env_name in self.env:
+            return env_name, self.env[env_name]
+        if name in self.toml_values:
+            return f"{name} (TOML file)", self.toml_values[name]
+        return None
+
+    def text(self, name: str, default: str) -> str:
+        found = self.raw(name)
+        if found is None:
+            return default
+        where, value = found
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(where, f"expected a non-empty text, got {value!r}")
+        return value.strip()
+
+    def cast(self, name: str, default: Any, caster: Any) -> Any:
+        found = self.raw(name)
+        if found is None:
+            return caster(default) if isinstance(default, str) else default
+        where, value = found
+        try:
+            return caster(value)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(where, f"{value!r}: {exc}") from None
+
+
+def _read_toml(env: Mapping[str, str], data_dir: Path) -> dict[str, Any]:
+    explicit = env.get("AULA_CONFIG")
+    path = Path(explicit) if explicit else data_dir / "aula-ws.toml"
+    if not path.exists():
+        if explicit:
+            raise ConfigError("AULA_CONFIG", f"no such file: {path}")
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot read the TOML file: {exc}") from None
+
+
+def _zone(value: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("unknown time zone (use an IANA name such as UTC or America/Argentina/Buenos_Aires)") from None
+
+
+def _port(value: Any) -> int:
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise ValueError("a port is 0 to 65535")
+    return port
+
+
+def _positive_int(value: Any) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a positive number of bytes")
+    return number
+
+
+def _database_url(url: str) -> str:
+    """SQLAlchemy URL; plain postgresql:// means the psycopg 3 driver we ship."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg")):
+        raise ConfigError("AULA_DATABASE_URL", "only sqlite:/// and postgresql:// URLs are supported")
+    return url

@@ -1,0 +1,1 @@
+"""The rules of aula-ws in plain Python: no SOAP, no SQL, no I/O."""

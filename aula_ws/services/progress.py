@@ -1,0 +1,125 @@
+"""Use case: obtener_avance_usuarios (CONTRACT.md section 2)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from aula_ws.domain.contract_dates import progress_window
+from aula_ws.domain.contract_params import echo, given, parse_group_id, parse_login
+from aula_ws.domain.progress import GroupShape, LearnerState, avance
+from aula_ws.errors import GrupoInexistente, PerfilUsuarioInvalido, UsuarioInexistente
+from aula_ws.store import platform
+from aula_ws.store.progress import MemberFacts, member_facts
+from aula_ws.store.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class ProgressQuery:
+    """The five parameters as the client sent them: text, or None when absent."""
+
+    id_grupo: str | None
+    perfil: str | None = None
+    id_usuario: str | None = None
+    fecha_desde: str | None = None
+    fecha_hasta: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberProgress:
+    """One `<usuarios>` block of the answer."""
+
+    administrador_grupo: bool
+    estado: bool
+    id_grupo: int
+    perfil: str
+    fecha_alta: date
+    responsable_grupo: bool
+    avance: int
+    id_usuario: str
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def obtener_avance_usuarios(
+    engine: Engine,
+    zone: ZoneInfo,
+    query: ProgressQuery,
+    now: Callable[[], datetime] = utc_now,
+) -> list[MemberProgress]:
+    """The memberships of a group with their avance, ordered by login.
+
+    Parameters are checked in the contract's order, the first failure raised:
+    IdGrupoInvalido, GrupoInexistente, IdUsuarioInvalido, UsuarioInexistente,
+    PerfilUsuarioInvalido, FechaFormatoInvalido, FechaInvalida, RangoFechaInvalido.
+    With `id_usuario` only that user's membership is returned and `perfil` is
+    only checked, not applied; dates never remove rows.
+    """
+    group_id = parse_group_id(query.id_grupo)
+    with UnitOfWork(engine) as uow:
+        group = platform.find_group(uow.connection, group_id)
+        if group is None:
+            raise GrupoInexistente(f'No existe el grupo "{group_id}"', group_id)
+        login = parse_login(query.id_usuario)
+        user_id = None
+        if login is not None:
+            user_id = platform.find_user_id(uow.connection, login)
+            if user_id is None:
+                raise UsuarioInexistente(f'No existe el usuario "{login}"', login)
+        perfil = given(query.perfil)
+        if perfil is not None and not platform.profile_exists(uow.connection, perfil):
+            raise PerfilUsuarioInvalido(f'No existe el perfil "{echo(perfil)}"', perfil)
+        window = progress_window(query.fecha_desde, query.fecha_hasta, zone)
+
+        current = now()
+        upper = window.upper or current
+        lower = window.lower or upper
+        facts = member_facts(
+            uow.connection,
+            group_id,
+            upper=upper,
+            lower=lower,
+            user_id=user_id,
+            perfil=perfil if login is None else None,
+        )
+    shape = GroupShape(unit_count=group.unit_count, tracks_progress=group.tracks_progress)
+    return [
+        MemberProgress(
+            administrador_grupo=f.administrador_grupo,
+            estado=f.estado,
+            id_grupo=group_id,
+            perfil=f.perfil,
+            fecha_alta=f.fecha_alta,
+            responsable_grupo=f.responsable_grupo,
+            avance=avance(shape, window, _states(f, upper, lower, current)),
+            id_usuario=f.username,
+        )
+        for f in facts
+    ]
+
+
+def _states(
+    facts: MemberFacts, upper: datetime, lower: datetime, now: datetime
+) -> Callable[[datetime | None], LearnerState]:
+    """The member's state at the instants the query aggregated: `upper` (now when undated) and `lower`."""
+    units_completed = {lower: facts.units_completed_lower, upper: facts.units_completed_upper}
+    interactions = [
+        at
+        for at in (facts.first_session, facts.first_course_status, facts.first_activity)
+        if at is not None
+    ]
+
+    def state_at(t: datetime | None) -> LearnerState:
+        instant = now if t is None else t
+        return LearnerState(
+            interacted=any(at <= instant for at in interactions),
+            course_completed=facts.first_course_completion is not None
+            and facts.first_course_completion <= instant,
+            units_completed=units_completed[instant],
+        )
+
+    return state_at

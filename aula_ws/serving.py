@@ -1,0 +1,49 @@
+"""`aula-ws serve`: settings -> (demo data) -> create_app -> waitress on one port."""
+
+import sys
+
+from waitress import create_server
+
+from aula_ws import __version__
+from aula_ws.app import create_app
+from aula_ws.config import Settings
+from aula_ws.services.demo import create_demo_platform
+from aula_ws.services.progress import utc_now
+from aula_ws.store.database import create_database_engine, require_current_schema
+
+
+def serve(
+    settings: Settings, host: str | None, port: int | None, demo: bool, threads: int
+) -> int:
+    engine = create_database_engine(settings.database_url)
+    require_current_schema(engine)
+    if demo:
+        summary = create_demo_platform(engine, utc_now())
+        state = "created" if summary.created else "already present"
+        print(f"demo platform {state}: groups {', '.join(map(str, summary.groups))}")
+    app = create_app(settings, engine)
+    server = create_server(
+        app, host=host or settings.host, port=settings.port if port is None else port, threads=threads
+    )
+    base = f"http://{server.effective_host}:{server.effective_port}"
+    print(f"aula-ws {__version__} serving on {base}/ (WSDL: {base}/soap?wsdl)", flush=True)
+    if demo:
+        print(_demo_examples(base), flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
+
+
+def _demo_examples(base: str) -> str:
+    return f"""
+Try it:
+  curl -s {base}/soap -H 'Content-Type: text/xml; charset=utf-8' -H 'SOAPAction: "obtener_avance_usuarios"' \\
+    --data '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:aula="urn:Educativa/Aula/"><soapenv:Body><aula:obtener_avance_usuarios><aula:id_grupo>64</aula:id_grupo><aula:id_usuario>lovecraft</aula:id_usuario></aula:obtener_avance_usuarios></soapenv:Body></soapenv:Envelope>'
+  python -c "import zeep; c = zeep.Client('{base}/soap?wsdl'); print(c.service.obtener_avance_usuarios(id_grupo=65, perfil='D'))"
+  python -c "import zeep; c = zeep.Client('{base}/soap?wsdl'); print(c.service.obtener_avance_usuarios(id_grupo=65, fecha_desde='2026-01-01', fecha_hasta='2026-06-30'))"
+Groups: 64 (the contract's example), 65 (300 members), 66 (does not track progress), 67 (no units).
+"""

@@ -1,0 +1,1 @@
+"""SOAP adapters (Spyne): wire types, fault mapping, thin @rpc bodies."""

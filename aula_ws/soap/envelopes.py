@@ -1,0 +1,70 @@
+"""SOAP 1.1 envelopes written as text.
+
+The answer of obtener_avance_usuarios is written as the contract shows it: the
+response element declares `urn:Educativa/Aula/` as its default namespace and
+its children carry no prefix (legacy scripts match these strings). Writing it
+as text is also ~10x cheaper than Spyne's object walk for large groups.
+"""
+
+from collections.abc import Iterable
+from typing import Literal, Protocol
+from xml.sax.saxutils import escape
+
+from aula_ws.soap.namespaces import AULA, SOAP11_ENV
+
+_OPEN = (
+    "<?xml version='1.0' encoding='UTF-8'?>\n"
+    f'<soap11env:Envelope xmlns:soap11env="{SOAP11_ENV}"><soap11env:Body>'
+)
+_CLOSE = "</soap11env:Body></soap11env:Envelope>"
+_TEXT_SPECIALS = frozenset("&<>")
+
+
+class UsuarioRow(Protocol):
+    administrador_grupo: bool
+    estado: bool
+    id_grupo: int
+    perfil: str
+    fecha_alta: object  # datetime.date
+    responsable_grupo: bool
+    avance: int
+    id_usuario: str
+
+
+def _text(value: str) -> str:
+    return escape(value) if _TEXT_SPECIALS.intersection(value) else value
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def progress_response(rows: Iterable[UsuarioRow]) -> bytes:
+    parts = [_OPEN, f'<obtener_avance_usuarios_response xmlns="{AULA}">']
+    parts.extend(
+        f"<usuarios><administrador_grupo>{_bool(r.administrador_grupo)}</administrador_grupo>"
+        f"<estado>{_bool(r.estado)}</estado><id_grupo>{r.id_grupo}</id_grupo>"
+        f"<perfil>{_text(r.perfil)}</perfil><fecha_alta>{r.fecha_alta.isoformat()}</fecha_alta>"  # type: ignore[attr-defined]
+        f"<responsable_grupo>{_bool(r.responsable_grupo)}</responsable_grupo>"
+        f"<avance>{r.avance}</avance><id_usuario>{_text(r.id_usuario)}</id_usuario></usuarios>"
+        for r in rows
+    )
+    parts.append("</obtener_avance_usuarios_response>")
+    parts.append(_CLOSE)
+    return "".join(parts).encode("utf-8")
+
+
+def fault(
+    code: Literal["Client", "Server"], faultstring: str, error_code: str, error_string: str
+) -> bytes:
+    """A SOAP 1.1 Fault; `code` is written as a QName in the envelope's namespace.
+
+    The detail mirrors how Educativa reports errors in its batch operations.
+    """
+    return (
+        f"{_OPEN}<soap11env:Fault><faultcode>soap11env:{code}</faultcode>"
+        f"<faultstring>{escape(faultstring)}</faultstring>"
+        f'<detail><error xmlns="{AULA}"><error_code>{escape(error_code)}</error_code>'
+        f"<error_string>{escape(error_string)}</error_string></error></detail>"
+        f"</soap11env:Fault>{_CLOSE}"
+    ).encode("utf-8")

@@ -1,0 +1,121 @@
+"""The tables of CONTRACT.md section 1 (SQLAlchemy Core). Times are naive UTC."""
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# Logins sort in code-point order on every database: PostgreSQL's "C" collation
+# is byte order, as SQLite's default BINARY is.
+Login = String(100).with_variant(String(100, collation="C"), "postgresql")
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", Login, nullable=False, unique=True),
+    Column("firstname", String(100), nullable=False, server_default=""),
+    Column("lastname", String(100), nullable=False, server_default=""),
+    Column("email", String(255), nullable=False, server_default=""),
+    Column("idnumber", String(255), nullable=False, server_default=""),
+    Column("suspended", Boolean, nullable=False, server_default="0"),
+    Column("site_admin", Boolean, nullable=False, server_default="0"),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("code", String(20), primary_key=True),
+    Column("name", String(100), nullable=False),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("shortname", String(255), nullable=False, unique=True),
+    Column("fullname", String(255), nullable=False, server_default=""),
+    Column("idnumber", String(255), nullable=False, server_default=""),
+    Column("tracks_progress", Boolean, nullable=False, server_default="1"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("code", String(255), nullable=False),
+    Column("name", String(255), nullable=False, server_default=""),
+    Column("type", String(1), nullable=False),
+    Column("position", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("group_id", "code", name="uq_units_group_code"),
+    CheckConstraint("type IN ('A', 'L', 'W', 'T', 'E')", name="ck_units_type"),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("perfil", String(20), ForeignKey("profiles.code"), nullable=False),
+    Column("administrador_grupo", Boolean, nullable=False, server_default="0"),
+    Column("responsable_grupo", Boolean, nullable=False, server_default="0"),
+    Column("estado", Boolean, nullable=False, server_default="1"),
+    Column("fecha_alta", Date, nullable=False),
+    Index("ix_memberships_group_perfil", "group_id", "perfil"),
+)
+
+lesson_sessions = Table(
+    "lesson_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(1), nullable=False),
+    Column("status_date", DateTime, nullable=False),
+    Column("score", Integer),
+    Column("time_spent", Integer),
+    Column("ilt_present", Boolean),
+    CheckConstraint("status IN ('C', 'P', 'F', 'I', 'N')", name="ck_lesson_sessions_status"),
+    # covering indexes of the progress query: whole group (by unit) and one user
+    Index("ix_lesson_sessions_unit_user", "unit_id", "user_id", "status", "status_date"),
+    Index("ix_lesson_sessions_user_unit", "user_id", "unit_id", "status", "status_date"),
+)
+
+course_statuses = Table(
+    "course_statuses",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(1), nullable=False),
+    Column("status_date", DateTime, nullable=False),
+    CheckConstraint("status IN ('N', 'I', 'C')", name="ck_course_statuses_status"),
+    Index("ix_course_statuses_group_user", "group_id", "user_id", "status", "status_date"),
+)
+
+activity_log = Table(
+    "activity_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id", ondelete="CASCADE")),
+    Column("time", DateTime, nullable=False),
+    Column("action", String(100), nullable=False, server_default=""),
+    Index("ix_activity_log_group_user_time", "group_id", "user_id", "time"),
+    Index("ix_activity_log_user_time", "user_id", "time"),
+)

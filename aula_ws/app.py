@@ -77,8 +77,7 @@ def _too_large(start_response: Callable[..., Any], max_bytes: int) -> Iterable[b
     )
     start_response(
         "413 Request Entity Too Large",
-        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body))),
-         ("Connection", "close")],
+        [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))],
     )
     return [body]
 

@@ -23,7 +23,12 @@ def serve(
         print(f"demo platform {state}: groups {', '.join(map(str, summary.groups))}")
     app = create_app(settings, engine)
     server = create_server(
-        app, host=host or settings.host, port=settings.port if port is None else port, threads=threads
+        app,
+        host=host or settings.host,
+        port=settings.port if port is None else port,
+        threads=threads,
+        # waitress buffers bodies before the app sees them: never more than an endpoint accepts
+        max_request_body_size=max(settings.contract_max_body, settings.admin_max_body),
     )
     base = f"http://{server.effective_host}:{server.effective_port}"
     print(f"aula-ws {__version__} serving on {base}/ (WSDL: {base}/soap?wsdl)", flush=True)

@@ -1,0 +1,63 @@
+"""Run `aula-ws serve` as a real process on 127.0.0.1 and find its port."""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVING = re.compile(r"serving on (http://127\.0\.0\.1:\d+)/")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    process: subprocess.Popen  # type: ignore[type-arg]
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def log(self) -> str:
+        return "".join(self.output)
+
+
+def aula_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AULA_")}
+    env.update(AULA_DATA_DIR=str(data_dir), AULA_DATABASE_URL=database_url, **extra)
+    return env
+
+
+@contextmanager
+def running_server(env: dict[str, str], *args: str, script: list[str] | None = None) -> Iterator[RunningServer]:
+    command = script or [sys.executable, "-m", "aula_ws", "serve"]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", "0", *args],
+        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    server = RunningServer("", process)
+    assert process.stdout is not None
+    for line in process.stdout:
+        server.output.append(line)
+        match = SERVING.search(line)
+        if match:
+            server.base_url = match.group(1)
+            break
+    if not server.base_url:
+        process.wait(timeout=10)
+        raise RuntimeError(f"the server did not start:\n{server.log}")
+    # keep draining the output so the server never blocks on a full pipe
+    threading.Thread(target=lambda: server.output.extend(process.stdout), daemon=True).start()  # type: ignore[arg-type]
+    try:
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()

@@ -1,0 +1,31 @@
+from datetime import date
+
+from lxml import etree
+
+from aula_ws.services.progress import MemberProgress
+from aula_ws.soap.envelopes import fault, progress_response
+
+ENV = "{http://schemas.xmlsoap.org/soap/envelope/}"
+
+
+def test_the_response_uses_a_default_namespace_and_unprefixed_children():
+    row = MemberProgress(False, True, 64, "A", date(2015, 6, 17), False, 20, "lovecraft")
+    text = progress_response([row]).decode()
+    assert '<obtener_avance_usuarios_response xmlns="urn:Educativa/Aula/"><usuarios>' in text
+    assert "<avance>20</avance><id_usuario>lovecraft</id_usuario></usuarios>" in text
+
+
+def test_text_values_are_escaped():
+    row = MemberProgress(True, False, 1, "R&D<>", date(2015, 1, 1), True, 0, "a&b")
+    document = etree.fromstring(progress_response([row]))
+    usuario = document.find(f"{ENV}Body/{{urn:Educativa/Aula/}}obtener_avance_usuarios_response/{{urn:Educativa/Aula/}}usuarios")
+    assert [child.text for child in usuario] == ["true", "false", "1", "R&D<>", "2015-01-01", "true", "0", "a&b"]
+
+
+def test_a_fault_has_a_qname_faultcode_and_the_educativa_detail():
+    document = etree.fromstring(fault("Client", "X::Y", "X::Y", 'No existe el grupo "<64>"'))
+    body_fault = document.find(f"{ENV}Body/{ENV}Fault")
+    code = body_fault.findtext("faultcode")
+    prefix, local = code.split(":")
+    assert body_fault.nsmap[prefix] == ENV.strip("{}") and local == "Client"
+    assert body_fault.findtext("detail/{urn:Educativa/Aula/}error/{urn:Educativa/Aula/}error_string") == 'No existe el grupo "<64>"'

@@ -31,6 +31,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> WsgiApp:
     routes: dict[str, WsgiApp] = {
         "/": _index_page,
         "/soap": limit_body(contract, settings.contract_max_body),
+        # further endpoints (admin SOAP, MNET XML-RPC, ETL REST) register here, one line each
     }
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -119,3 +119,23 @@ activity_log = Table(
     Index("ix_activity_log_group_user_time", "group_id", "user_id", "time"),
     Index("ix_activity_log_user_time", "user_id", "time"),
 )
+
+# Credentials for the admin SOAP endpoint and the ETL REST endpoint; only a hash is kept.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("service", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime),
+    Column("revoked_at", DateTime),
+    CheckConstraint("service IN ('admin', 'etl')", name="ck_tokens_service"),
+)
+
+# --- MNET peers and keys (issue 5) go below this line ---
+
+# --- CSV synchronisation (issue 4) goes below this line ---
+
+# --- ETL extraction (issue 6) goes below this line ---

@@ -13,6 +13,7 @@ from aula_ws import __version__
 from aula_ws.config import Settings
 from aula_ws.services.progress import obtener_avance_usuarios
 from aula_ws.soap import envelopes
+from aula_ws.soap.admin import AdminApplication
 from aula_ws.soap.contract import ContractApplication
 from aula_ws.soap.protocol import quiet_spyne_logging
 from aula_ws.store.database import create_database_engine, require_current_schema
@@ -31,6 +32,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> WsgiApp:
     routes: dict[str, WsgiApp] = {
         "/": _index_page,
         "/soap": limit_body(contract, settings.contract_max_body),
+        "/soap/admin": limit_body(
+            WsgiApplication(AdminApplication(engine, settings)), settings.admin_max_body
+        ),
         # further endpoints (admin SOAP, MNET XML-RPC, ETL REST) register here, one line each
     }
 
@@ -71,7 +75,7 @@ def limit_body(endpoint: WsgiApp, max_bytes: int) -> WsgiApp:
 
 def _too_large(start_response: Callable[..., Any], max_bytes: int) -> Iterable[bytes]:
     body = envelopes.fault(
-        "Client",
+        "Client.RequestTooLarge",
         "Client.RequestTooLarge",
         "Client.RequestTooLarge",
         f"The request body is larger than the {max_bytes} bytes this endpoint accepts",
@@ -96,6 +100,7 @@ def _index_page(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
 <p>Avance de los usuarios y estadísticas de uso / learners' progress and usage statistics.</p>
 <ul>
 <li>Educativa Aula contract (SOAP 1.1): <code>POST /soap</code>, WSDL <a href="/soap?wsdl">/soap?wsdl</a></li>
+<li>Administration (SOAP 1.1, admin token): <code>POST /soap/admin</code>, WSDL <a href="/soap/admin?wsdl">/soap/admin?wsdl</a></li>
 </ul></body></html>
 """.encode()
     start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))])

@@ -28,6 +28,15 @@ class Settings:
     port: int = 8080
     contract_max_body: int = 1024 * 1024  # bytes, the contract endpoint /soap
     admin_max_body: int = 50 * 1024 * 1024  # bytes, admin uploads
+    # MNET XML-RPC (use_stats), CONTRACT.md section 3
+    wwwroot: str = "http://127.0.0.1:8080"  # our root URL: the CN of our certificate
+    use_stats_threshold: int = 60  # minutes: a longer gap is replaced by the last-ping credit
+    use_stats_lastpingcredit: int = 15  # minutes
+    mnet_key_rotation_days: int = 28
+    mnet_key_grace_days: int = 7  # an old key still decrypts this long after its successor
+    mnet_peer_timeout: float = 10.0  # seconds a relayed call waits for the peer
+    mnet_drift: int = 15  # seconds of clock drift allowed on a signed message
+    rpc_max_body: int = 1024 * 1024  # bytes, the XML-RPC endpoint
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -46,6 +55,7 @@ class Settings:
             port=source.cast("port", 8080, _port),
             contract_max_body=source.cast("contract_max_body", 1024 * 1024, _positive_int),
             admin_max_body=source.cast("admin_max_body", 50 * 1024 * 1024, _positive_int),
+            **_mnet_settings(source),
         )
 
 
@@ -127,3 +137,47 @@ def _database_url(url: str) -> str:
     if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg")):
         raise ConfigError("AULA_DATABASE_URL", "only sqlite:/// and postgresql:// URLs are supported")
     return url
+
+
+def _mnet_settings(source: _Source) -> dict[str, Any]:
+    """The MNET settings; the root URL defaults to http://<host>:<port>."""
+    host, port = source.text("host", "127.0.0.1"), source.cast("port", 8080, _port)
+    values = dict(
+        wwwroot=source.cast("wwwroot", f"http://{host}:{port}", _root_url),
+        use_stats_threshold=source.cast("use_stats_threshold", 60, _int_between(1, 1440, "minutes")),
+        use_stats_lastpingcredit=source.cast("use_stats_lastpingcredit", 15, _int_between(0, 1440, "minutes")),
+        mnet_key_rotation_days=source.cast("mnet_key_rotation_days", 28, _int_between(1, 3650, "days")),
+        mnet_key_grace_days=source.cast("mnet_key_grace_days", 7, _int_between(0, 3650, "days")),
+        mnet_peer_timeout=source.cast("mnet_peer_timeout", 10.0, _seconds),
+        mnet_drift=source.cast("mnet_drift", 15, _int_between(1, 3600, "seconds")),
+        rpc_max_body=source.cast("rpc_max_body", 1024 * 1024, _positive_int),
+    )
+    if values["use_stats_lastpingcredit"] > values["use_stats_threshold"]:
+        where = (source.raw("use_stats_lastpingcredit") or ("AULA_USE_STATS_LASTPINGCREDIT",))[0]
+        raise ConfigError(where, "the last-ping credit cannot exceed the threshold")
+    return values
+
+
+def _root_url(value: Any) -> str:
+    url = str(value).strip().rstrip("/")
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("http", "https") or not rest or any(c.isspace() for c in url):
+        raise ValueError("expected a root URL such as https://aula.example.org")
+    return url
+
+
+def _int_between(low: int, high: int, unit: str) -> Any:
+    def cast(value: Any) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise ValueError(f"must be {low} to {high} {unit}")
+        return number
+
+    return cast
+
+
+def _seconds(value: Any) -> float:
+    number = float(value)
+    if not 0 < number <= 3600:
+        raise ValueError("must be more than 0 and at most 3600 seconds")
+    return number

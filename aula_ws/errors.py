@@ -11,7 +11,18 @@
     │   ├── FechaInvalida
     │   └── RangoFechaInvalido
     ├── ConfigError                   a setting is missing or bad; stops the start
-    └── SchemaOutdated                the database is not at the migrations' head
+    ├── SchemaOutdated                the database is not at the migrations' head
+    ├── NotFound                      a named user, token, ... does not exist (CLI: exit 2)
+    ├── NotAllowed                    the operation is refused to that user (CLI: exit 2)
+    ├── AuthenticationFailed          missing, wrong, expired or revoked token, or no right
+    ├── InvalidRequest                an admin request's options or file are unusable
+    ├── UseStatsRefused               a use_stats call answered with an MNET status (`status`)
+    │   ├── CallerRefused                 501 bad caller struct, empty or unknown username
+    │   ├── HostRefused                   500 calling host not registered, unknown whereroot
+    │   ├── RemoteFailed                  500 the relayed peer failed ("REMOTE : " errors)
+    │   ├── StatsForbidden                510 the calling user may not see these statistics
+    │   └── RecordMissing                 520 target user or course does not exist
+    └── MnetFault                     an XML-RPC fault (`code`): the envelope gate, bad calls
 
 Errors keep their context as attributes, so adapters never parse messages.
 """
@@ -85,3 +96,66 @@ class SchemaOutdated(AulaError):
         )
         self.current = current
         self.head = head
+
+
+class NotFound(AulaError):
+    def __init__(self, what: str, name: object):
+        super().__init__(f"no {what} {name!r}")
+        self.what = what
+        self.name = name
+
+
+class NotAllowed(AulaError):
+    pass
+
+
+class AuthenticationFailed(AulaError):
+    """`reason` is for the server log; callers get one message whatever the reason,
+    so a caller cannot tell a wrong token from a revoked one."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"authentication failed: {reason}")
+        self.reason = reason
+
+
+class InvalidRequest(AulaError):
+    """A request to an admin operation that cannot be carried out; the message says why."""
+
+
+class UseStatsRefused(AulaError):
+    """A use_stats answer that is not 200: `status` (MNET's code) and `errors` (the texts)."""
+
+    status = 500
+
+    def __init__(self, *errors: str):
+        super().__init__("; ".join(errors))
+        self.errors = list(errors)
+
+
+class CallerRefused(UseStatsRefused):
+    status = 501
+
+
+class HostRefused(UseStatsRefused):
+    status = 500
+
+
+class RemoteFailed(UseStatsRefused):
+    status = 500
+
+
+class StatsForbidden(UseStatsRefused):
+    status = 510
+
+
+class RecordMissing(UseStatsRefused):
+    status = 520
+
+
+class MnetFault(AulaError):
+    """An XML-RPC fault: `code` (Moodle's MNET code where it has one) and `text`."""
+
+    def __init__(self, code: int, text: str):
+        super().__init__(f"fault {code}: {text}")
+        self.code = code
+        self.text = text

@@ -8,7 +8,7 @@ from aula_ws import __version__
 from aula_ws.app import create_app
 from aula_ws.config import Settings
 from aula_ws.services.demo import create_demo_platform
-from aula_ws.services.progress import utc_now
+from aula_ws.services.clock import utc_now
 from aula_ws.store.database import create_database_engine, require_current_schema
 
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from aula_ws.domain.contract_dates import progress_window
 from aula_ws.domain.contract_params import echo, given, parse_group_id, parse_login
 from aula_ws.domain.progress import GroupShape, LearnerState, avance
+from aula_ws.services.clock import utc_now
 from aula_ws.errors import GrupoInexistente, PerfilUsuarioInvalido, UsuarioInexistente
 from aula_ws.store import platform
 from aula_ws.store.progress import MemberFacts, member_facts
@@ -39,10 +40,6 @@ class MemberProgress:
     responsable_grupo: bool
     avance: int
     id_usuario: str
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def obtener_avance_usuarios(

@@ -7,7 +7,7 @@ as text is also ~10x cheaper than Spyne's object walk for large groups.
 """
 
 from collections.abc import Iterable
-from typing import Literal, Protocol
+from typing import Protocol
 from xml.sax.saxutils import escape
 
 from aula_ws.soap.namespaces import AULA, SOAP11_ENV
@@ -54,10 +54,9 @@ def progress_response(rows: Iterable[UsuarioRow]) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
-def fault(
-    code: Literal["Client", "Server"], faultstring: str, error_code: str, error_string: str
-) -> bytes:
-    """A SOAP 1.1 Fault; `code` is written as a QName in the envelope's namespace.
+def fault(code: str, faultstring: str, error_code: str, error_string: str) -> bytes:
+    """A SOAP 1.1 Fault; `code` (`Client`, `Server`, or dotted as `Client.Authentication`)
+    is written as a QName in the envelope's namespace.
 
     The detail mirrors how Educativa reports errors in its batch operations.
     """

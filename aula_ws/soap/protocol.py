@@ -5,8 +5,10 @@
   `2014 11 05` get the contract's own faults, never a schema fault.
 - A DOCTYPE is refused (SOAP 1.1 section 3 forbids it); entities are never
   expanded (Spyne's parser: resolve_entities=False, no_network=True).
-- Every fault is written by `envelopes.fault`: faultcode `Client`/`Server` in
-  the envelope's namespace; Server faults carry a generic message only.
+- Every fault is written by `envelopes.fault`: faultcode `Client` (the
+  contract's errors), `Client.<Cause>` (requests refused before or around a
+  method: `Client.XMLSyntaxError`, `Client.Authentication`...) or `Server`, a
+  QName in the envelope's namespace; Server faults carry a generic message only.
 - A method whose service returns `envelopes`-ready rows is written as text.
 """
 
@@ -83,7 +85,7 @@ def _fault_envelope(error: Fault) -> bytes:
         return envelopes.fault("Client", error.error.name, error.error.name, error.error.message)
     code = str(error.faultcode or "Server")
     if code == "Client" or code.startswith("Client."):
-        return envelopes.fault("Client", code, code, str(error.faultstring or code))
+        return envelopes.fault(code, code, code, str(error.faultstring or code))
     return envelopes.fault("Server", "Server", "Server.InternalError", GENERIC_SERVER_ERROR)
 
 

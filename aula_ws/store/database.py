@@ -45,17 +45,17 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    assert head is not None
-    return head
+    """The revision(s) the code needs, as text ("0003" or "0003+0004" while branches are open)."""
+    return "+".join(sorted(ScriptDirectory(str(MIGRATIONS)).get_heads()))
 
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        heads = MigrationContext.configure(connection).get_current_heads()
+    return "+".join(sorted(heads)) or None
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Apply the migrations up to `revision` (`aula-ws db upgrade`)."""
     command.upgrade(_alembic_config(engine), revision)
 

@@ -6,12 +6,14 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -86,7 +88,7 @@ lesson_sessions = Table(
     Column("unit_id", Integer, ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
     Column("status", String(1), nullable=False),
     Column("status_date", DateTime, nullable=False),
-    Column("score", Integer),
+    Column("score", Float),  # 0-100, decimals allowed
     Column("time_spent", Integer),
     Column("ilt_present", Boolean),
     CheckConstraint("status IN ('C', 'P', 'F', 'I', 'N')", name="ck_lesson_sessions_status"),
@@ -135,6 +137,39 @@ tokens = Table(
 )
 
 # --- MNET peers and keys (issue 5) go below this line ---
+
+# Our key pairs, one per generation; the newest is current, older ones still decrypt for a while.
+mnet_keys = Table(
+    "mnet_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("generation", Integer, nullable=False, unique=True),  # two processes rotating: one wins
+    Column("private_key_pem", Text, nullable=False),
+    Column("certificate_pem", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Registered peers: their root URL, public certificate, cipher and trusted IP ranges.
+mnet_peers = Table(
+    "mnet_peers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("wwwroot", String(255), nullable=False, unique=True),
+    Column("certificate_pem", Text, nullable=False),
+    Column("cipher", String(10), nullable=False, server_default="rc4"),
+    Column("trusted_ips", Text, nullable=False, server_default=""),  # CIDRs, space separated
+    Column("created_at", DateTime, nullable=False),
+    CheckConstraint("cipher IN ('rc4', 'aes')", name="ck_mnet_peers_cipher"),
+)
+
+# Signed envelopes seen within the drift window: a second arrival is a replay.
+mnet_seen_envelopes = Table(
+    "mnet_seen_envelopes",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("seen_at", DateTime, nullable=False),
+    Index("ix_mnet_seen_envelopes_seen_at", "seen_at"),
+)
 
 # --- CSV synchronisation (issue 4) goes below this line ---
 

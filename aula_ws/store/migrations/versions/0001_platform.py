@@ -90,7 +90,7 @@ def upgrade() -> None:
         ),
         sa.Column("status", sa.String(1), nullable=False),
         sa.Column("status_date", sa.DateTime, nullable=False),
-        sa.Column("score", sa.Integer),
+        sa.Column("score", sa.Float),
         sa.Column("time_spent", sa.Integer),
         sa.Column("ilt_present", sa.Boolean),
         sa.CheckConstraint(

@@ -1,0 +1,80 @@
+"""`aula-ws user set-admin` and `aula-ws token create|list|revoke`."""
+
+import argparse
+from datetime import datetime, timedelta
+
+from aula_ws.config import Settings
+from aula_ws.services import tokens
+from aula_ws.services.clock import utc_now
+from aula_ws.store.database import create_database_engine, require_current_schema
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    user = commands.add_parser("user", help="platform users")
+    user_actions = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    set_admin = user_actions.add_parser("set-admin", help="make a user a site admin (or not, with --off)")
+    set_admin.add_argument("username")
+    set_admin.add_argument("--off", action="store_true", help="remove the site-admin right")
+    set_admin.set_defaults(handler=_set_admin)
+
+    token = commands.add_parser("token", help="tokens of the admin and ETL services")
+    token_actions = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
+    create = token_actions.add_parser("create", help="create a token for a site admin; prints it once")
+    create.add_argument("--user", required=True, help="the site admin's login")
+    create.add_argument("--service", required=True, choices=tokens.SERVICES)
+    create.add_argument("--days", type=int, help="expires after this many days (default: never)")
+    create.set_defaults(handler=_create)
+    token_actions.add_parser("list", help="list tokens (never their secret)").set_defaults(handler=_list)
+    revoke = token_actions.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("token_id", type=int)
+    revoke.set_defaults(handler=_revoke)
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = create_database_engine(settings.database_url)
+    require_current_schema(engine)
+    return engine
+
+
+def _set_admin(args: argparse.Namespace, settings: Settings) -> int:
+    tokens.set_site_admin(_engine(settings), args.username, on=not args.off)
+    print(f"{args.username} is {'no longer ' if args.off else ''}a site admin")
+    return 0
+
+
+def _create(args: argparse.Namespace, settings: Settings) -> int:
+    now = utc_now()
+    expires = None if args.days is None else now + timedelta(days=args.days)
+    token_id, secret = tokens.create_token(_engine(settings), args.user, args.service, now, expires)
+    print(f"token {token_id} for {args.user} ({args.service}); it is shown only this once:")
+    print(secret)
+    return 0
+
+
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    now = utc_now()
+    print("id\tuser\tservice\tcreated\texpires\tstate")
+    for t in tokens.list_tokens(_engine(settings)):
+        print(
+            f"{t.id}\t{t.username}\t{t.service}\t{_when(t.created_at)}\t"
+            f"{_when(t.expires_at) or 'never'}\t{_state(t, now)}"
+        )
+    return 0
+
+
+def _state(token: tokens.credentials.TokenRecord, now: datetime) -> str:
+    if token.revoked_at is not None:
+        return f"revoked {_when(token.revoked_at)}"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active" if token.site_admin else "inactive (user is not a site admin)"
+
+
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _revoke(args: argparse.Namespace, settings: Settings) -> int:
+    tokens.revoke_token(_engine(settings), args.token_id, utc_now())
+    print(f"token {args.token_id} revoked")
+    return 0

@@ -1,0 +1,73 @@
+"""`aula-ws import lessons|courses|activity FILE`: the statistics import from the command line."""
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from aula_ws.commands.progress import ProgressLine
+from aula_ws.config import Settings
+from aula_ws.importer.statistics_plan import ON_EXISTING
+from aula_ws.services.statistics_import import KINDS, ImportOptions, import_statistics
+from aula_ws.store.database import create_database_engine, require_current_schema
+
+log = logging.getLogger(__name__)
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    command = commands.add_parser(
+        "import",
+        help="import a statistics file (lesson or course statistics, activity log)",
+        description="Import a statistics file. Exit code 0: all lines applied; 1: some lines "
+        "rejected (see the journal and the rejects file); 2: bad usage or a refused file.",
+    )
+    command.add_argument("kind", choices=list(KINDS))
+    command.add_argument("file", type=Path)
+    command.add_argument("--on-existing", choices=ON_EXISTING, default="new-session",
+                         help="when a status already exists for the user and lesson (course)")
+    command.add_argument("--enrol", action="store_true", help="enrol users who are not members (perfil A)")
+    command.add_argument("--no-header", action="store_true", help="the first line is data, columns in the documented order")
+    command.add_argument("--dry-run", action="store_true", help="check the file: the full report, nothing written")
+    command.add_argument("--encoding", default="utf-8", help="the file's encoding (default UTF-8, BOM accepted)")
+    command.set_defaults(handler=_import)
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.file.is_file():
+        print(f"aula-ws: no such file: {args.file}", file=sys.stderr)
+        return 2
+    engine = create_database_engine(settings.database_url)
+    require_current_schema(engine)
+    options = ImportOptions(args.on_existing, args.enrol, not args.no_header, args.dry_run, args.encoding)
+    progress = ProgressLine(args.file.stat().st_size, "lines")
+    started = time.monotonic()
+    try:
+        with args.file.open("rb") as source:
+            progress.source = source
+            result = import_statistics(
+                engine, settings.timezone, args.kind, source, args.file.name, options,
+                settings.data_dir / "imports", progress=progress.update,
+            )
+    except SQLAlchemyError:
+        progress.done()
+        log.exception("import of %s failed", args.file)
+        print(f"aula-ws: the database failed during the import; nothing of {args.file} was stored "
+              "and it can be imported again", file=sys.stderr)
+        return 2
+    progress.done()
+    if result.refused:
+        print(f"aula-ws: {args.file} refused: {result.refused}", file=sys.stderr)
+    print(f"journal: {result.journal_path}")
+    if result.rejects_path:
+        print(f"rejects: {result.rejects_path} (fix and import it again)")
+    if options.dry_run:
+        print("dry run: nothing was written")
+    print(f"{time.monotonic() - started:.1f} s")
+    for line in result.counters.lines():
+        print(line)
+    if result.refused:
+        return 2
+    return 1 if result.counters.rejected else 0

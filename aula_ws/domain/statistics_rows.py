@@ -1,0 +1,252 @@
+"""The statistics import files, line by line (CONTRACT.md section 4, seed 001).
+
+Pure rules over text values: which columns each file kind has, how each value
+is read, and what a line means. A line either becomes a record or is rejected
+with a reason; warnings never reject a line.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from aula_ws.domain.contract_params import LOGIN_PATTERN
+
+UNIT_TYPES = frozenset("ALWTE")
+LESSON_STATUSES = frozenset("CPFIN")
+COURSE_STATUSES = frozenset("NIC")
+DELIMITERS = ("\t", ";", ",")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    required: bool
+
+
+def _columns(spec: str) -> tuple[Column, ...]:
+    return tuple(Column(name.rstrip("*"), name.endswith("*")) for name in spec.split())
+
+
+LESSON_COLUMNS = _columns(
+    "user_loginid* crsvname* lsnvname* lnk_type* lesson_status* lesson_status_date "
+    "lesson_score lesson_time ilt_status"
+)
+COURSE_COLUMNS = _columns(
+    "user_loginid* crsvname* course_status* course_status_date course_enrollement_date"
+)
+ACTIVITY_COLUMNS = _columns("user_loginid* crsvname* lsnvname time* action")
+
+
+class RowError(ValueError):
+    """Why a line is rejected (its message goes to the journal)."""
+
+
+@dataclass
+class Warnings:
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, message: str) -> None:
+        self.messages.append(message)
+
+
+def detect_delimiter(first_line: str) -> str:
+    """Tab, `;` or `,`: the one the first line uses most (tab first on a tie)."""
+    return max(DELIMITERS, key=lambda d: (first_line.count(d), -DELIMITERS.index(d)))
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where each known column is in a line, and what the header had that we do not know."""
+
+    positions: dict[str, int]
+    unknown: tuple[str, ...] = ()
+
+    def value(self, fields: list[str], name: str) -> str:
+        position = self.positions.get(name)
+        if position is None or position >= len(fields):
+            return ""
+        return fields[position].strip()
+
+
+class HeaderError(ValueError):
+    """The header cannot be used: the file is refused."""
+
+
+def map_columns(columns: tuple[Column, ...], header: list[str] | None) -> ColumnMap:
+    """By name in any order with a header; by position (the documented order) without."""
+    if header is None:
+        return ColumnMap({column.name: i for i, column in enumerate(columns)})
+    names = [name.strip().lstrip("\ufeff").lower() for name in header]
+    known = {column.name for column in columns}
+    positions = {name: i for i, name in enumerate(names) if name in known}
+    missing = [c.name for c in columns if c.required and c.name not in positions]
+    if missing:
+        raise HeaderError(
+            f"the header lacks the required column(s) {', '.join(missing)} "
+            f"(expected: {' '.join(c.name for c in columns)})"
+        )
+    return ColumnMap(positions, tuple(n for n in names if n and n not in known))
+
+
+def required(value: str, name: str) -> str:
+    if not value:
+        raise RowError(f"{name} is required")
+    return value
+
+
+def login(value: str) -> str:
+    required(value, "user_loginid")
+    if not LOGIN_PATTERN.fullmatch(value):
+        raise RowError(f'user_loginid "{value[:100]}" has characters outside [A-Za-z0-9_.@-]')
+    return value
+
+
+def one_of(value: str, name: str, allowed: frozenset[str]) -> str:
+    code = required(value, name).upper()
+    if code not in allowed:
+        raise RowError(f'{name} "{value[:20]}" is not one of {", ".join(sorted(allowed))}')
+    return code
+
+
+_SLASHED_YMD = re.compile(r"([0-9]{4})/([0-9]{1,2})/([0-9]{1,2})")
+_DASHED_YMD = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_SLASHED_DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+
+
+def import_date(value: str, name: str) -> date | None:
+    """YYYY/MM/DD (documented), YYYY-MM-DD, or DD/MM/YYYY (the seed's example row); empty: None."""
+    if not value:
+        return None
+    for pattern, order in ((_SLASHED_YMD, (0, 1, 2)), (_DASHED_YMD, (0, 1, 2)), (_SLASHED_DMY, (2, 1, 0))):
+        match = pattern.fullmatch(value)
+        if match:
+            parts = match.groups()
+            try:
+                return date(int(parts[order[0]]), int(parts[order[1]]), int(parts[order[2]]))
+            except ValueError:
+                raise RowError(f'{name} "{value}" is not a real date') from None
+    raise RowError(f'{name} "{value[:40]}" is not a date (YYYY/MM/DD, YYYY-MM-DD or DD/MM/YYYY)')
+
+
+def start_of_day_utc(day: date, zone: ZoneInfo) -> datetime:
+    """A status dated by day is taken at the start of that day in the service's zone."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+
+
+def score(value: str) -> float | None:
+    if not value:
+        return None
+    try:
+        number = float(value.replace(",", "."))
+    except ValueError:
+        raise RowError(f'lesson_score "{value[:20]}" is not a number') from None
+    if not 0 <= number <= 100:
+        raise RowError(f'lesson_score "{value}" is not between 0 and 100')
+    return number
+
+
+def seconds(value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise RowError(f'lesson_time "{value[:20]}" is not a whole number of seconds')
+    return int(value)
+
+
+def moment(value: str, zone: ZoneInfo) -> datetime:
+    """Activity time: ISO 8601 (naive means the service's zone) or Unix seconds; naive UTC out."""
+    required(value, "time")
+    if value.isascii() and value.isdigit():
+        return datetime.fromtimestamp(int(value), UTC).replace(tzinfo=None)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise RowError(f'time "{value[:40]}" is neither ISO 8601 nor Unix seconds') from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, slots=True)
+class LessonLine:
+    login: str
+    group: str
+    unit: str
+    unit_type: str
+    status: str
+    status_date: date | None
+    score: float | None
+    time_spent: int | None
+    ilt_present: bool | None
+
+
+def read_lesson_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> LessonLine:
+    v = columns.value
+    ilt = v(fields, "ilt_status").upper()
+    if ilt not in ("", "P"):
+        raise RowError(f'ilt_status "{ilt[:20]}" must be P or empty')
+    return LessonLine(
+        login=login(v(fields, "user_loginid")),
+        group=required(v(fields, "crsvname"), "crsvname"),
+        unit=required(v(fields, "lsnvname"), "lsnvname"),
+        unit_type=one_of(v(fields, "lnk_type"), "lnk_type", UNIT_TYPES),
+        status=one_of(v(fields, "lesson_status"), "lesson_status", LESSON_STATUSES),
+        status_date=import_date(v(fields, "lesson_status_date"), "lesson_status_date"),
+        score=score(v(fields, "lesson_score")),
+        time_spent=seconds(v(fields, "lesson_time")),
+        ilt_present=True if ilt == "P" else None,
+    )
+
+
+def check_lesson_against_unit(line: LessonLine, unit_type: str, warnings: Warnings) -> bool | None:
+    """Warnings for a line that disagrees with its unit; the ILT presence to store."""
+    if line.unit_type != unit_type:
+        warnings.add(f'lnk_type "{line.unit_type}" differs from the unit\'s type "{unit_type}"')
+    if line.ilt_present and unit_type != "T":
+        warnings.add("ilt_status is only for face-to-face (T) units: ignored")
+        return None
+    return line.ilt_present
+
+
+@dataclass(frozen=True, slots=True)
+class CourseLine:
+    login: str
+    group: str
+    status: str
+    status_date: date | None
+    enrolment_date: date | None
+
+
+def read_course_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> CourseLine:
+    v = columns.value
+    return CourseLine(
+        login=login(v(fields, "user_loginid")),
+        group=required(v(fields, "crsvname"), "crsvname"),
+        status=one_of(v(fields, "course_status"), "course_status", COURSE_STATUSES),
+        status_date=import_date(v(fields, "course_status_date"), "course_status_date"),
+        enrolment_date=import_date(v(fields, "course_enrollement_date"), "course_enrollement_date"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityLine:
+    login: str
+    group: str
+    unit: str | None
+    time: datetime
+    action: str
+
+
+def read_activity_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> ActivityLine:
+    v = columns.value
+    action = v(fields, "action")
+    if len(action) > 100:
+        raise RowError("action is longer than 100 characters")
+    return ActivityLine(
+        login=login(v(fields, "user_loginid")),
+        group=required(v(fields, "crsvname"), "crsvname"),
+        unit=v(fields, "lsnvname") or None,
+        time=moment(v(fields, "time"), zone),
+        action=action,
+    )

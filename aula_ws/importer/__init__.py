@@ -1,0 +1,1 @@
+"""File pipelines: read and plan purely, then apply in a thin shell."""

@@ -1,0 +1,126 @@
+"""Delimited text files read as a stream of records, each with its line number and raw text.
+
+The raw text is kept so that a rejected record can be written back exactly as
+it was. Bytes that are not valid in the file's encoding refuse the whole file,
+naming the line.
+"""
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from aula_ws.domain.statistics_rows import detect_delimiter
+
+csv.field_size_limit(1024 * 1024)
+
+
+class FileRefused(ValueError):
+    """The file as a whole cannot be read; nothing of it is applied."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    line: int  # the file's line number where the record starts (1-based)
+    raw: str  # the record's text as it was, line ends included
+    fields: list[str]
+
+
+def check_encoding(encoding: str) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise FileRefused(f"unknown encoding {encoding!r}") from None
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    return "a;\n".encode(encoding) == b"a;\n"
+
+
+def decoded_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
+    """The file's lines, decoded, line ends kept; FileRefused at the first bad line."""
+    encoding = check_encoding(encoding)
+    if not _ascii_compatible(encoding):  # UTF-16/32: the decoder finds lines itself
+        text = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline="")
+        number = 0
+        try:
+            for number, line in enumerate(text, start=1):  # noqa: B007
+                yield line.lstrip("\ufeff") if number == 1 else line
+        except UnicodeDecodeError:
+            raise FileRefused(f"line {number + 1} (or soon after) is not valid {encoding}") from None
+        return
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and encoding == "utf-8" and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        try:
+            yield raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            raise FileRefused(
+                f"line {number} is not valid {encoding} (byte {error.start + 1} of the line)"
+            ) from None
+
+
+def records(lines: Iterator[str], delimiter: str) -> Iterator[Record]:
+    """CSV records with the raw text they came from; a malformed record is yielded with no fields."""
+    consumed: list[str] = []
+    line_number = 0
+
+    def feed() -> Iterator[str]:
+        nonlocal line_number
+        for line in lines:
+            line_number += 1
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+    while True:
+        start = line_number + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            fields = None  # type: ignore[assignment]
+        raw = "".join(consumed)
+        consumed.clear()
+        yield Record(start, raw, fields)  # type: ignore[arg-type]
+
+
+@dataclass
+class DelimitedFile:
+    header: Record | None
+    delimiter: str
+    body: Iterator[Record]
+
+
+def open_delimited(stream: BinaryIO, encoding: str, has_header: bool) -> DelimitedFile:
+    """Detects the delimiter from the first non-blank line; takes it as the header if asked."""
+    lines = decoded_lines(stream, encoding)
+    skipped: list[str] = []
+    first = None
+    for line in lines:
+        if line.strip():
+            first = line
+            break
+        skipped.append(line)
+    if first is None:
+        return DelimitedFile(None, "\t", iter(()))
+    delimiter = detect_delimiter(first)
+
+    def replay() -> Iterator[str]:
+        yield first
+        yield from lines
+
+    stream_of_records = records(replay(), delimiter)
+    offset = len(skipped)
+    body = (_shifted(r, offset) for r in stream_of_records)
+    header = next(body) if has_header else None
+    if header is not None and header.fields is None:
+        raise FileRefused(f"line {header.line}: the header is not valid CSV")
+    return DelimitedFile(header, delimiter, body)
+
+
+def _shifted(record: Record, offset: int) -> Record:
+    return record if offset == 0 else Record(record.line + offset, record.raw, record.fields)

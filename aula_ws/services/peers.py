@@ -1,0 +1,285 @@
+"""Use cases of MNET trust: our key pair and certificate, the registered peers, replays.
+
+Our key pair and self-signed certificate (CN = our root URL) are created on
+first use and rotated when older than the rotation period (or when the root
+URL changed); an old key still decrypts for a grace period after its
+successor was made. Everything lives in the database, so any number of
+processes share it.
+"""
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from aula_ws.errors import InvalidRequest, NotFound
+from aula_ws.store import mnet
+from aula_ws.store.unit_of_work import UnitOfWork
+
+CIPHERS = ("rc4", "aes")
+CN_MAX = 64  # X.509's limit; longer root URLs are cut, the full URL is in subjectAltName
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True)
+class KeyPolicy:
+    wwwroot: str
+    rotation: timedelta = timedelta(days=28)
+    grace: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class OwnKey:
+    generation: int
+    private_key: rsa.RSAPrivateKey
+    certificate_pem: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Peer:
+    wwwroot: str
+    certificate_pem: str
+    cipher: str
+    networks: tuple[Network, ...]
+
+    @property
+    def public_key(self) -> rsa.RSAPublicKey:
+        return _public_key(self.certificate_pem)
+
+    def trusts(self, address: str) -> bool:
+        return _address_in(address, self.networks)
+
+
+# --------------------------------------------------------------------------- our keys
+
+
+def current_key(engine: Engine, policy: KeyPolicy, now: datetime) -> OwnKey:
+    """Our current key pair: made on first use, remade when too old or for another root URL."""
+    for _attempt in range(3):
+        with UnitOfWork(engine) as uow:
+            keys = mnet.keys_newest_first(uow.connection)
+            if keys and _still_current(keys[0], policy, now):
+                return _own(keys[0])
+            generation = keys[0].generation + 1 if keys else 1
+            fresh = _new_key(policy.wwwroot, generation, now, policy.rotation + policy.grace)
+            try:
+                mnet.add_key(uow.connection, fresh)
+                _forget_expired(uow, keys, policy.grace, now)
+                uow.commit()
+                return _own(fresh)
+            except IntegrityError:
+                continue  # another process rotated at the same moment: read its key
+    raise RuntimeError("could not settle on a current MNET key")
+
+
+def decryption_keys(engine: Engine, policy: KeyPolicy, now: datetime) -> list[OwnKey]:
+    """The current key first, then the older ones still within their grace period."""
+    current = current_key(engine, policy, now)
+    with UnitOfWork(engine) as uow:
+        keys = mnet.keys_newest_first(uow.connection)
+    usable = [current]
+    for newer, older in zip(keys, keys[1:]):
+        if older.generation < current.generation and newer.created_at + policy.grace >= now:
+            usable.append(_own(older))
+    return usable
+
+
+def _still_current(key: mnet.KeyRecord, policy: KeyPolicy, now: datetime) -> bool:
+    return key.created_at + policy.rotation > now and certificate_names(key.certificate_pem)[0] == policy.wwwroot[:CN_MAX]
+
+
+def _forget_expired(uow: UnitOfWork, keys: list[mnet.KeyRecord], grace: timedelta, now: datetime) -> None:
+    # keys[0] was just superseded; keys[1:] are older still: drop those whose successor is past grace
+    for newer, older in zip(keys, keys[1:]):
+        if newer.created_at + grace < now:
+            mnet.forget_keys_before(uow.connection, older.generation + 1)
+            return
+
+
+def _new_key(wwwroot: str, generation: int, now: datetime, lifetime: timedelta) -> mnet.KeyRecord:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, wwwroot[:CN_MAX])])
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + lifetime)
+        .add_extension(x509.SubjectAlternativeName([x509.UniformResourceIdentifier(wwwroot)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return mnet.KeyRecord(
+        generation=generation,
+        private_key_pem=key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+        certificate_pem=certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        created_at=now,
+    )
+
+
+def _own(record: mnet.KeyRecord) -> OwnKey:
+    return OwnKey(record.generation, _private_key(record.private_key_pem), record.certificate_pem, record.created_at)
+
+
+@lru_cache(maxsize=16)
+def _private_key(pem: str) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key
+
+
+@lru_cache(maxsize=256)
+def _public_key(certificate_pem: str) -> rsa.RSAPublicKey:
+    key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise InvalidRequest("the certificate's key is not an RSA key")
+    return key
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def certificate_names(certificate_pem: str) -> tuple[str, list[str]]:
+    """The certificate's common name and its subjectAltName URIs."""
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    common = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    try:
+        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        uris = alternative.value.get_values_for_type(x509.UniformResourceIdentifier)
+    except x509.ExtensionNotFound:
+        uris = []
+    return (str(common[0].value) if common else ""), uris
+
+
+def checked_certificate(wwwroot: str, certificate_pem: str) -> str:
+    """The PEM if it is an RSA certificate naming `wwwroot` (as Moodle checks: CN or a
+    subjectAltName contained in the root URL); InvalidRequest otherwise."""
+    text = certificate_pem.strip() + "\n"
+    try:
+        common, uris = certificate_names(text)
+        _public_key(text)
+    except ValueError:
+        raise InvalidRequest("not a PEM X.509 certificate") from None
+    if not any(name and name in wwwroot for name in [common, *uris]):
+        raise InvalidRequest(f"the certificate names {common!r}, not {wwwroot!r}")
+    return text
+
+
+def fingerprint(certificate_pem: str) -> str:
+    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+    return certificate.fingerprint(hashes.SHA256()).hex(":")
+
+
+# --------------------------------------------------------------------------- peers
+
+
+def add_peer(
+    engine: Engine,
+    wwwroot: str,
+    certificate_pem: str,
+    now: datetime,
+    trusted_ips: list[str] | None = None,
+    cipher: str = "rc4",
+) -> bool:
+    """Register (or update) a peer; True when it is new. InvalidRequest names a bad value."""
+    root = normalise_root(wwwroot)
+    if cipher not in CIPHERS:
+        raise InvalidRequest(f"unknown cipher {cipher!r} (rc4 or aes)")
+    networks = [_network(text) for text in trusted_ips or []]
+    record = mnet.PeerRecord(
+        wwwroot=root,
+        certificate_pem=checked_certificate(root, certificate_pem),
+        cipher=cipher,
+        trusted_ips=" ".join(str(network) for network in networks),
+        created_at=now,
+    )
+    with UnitOfWork(engine) as uow:
+        created = mnet.save_peer(uow.connection, record)
+        uow.commit()
+    return created
+
+
+def list_peers(engine: Engine) -> list[Peer]:
+    with UnitOfWork(engine) as uow:
+        return [_peer(record) for record in mnet.all_peers(uow.connection)]
+
+
+def find_peer(engine: Engine, wwwroot: str) -> Peer | None:
+    with UnitOfWork(engine) as uow:
+        record = mnet.find_peer(uow.connection, normalise_root(wwwroot, strict=False))
+    return None if record is None else _peer(record)
+
+
+def remove_peer(engine: Engine, wwwroot: str) -> None:
+    with UnitOfWork(engine) as uow:
+        if not mnet.remove_peer(uow.connection, normalise_root(wwwroot, strict=False)):
+            raise NotFound("peer", wwwroot)
+        uow.commit()
+
+
+def renew_peer_certificate(engine: Engine, wwwroot: str, certificate_pem: str) -> Peer:
+    """A peer told us its new certificate (fault 7025 from a message signed with its old key)."""
+    text = checked_certificate(wwwroot, certificate_pem)
+    with UnitOfWork(engine) as uow:
+        mnet.replace_peer_certificate(uow.connection, wwwroot, text)
+        uow.commit()
+    peer = find_peer(engine, wwwroot)
+    assert peer is not None
+    return peer
+
+
+def trusted_by_any_peer(engine: Engine, address: str) -> bool:
+    return any(peer.trusts(address) for peer in list_peers(engine))
+
+
+def first_arrival(engine: Engine, wwwroot: str, timestamp: str, signature: bytes, now: datetime, window: timedelta) -> bool:
+    """Record a signed envelope; False when the same one (sender, timestamp, signature) came before.
+
+    Records older than twice the drift window are forgotten: by then the
+    timestamp check refuses the envelope anyway."""
+    digest = hashlib.sha256(f"{wwwroot}\n{timestamp}\n".encode() + signature).hexdigest()
+    with UnitOfWork(engine) as uow:
+        first = mnet.remember_envelope(uow.connection, digest, now, forget_before=now - 2 * window)
+        uow.commit()
+    return first
+
+
+def normalise_root(wwwroot: str, strict: bool = True) -> str:
+    root = wwwroot.strip().rstrip("/")
+    scheme, _, rest = root.partition("://")
+    if strict and (scheme not in ("http", "https") or not rest or any(c.isspace() for c in root)):
+        raise InvalidRequest(f"not a root URL: {wwwroot!r} (such as https://moodle.example.org)")
+    return root
+
+
+def _peer(record: mnet.PeerRecord) -> Peer:
+    networks = tuple(ipaddress.ip_network(text, strict=False) for text in record.trusted_ips.split())
+    return Peer(record.wwwroot, record.certificate_pem, record.cipher, networks)
+
+
+def _network(text: str) -> Network:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        raise InvalidRequest(f"not an IP address or range: {text!r}") from None
+
+
+def _address_in(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)

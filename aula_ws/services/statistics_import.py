@@ -1,0 +1,245 @@
+"""Use case: import a statistics file (lesson statistics, course statistics, activity log).
+
+CONTRACT.md section 4. Each line is applied or rejected on its own; the file as
+a whole is one transaction: if anything fails part-way, nothing of it is
+stored, and importing it again gives the same result. `dry_run` runs the same
+pipeline and rolls back: the full report, nothing written. The file is
+streamed in batches, so memory stays bounded whatever its size.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, Engine
+
+from aula_ws.domain import statistics_rows as rows
+from aula_ws.errors import InvalidRequest
+from aula_ws.importer.reader import FileRefused, Record, check_encoding, open_delimited
+from aula_ws.importer.report import Counters, ImportReport
+from aula_ws.importer.statistics_plan import (
+    ENROL_PERFIL,
+    ON_EXISTING,
+    BatchPlan,
+    Lookups,
+    Options,
+    plan_activity,
+    plan_courses,
+    plan_lessons,
+)
+from aula_ws.services.clock import utc_now
+from aula_ws.store import statistics as store
+from aula_ws.store.unit_of_work import UnitOfWork
+
+BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    on_existing: str = "new-session"
+    enrol: bool = False
+    header: bool = True
+    dry_run: bool = False
+    encoding: str = "utf-8"
+
+
+@dataclass
+class ImportResult:
+    counters: Counters
+    journal_path: Path
+    rejects_path: Path | None
+    refused: str | None = None  # why the whole file was refused, if it was
+
+    @property
+    def journal(self) -> str:
+        return self.journal_path.read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class _Kind:
+    columns: tuple[rows.Column, ...]
+    read_line: Callable[..., Any]
+    plan: Callable[[list[Any], Lookups, Options], BatchPlan]
+    lookups: Callable[[Connection, list[Any], Lookups], None]
+    apply: Callable[[Connection, BatchPlan], None]
+
+
+def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
+    unit_keys = {(lookups.groups[l.group], l.unit) for l in lines if l.group in lookups.groups}
+    lookups.units = store.units_of(connection, unit_keys)
+    _member_lookups(connection, lines, lookups)
+    pairs = {
+        (lookups.users[l.login], lookups.units[lookups.groups[l.group], l.unit][0])
+        for l in lines
+        if l.login in lookups.users and l.group in lookups.groups
+        and (lookups.groups[l.group], l.unit) in lookups.units
+    }
+    lookups.latest = store.latest_lesson_sessions(connection, pairs)
+
+
+def _course_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
+    _member_lookups(connection, lines, lookups)
+    pairs = {
+        (lookups.users[l.login], lookups.groups[l.group])
+        for l in lines
+        if l.login in lookups.users and l.group in lookups.groups
+    }
+    lookups.latest = store.latest_course_statuses(connection, pairs)
+
+
+def _activity_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
+    unit_keys = {(lookups.groups[l.group], l.unit) for l in lines if l.group in lookups.groups and l.unit}
+    lookups.units = store.units_of(connection, unit_keys)
+    keys = set()
+    for l in lines:
+        if l.login in lookups.users and l.group in lookups.groups:
+            group_id = lookups.groups[l.group]
+            unit = lookups.units.get((group_id, l.unit)) if l.unit else None
+            keys.add((lookups.users[l.login], group_id, unit[0] if unit else None, l.time, l.action))
+    lookups.activity = store.existing_activity(connection, keys)
+
+
+def _member_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
+    pairs = {
+        (lookups.users[l.login], lookups.groups[l.group])
+        for l in lines
+        if l.login in lookups.users and l.group in lookups.groups
+    }
+    lookups.members = store.memberships_among(connection, pairs)
+
+
+def _apply_lessons(connection: Connection, plan: BatchPlan) -> None:
+    store.enrol_many(connection, plan.enrolments, ENROL_PERFIL)
+    store.insert_lesson_sessions(connection, plan.inserts)
+    store.update_lesson_sessions(connection, plan.updates)
+
+
+def _apply_courses(connection: Connection, plan: BatchPlan) -> None:
+    store.enrol_many(connection, plan.enrolments, ENROL_PERFIL)
+    store.insert_course_statuses(connection, plan.inserts)
+    store.update_course_statuses(connection, plan.updates)
+
+
+def _apply_activity(connection: Connection, plan: BatchPlan) -> None:
+    store.insert_activity(connection, plan.inserts)
+
+
+KINDS = {
+    "lessons": _Kind(rows.LESSON_COLUMNS, rows.read_lesson_line, plan_lessons, _lesson_lookups, _apply_lessons),
+    "courses": _Kind(rows.COURSE_COLUMNS, rows.read_course_line, plan_courses, _course_lookups, _apply_courses),
+    "activity": _Kind(rows.ACTIVITY_COLUMNS, rows.read_activity_line, plan_activity, _activity_lookups, _apply_activity),
+}
+
+
+def check_options(kind: str, options: ImportOptions) -> None:
+    if kind not in KINDS:
+        raise InvalidRequest(f"unknown file kind {kind!r}: one of {', '.join(KINDS)}")
+    if options.on_existing not in ON_EXISTING:
+        raise InvalidRequest(f"on_existing must be one of {', '.join(ON_EXISTING)}, not {options.on_existing!r}")
+    try:
+        check_encoding(options.encoding)
+    except FileRefused as refused:
+        raise InvalidRequest(str(refused)) from None
+
+
+def import_statistics(
+    engine: Engine,
+    zone: ZoneInfo,
+    kind: str,
+    source: BinaryIO,
+    name: str,
+    options: ImportOptions,
+    report_dir: Path,
+    now: Callable[[], datetime] = utc_now,
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Import `source` (a `kind` file called `name`); the journal and rejects go to `report_dir`."""
+    check_options(kind, options)
+    spec = KINDS[kind]
+    started = now()
+    stem = f"{started:%Y%m%d-%H%M%S}_{Path(name).name}"
+    suffix = Path(name).suffix or ".csv"
+    report = ImportReport(
+        report_dir / f"{stem}.journal.txt",
+        report_dir / f"{Path(stem).stem}.rejects{suffix}",
+        encoding=check_encoding(options.encoding),
+    )
+    plan_options = Options(options.on_existing, options.enrol, zone, started)
+    result = ImportResult(report.counters, report.journal_path, None)
+    report.open()
+    try:
+        delimited = open_delimited(source, options.encoding, options.header)
+        header = delimited.header
+        columns = rows.map_columns(spec.columns, header.fields if header else None)
+        report.rejects_header = header.raw if header else ""
+        for unknown in columns.unknown:
+            report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
+        with UnitOfWork(engine) as uow:
+            _import_batches(uow.connection, spec, delimited.body, columns, plan_options, zone, report, progress)
+            if not options.dry_run:
+                uow.commit()
+    except (FileRefused, rows.HeaderError) as refused:
+        result.refused = str(refused)
+        report.file_error(str(refused))
+        report.counters.added = report.counters.updated = 0
+    finally:
+        report.close()
+    result.rejects_path = report.rejects_path if report.has_rejects else None
+    return result
+
+
+def _import_batches(connection, spec, records, columns, options, zone, report, progress) -> None:  # type: ignore[no-untyped-def]
+    cache = _NameCache(connection)
+    for batch in _batches(records):
+        lines = [_read(spec, record, columns, zone) for record in batch]
+        lookups = cache.lookups([l for l in lines if not isinstance(l, rows.RowError)])
+        spec.lookups(connection, [l for l in lines if not isinstance(l, rows.RowError)], lookups)
+        plan = spec.plan(lines, lookups, options)
+        spec.apply(connection, plan)
+        for index, message in plan.warnings:
+            report.warning(batch[index].line, message)
+        for index, message in plan.rejected:
+            report.reject(batch[index].line, batch[index].raw, message)
+        report.counters.processed += len(batch)
+        report.counters.added += plan.added
+        report.counters.updated += plan.updated
+        if progress is not None:
+            progress(report.counters.processed)
+
+
+def _read(spec: _Kind, record: Record, columns: rows.ColumnMap, zone: ZoneInfo) -> Any:
+    if record.fields is None:
+        return rows.RowError("the line is not valid CSV (check its quotes)")
+    try:
+        return spec.read_line(record.fields, columns, zone)
+    except rows.RowError as error:
+        return error
+
+
+def _batches(records: Iterator[Record]) -> Iterator[list[Record]]:
+    meaningful = (r for r in records if r.fields is None or any(f.strip() for f in r.fields))
+    while batch := list(islice(meaningful, BATCH_SIZE)):
+        yield batch
+
+
+@dataclass
+class _NameCache:
+    """Logins and course codes resolved so far; bounded, re-read when full."""
+
+    connection: Connection
+    users: dict[str, int] = field(default_factory=dict)
+    groups: dict[str, int] = field(default_factory=dict)
+    limit: int = 200_000
+
+    def lookups(self, lines: list[Any]) -> Lookups:
+        if len(self.users) > self.limit:
+            self.users.clear()
+        logins = {l.login for l in lines} - self.users.keys()
+        self.users.update(store.user_ids(self.connection, logins))
+        shortnames = {l.group for l in lines} - self.groups.keys()
+        self.groups.update(store.group_ids(self.connection, shortnames))
+        return Lookups(self.users, self.groups)

@@ -1,0 +1,74 @@
+"""Admin operations of the statistics import: import_lesson_stats, import_course_stats, import_activity."""
+
+import io
+
+from spyne import Boolean, ByteArray, ComplexModel, Integer, Unicode, rpc
+
+from aula_ws.services.statistics_import import ImportOptions, ImportResult, import_statistics
+from aula_ws.soap.admin import AdminService
+from aula_ws.soap.namespaces import AULA_ADMIN
+
+
+class ImportReport(ComplexModel):  # type: ignore[misc]
+    """The seed's six counters, the journal and the rejects file (the header, then the
+    rejected lines as they were, in the file's encoding; absent when nothing was rejected)."""
+
+    __namespace__ = AULA_ADMIN
+    _type_info = [
+        ("processed", Integer(min_occurs=1, nillable=False)),
+        ("rejected", Integer(min_occurs=1, nillable=False)),
+        ("added", Integer(min_occurs=1, nillable=False)),
+        ("updated", Integer(min_occurs=1, nillable=False)),
+        ("errors", Integer(min_occurs=1, nillable=False)),
+        ("warnings", Integer(min_occurs=1, nillable=False)),
+        ("refused", Unicode(min_occurs=0)),
+        ("journal", Unicode(min_occurs=1, nillable=False)),
+        ("rejects", ByteArray(min_occurs=0)),
+    ]
+
+
+IMPORT_ARGUMENTS = dict(
+    _args=("content", "file_name", "on_existing", "enrol", "header", "dry_run", "encoding"),
+    _returns=ImportReport,
+)
+Content = ByteArray(min_occurs=1, nillable=False)
+
+
+def _run(ctx, kind, content, file_name, on_existing, enrol, header, dry_run, encoding) -> ImportReport:  # type: ignore[no-untyped-def]
+    options = ImportOptions(
+        on_existing=on_existing or "new-session",
+        enrol=bool(enrol),
+        header=True if header is None else bool(header),
+        dry_run=bool(dry_run),
+        encoding=encoding or "utf-8",
+    )
+    data = b"".join(content) if isinstance(content, (list, tuple)) else (content or b"")
+    app = ctx.app
+    result = import_statistics(
+        app.engine, app.settings.timezone, kind, io.BytesIO(data), file_name or f"{kind}.csv",
+        options, app.settings.data_dir / "imports",
+    )
+    return _report(result)
+
+
+def _report(result: ImportResult) -> ImportReport:
+    c = result.counters
+    return ImportReport(
+        processed=c.processed, rejected=c.rejected, added=c.added, updated=c.updated,
+        errors=c.errors, warnings=c.warnings, refused=result.refused, journal=result.journal,
+        rejects=[result.rejects_path.read_bytes()] if result.rejects_path else None,
+    )
+
+
+class ImportService(AdminService):
+    @rpc(Content, Unicode, Unicode, Boolean, Boolean, Boolean, Unicode, **IMPORT_ARGUMENTS)
+    def import_lesson_stats(ctx, content, file_name, on_existing, enrol, header, dry_run, encoding):  # type: ignore[no-untyped-def]
+        return _run(ctx, "lessons", content, file_name, on_existing, enrol, header, dry_run, encoding)
+
+    @rpc(Content, Unicode, Unicode, Boolean, Boolean, Boolean, Unicode, **IMPORT_ARGUMENTS)
+    def import_course_stats(ctx, content, file_name, on_existing, enrol, header, dry_run, encoding):  # type: ignore[no-untyped-def]
+        return _run(ctx, "courses", content, file_name, on_existing, enrol, header, dry_run, encoding)
+
+    @rpc(Content, Unicode, Unicode, Boolean, Boolean, Boolean, Unicode, **IMPORT_ARGUMENTS)
+    def import_activity(ctx, content, file_name, on_existing, enrol, header, dry_run, encoding):  # type: ignore[no-untyped-def]
+        return _run(ctx, "activity", content, file_name, on_existing, enrol, header, dry_run, encoding)

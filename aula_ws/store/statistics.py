@@ -1,0 +1,133 @@
+"""Look-ups and writes of the statistics import, one query per batch and table."""
+
+from collections.abc import Collection, Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from aula_ws.store.bulk import bulk_insert
+from aula_ws.store.tables import (
+    activity_log,
+    course_statuses,
+    groups,
+    lesson_sessions,
+    memberships,
+    units,
+    users,
+)
+
+LESSON_COLUMNS = ("user_id", "unit_id", "status", "status_date", "score", "time_spent", "ilt_present")
+COURSE_COLUMNS = ("user_id", "group_id", "status", "status_date")
+ACTIVITY_COLUMNS = ("user_id", "group_id", "unit_id", "time", "action")
+
+
+def user_ids(connection: Connection, logins: Collection[str]) -> dict[str, int]:
+    if not logins:
+        return {}
+    rows = connection.execute(select(users.c.username, users.c.id).where(users.c.username.in_(logins)))
+    return {name: id_ for name, id_ in rows}
+
+
+def group_ids(connection: Connection, shortnames: Collection[str]) -> dict[str, int]:
+    if not shortnames:
+        return {}
+    rows = connection.execute(select(groups.c.shortname, groups.c.id).where(groups.c.shortname.in_(shortnames)))
+    return {name: id_ for name, id_ in rows}
+
+
+def units_of(connection: Connection, keys: Collection[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str]]:
+    if not keys:
+        return {}
+    query = select(units.c.group_id, units.c.code, units.c.id, units.c.type).where(
+        units.c.group_id.in_({g for g, _ in keys}), units.c.code.in_({c for _, c in keys})
+    )
+    return {(g, code): (unit_id, type_) for g, code, unit_id, type_ in connection.execute(query)}
+
+
+def memberships_among(connection: Connection, pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]]:
+    if not pairs:
+        return set()
+    query = select(memberships.c.user_id, memberships.c.group_id).where(
+        memberships.c.user_id.in_({u for u, _ in pairs}), memberships.c.group_id.in_({g for _, g in pairs})
+    )
+    return {(u, g) for u, g in connection.execute(query) if (u, g) in pairs}
+
+
+def latest_lesson_sessions(connection: Connection, pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    """(user, unit) -> id of its latest session (latest status date, then latest id)."""
+    s = lesson_sessions
+    return _latest(connection, pairs, s.c.user_id, s.c.unit_id, s.c.status_date, s.c.id)
+
+
+def latest_course_statuses(connection: Connection, pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], int]:
+    c = course_statuses
+    return _latest(connection, pairs, c.c.user_id, c.c.group_id, c.c.status_date, c.c.id)
+
+
+def _latest(connection, pairs, first, second, moment, id_):  # type: ignore[no-untyped-def]
+    if not pairs:
+        return {}
+    query = select(first, second, moment, id_).where(
+        first.in_({a for a, _ in pairs}), second.in_({b for _, b in pairs})
+    )
+    latest: dict[tuple[int, int], tuple[Any, int]] = {}
+    for a, b, at, record_id in connection.execute(query):
+        key = (a, b)
+        if key in pairs and (key not in latest or (at, record_id) > latest[key]):
+            latest[key] = (at, record_id)
+    return {key: record_id for key, (_, record_id) in latest.items()}
+
+
+def existing_activity(connection: Connection, keys: Collection[tuple[Any, ...]]) -> set[tuple[Any, ...]]:
+    if not keys:
+        return set()
+    a = activity_log
+    query = select(a.c.user_id, a.c.group_id, a.c.unit_id, a.c.time, a.c.action).where(
+        a.c.user_id.in_({k[0] for k in keys}), a.c.time.in_({k[3] for k in keys})
+    )
+    return {tuple(row) for row in connection.execute(query) if tuple(row) in keys}
+
+
+def enrol_many(connection: Connection, enrolments: Iterable[tuple[int, int, date]], perfil: str) -> None:
+    rows = [(user_id, group_id, perfil, since) for user_id, group_id, since in enrolments]
+    bulk_insert(connection, memberships, ("user_id", "group_id", "perfil", "fecha_alta"), rows)
+
+
+def insert_lesson_sessions(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+    bulk_insert(connection, lesson_sessions, LESSON_COLUMNS, rows)
+
+
+def insert_course_statuses(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+    bulk_insert(connection, course_statuses, COURSE_COLUMNS, rows)
+
+
+def insert_activity(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
+    bulk_insert(connection, activity_log, ACTIVITY_COLUMNS, rows)
+
+
+def update_lesson_sessions(connection: Connection, updates: dict[int, tuple[Any, ...]]) -> None:
+    _update(connection, lesson_sessions, LESSON_COLUMNS, updates)
+
+
+def update_course_statuses(connection: Connection, updates: dict[int, tuple[Any, ...]]) -> None:
+    _update(connection, course_statuses, COURSE_COLUMNS, updates)
+
+
+def _update(connection, table, columns, updates) -> None:  # type: ignore[no-untyped-def]
+    if not updates:
+        return
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("record_id"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
+    connection.execute(
+        statement,
+        [
+            {"record_id": record_id, **{f"new_{n}": v for n, v in zip(columns, values)}}
+            for record_id, values in updates.items()
+        ],
+    )
+
+

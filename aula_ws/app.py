@@ -17,6 +17,7 @@ from aula_ws.soap.admin import AdminApplication
 from aula_ws.soap.contract import ContractApplication
 from aula_ws.soap.protocol import quiet_spyne_logging
 from aula_ws.store.database import create_database_engine, require_current_schema
+from rpc.server import create_publickey_app, create_rpc_app
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -35,6 +36,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> WsgiApp:
         "/soap/admin": limit_body(
             WsgiApplication(AdminApplication(engine, settings)), settings.admin_max_body
         ),
+        **dict.fromkeys(("/mnet/xmlrpc/server.php", "/xmlrpc"), create_rpc_app(settings, engine)),
+        "/mnet/publickey.php": create_publickey_app(settings, engine),
         # further endpoints (admin SOAP, MNET XML-RPC, ETL REST) register here, one line each
     }
 
@@ -101,6 +104,7 @@ def _index_page(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
 <ul>
 <li>Educativa Aula contract (SOAP 1.1): <code>POST /soap</code>, WSDL <a href="/soap?wsdl">/soap?wsdl</a></li>
 <li>Administration (SOAP 1.1, admin token): <code>POST /soap/admin</code>, WSDL <a href="/soap/admin?wsdl">/soap/admin?wsdl</a></li>
+<li>MNET usage statistics (XML-RPC, signed and sealed): <code>POST /mnet/xmlrpc/server.php</code> (or <code>/xmlrpc</code>), our certificate <a href="/mnet/publickey.php">/mnet/publickey.php</a></li>
 </ul></body></html>
 """.encode()
     start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))])

@@ -1,0 +1,154 @@
+"""Calling an MNET peer: an xmlrpc.client transport that signs and seals each call and
+checks each answer, and the whereroot relay built on it.
+
+    proxy = xmlrpc.client.ServerProxy(url, transport=MnetTransport(...))
+    proxy.use_stats_rpc_get_stats(caller, "lovecraft", "", 3, 0, True)
+
+A successful answer must be signed by the peer (and sealed to us when the call
+was sealed); a fault may come back plain (the peer refused us before knowing
+us). Fault 7025 (we sealed to the peer's old key) carries its new certificate:
+it is accepted when the fault came signed with the key we knew, and the call
+is sent once more.
+"""
+
+import http.client
+import time
+import xmlrpc.client
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import Engine
+
+from aula_ws.errors import InvalidRequest, MnetFault, RemoteFailed
+from aula_ws.services import peers
+from aula_ws.services.peers import KeyPolicy, Peer
+from rpc import codec, envelope
+
+SERVER_PATH = "/mnet/xmlrpc/server.php"
+MAX_ANSWER = 16 * 1024 * 1024
+
+
+class AnswerRefused(Exception):
+    """The peer's answer failed our checks; the message says which (it is ours, not the peer's)."""
+
+
+class MnetTransport(xmlrpc.client.SafeTransport):
+    def __init__(
+        self,
+        wwwroot: str,
+        private_keys: Sequence[rsa.RSAPrivateKey],
+        peer_root: str,
+        peer_public_key: rsa.RSAPublicKey,
+        cipher: str = "rc4",
+        encrypt: bool = True,
+        timeout: float | None = None,
+        drift: timedelta = timedelta(seconds=15),
+        on_new_certificate: Callable[[str], rsa.RSAPublicKey] | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        super().__init__(use_builtin_types=True)
+        self.wwwroot, self.private_keys = wwwroot, list(private_keys)
+        self.peer_root, self.peer_public_key = peer_root, peer_public_key
+        self.cipher, self.encrypt, self.timeout, self.drift = cipher, encrypt, timeout, drift
+        self.on_new_certificate, self.clock = on_new_certificate, clock
+        self.https = peer_root.startswith("https://")
+        self._answer_signed = False
+
+    def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        if self.https:
+            connection = super().make_connection(host)
+        else:
+            connection = xmlrpc.client.Transport.make_connection(self, host)
+        connection.timeout = self.timeout
+        return connection
+
+    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
+        try:
+            return super().request(host, handler, self._wrap(request_body), verbose)
+        except xmlrpc.client.Fault as fault:
+            if fault.faultCode != 7025 or not self._answer_signed or self.on_new_certificate is None:
+                raise
+            self.peer_public_key = self.on_new_certificate(fault.faultString)
+            return super().request(host, handler, self._wrap(request_body), verbose)
+
+    def parse_response(self, response: http.client.HTTPResponse) -> Any:
+        data = response.read(MAX_ANSWER + 1)
+        if len(data) > MAX_ANSWER:
+            raise AnswerRefused("the peer's answer is too large")
+        return codec.loads(self._unwrap(data))[0]
+
+    def _wrap(self, body: bytes) -> bytes:
+        signed = envelope.sign(body, self.private_keys[0], self.wwwroot, int(self.clock()))
+        if not self.encrypt:
+            return signed
+        return envelope.seal(signed, self.peer_public_key, self.wwwroot, self.cipher)
+
+    def _unwrap(self, data: bytes) -> bytes:
+        self._answer_signed = False
+        form = envelope.kind(data)
+        if form == "plain":
+            codec.loads(data)  # a fault raises here: a plain fault is a refusal, never data
+            raise AnswerRefused("the peer's answer is not signed")
+        if form == "encrypted":
+            data = self._open(envelope.read_sealed(data))
+        elif self.encrypt:
+            raise AnswerRefused("the peer's answer is not encrypted")
+        try:
+            signed = envelope.read_signed(data)
+        except envelope.EnvelopeError:
+            raise AnswerRefused("the peer's answer is not signed") from None
+        if signed.wwwroot != self.peer_root or not signed.verify(self.peer_public_key):
+            raise AnswerRefused("the peer's answer failed the signature check")
+        if not signed.timestamp.isdigit() or abs(self.clock() - int(signed.timestamp)) > self.drift.total_seconds():
+            raise AnswerRefused("the peer's clock is too far from ours")
+        self._answer_signed = True
+        return signed.payload
+
+    def _open(self, sealed: envelope.Sealed) -> bytes:
+        for key in self.private_keys:
+            try:
+                return envelope.open_sealed(sealed, key)
+            except envelope.Undecryptable:
+                continue
+        raise AnswerRefused("the peer's answer could not be decrypted")
+
+
+def relay_call(
+    engine: Engine,
+    policy: KeyPolicy,
+    timeout: float,
+    drift: timedelta,
+    peer: Peer,
+    method: str,
+    params: tuple[Any, ...],
+    now: Callable[[], datetime],
+) -> Any:
+    """Call `method` on `peer` as ourselves; any failure is RemoteFailed("REMOTE : ...")."""
+    keys = peers.decryption_keys(engine, policy, now())
+    transport = MnetTransport(
+        policy.wwwroot,
+        [key.private_key for key in keys],
+        peer.wwwroot,
+        peer.public_key,
+        cipher=peer.cipher,
+        timeout=timeout,
+        drift=drift,
+        on_new_certificate=lambda pem: peers.renew_peer_certificate(engine, peer.wwwroot, pem).public_key,
+    )
+    proxy = xmlrpc.client.ServerProxy(peer.wwwroot + SERVER_PATH, transport=transport)
+    try:
+        return getattr(proxy, method)(*params)
+    except TimeoutError:
+        raise RemoteFailed(f"REMOTE : {peer.wwwroot} did not answer within {timeout:g} s") from None
+    except xmlrpc.client.Fault as fault:
+        raise RemoteFailed(f"REMOTE : fault {fault.faultCode}: {codec.xml_text(str(fault.faultString))}") from None
+    except AnswerRefused as refused:
+        raise RemoteFailed(f"REMOTE : {refused}") from None
+    except MnetFault:
+        raise RemoteFailed("REMOTE : the peer's answer is not XML-RPC") from None
+    except InvalidRequest:
+        raise RemoteFailed("REMOTE : the peer sent a new certificate that does not name it") from None
+    except (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError):
+        raise RemoteFailed(f"REMOTE : {peer.wwwroot} could not be reached") from None

@@ -1,0 +1,227 @@
+"""The published methods: use_stats under Moodle's wire names and short names, and the system ones."""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from aula_ws.domain.elapsed import EngineSettings
+from aula_ws.errors import CallerRefused, HostRefused, MnetFault, RemoteFailed, UseStatsRefused
+from aula_ws.services import peers, usage
+from aula_ws.services.peers import KeyPolicy, Peer
+from rpc import codec, messages
+
+GET_STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"
+GET_SCORES = "blocks/use_stats/rpclib.php/use_stats_rpc_get_scores"
+NO_SUCH_FUNCTION = MnetFault(713, "Unable to locate function, or function prohibited for RPC.")
+
+Relay = Callable[[Peer, str, tuple[Any, ...]], Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    engine: Engine
+    policy: KeyPolicy
+    engine_settings: EngineSettings
+    relay: Relay
+    peer: Peer | None  # the authenticated caller; None for an unauthenticated keyswap
+
+
+@dataclass(frozen=True)
+class Method:
+    function: Callable[[Context, list[Any]], Any]
+    signature: list[str]  # return type, then the parameters' types
+    help: str
+    required: int  # parameters that must be given; the others have defaults
+
+
+def dispatch(context: Context, payload: bytes) -> bytes:
+    params, name = codec.loads(payload)
+    method = METHODS.get(name or "")
+    if method is None or (context.peer is None and name not in ("system/keyswap", "system.keyswap")):
+        raise NO_SUCH_FUNCTION
+    if not method.required <= len(params) <= len(method.signature) - 1:
+        raise MnetFault(codec.BAD_PARAMETERS, f"{name} takes {method.required} to {len(method.signature) - 1} parameters.")
+    return codec.response(method.function(context, list(params)))
+
+
+# --------------------------------------------------------------------------- use_stats
+
+
+def get_stats(context: Context, params: list[Any]) -> Any:
+    """use_stats_rpc_get_stats(callinguser, targetuser, whereroot, statsscope=1, timefrom=0, json_response=true)"""
+    callinguser, targetuser, whereroot, statsscope, timefrom, json_response = _defaults(params, 1, 0, True)
+    as_json = _flag(json_response)
+    try:
+        caller = _caller(callinguser)
+        scope = _integer(statsscope, "Unknown stats scope (1 site, 2 course, 3 module).")
+        since = _integer(timefrom, "timefrom must be a Unix time.")
+        peer = _route(context, caller, whereroot)
+        if peer is not None:
+            forwarded = (_as_ourselves(context, caller), _text(targetuser), peer.wwwroot, scope, since, True)
+            return _relayed(context, peer, GET_STATS, forwarded, as_json)
+        report = usage.get_stats(
+            context.engine, caller, _text(targetuser), scope, since, context.engine_settings, _signer(context)
+        )
+        return messages.success(messages.stats_message(report), as_json)
+    except UseStatsRefused as refused:
+        return messages.refusal(refused, as_json)
+
+
+def get_scores(context: Context, params: list[Any]) -> Any:
+    """use_stats_rpc_get_scores(callinguser, targetuser, whereroot, scorescope='notes/global',
+    courseidfield='shortname', courseidentifier='', json_response=true)"""
+    callinguser, targetuser, whereroot, scorescope, idfield, identifier, json_response = _defaults(
+        params, "notes/global", "shortname", "", True
+    )
+    as_json = _flag(json_response)
+    try:
+        caller = _caller(callinguser)
+        peer = _route(context, caller, whereroot)
+        if peer is not None:
+            forwarded = (
+                _as_ourselves(context, caller), _text(targetuser), peer.wwwroot,
+                _text(scorescope), _text(idfield), _text(identifier), True,
+            )
+            return _relayed(context, peer, GET_SCORES, forwarded, as_json)
+        report = usage.get_scores(
+            context.engine, caller, _text(targetuser), _text(scorescope), _text(idfield), _text(identifier),
+            _signer(context),
+        )
+        return messages.success(messages.scores_message(report), as_json)
+    except UseStatsRefused as refused:
+        return messages.refusal(refused, as_json)
+
+
+def _defaults(params: list[Any], *defaults: Any) -> list[Any]:
+    given = len(params) - 3
+    return params + list(defaults[max(given, 0):])
+
+
+def _caller(value: Any) -> usage.Caller:
+    keys = ("username", "remoteuserhostroot", "remotehostroot")
+    if not isinstance(value, dict) or any(key not in value for key in keys):
+        raise CallerRefused("Bad client user format.")
+    return usage.Caller(*(_text(value[key]) for key in keys))
+
+
+def _route(context: Context, caller: usage.Caller, whereroot: Any) -> Peer | None:
+    """None to answer here; the peer to relay to; 500 "unknown host" otherwise."""
+    root = _text(whereroot).strip().rstrip("/")
+    if not root or root == context.policy.wwwroot:
+        return None
+    peer = peers.find_peer(context.engine, root)
+    if peer is None:
+        raise HostRefused("unknown host")
+    usage.authenticate_caller(context.engine, caller, _signer(context))
+    return peer
+
+
+def _as_ourselves(context: Context, caller: usage.Caller) -> dict[str, str]:
+    return {
+        "username": caller.username,
+        "remoteuserhostroot": caller.remoteuserhostroot,
+        "remotehostroot": context.policy.wwwroot,
+    }
+
+
+def _relayed(context: Context, peer: Peer, method: str, params: tuple[Any, ...], as_json: bool) -> Any:
+    value = context.relay(peer, method, params)
+    try:
+        answer = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise RemoteFailed("REMOTE : the peer's answer is not a use_stats answer.")
+    if answer.get("status") == messages.SUCCESS:
+        return messages.success(_text(answer.get("message", "")), as_json)
+    errors = [text for text in _strings(answer.get("errors")) if text]
+    raise RemoteFailed(*[f"REMOTE : {text}" for text in errors or [f"status {answer.get('status')!r}"]])
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [] if value is None else [str(value)]
+
+
+def _signer(context: Context) -> str | None:
+    return None if context.peer is None else context.peer.wwwroot
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _integer(value: Any, refusal: str) -> int:
+    if isinstance(value, bool):
+        raise UseStatsRefused(refusal)
+    try:
+        return int(value) if not isinstance(value, float) else int(value // 1)
+    except (TypeError, ValueError):
+        raise UseStatsRefused(refusal) from None
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off")
+    return bool(value)
+
+
+# --------------------------------------------------------------------------- system
+
+
+def list_methods(context: Context, params: list[Any]) -> list[str]:
+    return sorted(METHODS)
+
+
+def method_signature(context: Context, params: list[Any]) -> list[list[str]]:
+    method = METHODS.get(_text(params[0]))
+    if method is None:
+        raise NO_SUCH_FUNCTION
+    return [method.signature]
+
+
+def method_help(context: Context, params: list[Any]) -> str:
+    method = METHODS.get(_text(params[0]))
+    if method is None:
+        raise NO_SUCH_FUNCTION
+    return method.help
+
+
+def keyswap(context: Context, params: list[Any]) -> str:
+    """Our current certificate. The caller is not registered by this (peers are added by an admin)."""
+    now = usage.utc_now()
+    return peers.current_key(context.engine, context.policy, now).certificate_pem
+
+
+_STATS = Method(
+    get_stats,
+    ["string", "struct", "string", "string", "int", "int", "boolean"],
+    "Elapsed time (whole minutes) of targetuser since timefrom: site (statsscope 1), per course (2), "
+    "per unit (3). Answers {status, errors, message} as JSON (json_response true) or a struct.",
+    3,
+)
+_SCORES = Method(
+    get_scores,
+    ["string", "struct", "string", "string", "string", "string", "string", "boolean"],
+    "Mean of targetuser's best unit scores per course (scorescope notes/global), for the course named by "
+    "courseidfield/courseidentifier or every course of the user. Answers {status, errors, message}.",
+    3,
+)
+_LIST = Method(list_methods, ["array"], "The methods this server publishes.", 0)
+_SIGNATURE = Method(method_signature, ["array", "string"], "A method's signature: return type, then parameters.", 1)
+_HELP = Method(method_help, ["string", "string"], "A method's description.", 1)
+_KEYSWAP = Method(keyswap, ["string", "string", "string", "string"], "Exchange certificates: returns ours.", 0)
+
+METHODS: dict[str, Method] = {
+    GET_STATS: _STATS,
+    "use_stats_rpc_get_stats": _STATS,
+    GET_SCORES: _SCORES,
+    "use_stats_rpc_get_scores": _SCORES,
+    **{f"system{sep}{name}": method for sep in "./" for name, method in [
+        ("listMethods", _LIST), ("methodSignature", _SIGNATURE), ("methodHelp", _HELP), ("keyswap", _KEYSWAP),
+    ]},
+}

@@ -6,8 +6,10 @@ with a reason; warnings never reject a line.
 """
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from aula_ws.domain.contract_params import LOGIN_PATTERN
@@ -62,11 +64,13 @@ class ColumnMap:
     positions: dict[str, int]
     unknown: tuple[str, ...] = ()
 
-    def value(self, fields: list[str], name: str) -> str:
-        position = self.positions.get(name)
-        if position is None or position >= len(fields):
-            return ""
-        return fields[position].strip()
+    def pick(self, fields: list[str], names: tuple[str, ...]) -> list[str]:
+        """The values of `names` in a line, stripped; "" for a column absent from the file or the line."""
+        count = len(fields)
+        return [
+            fields[p].strip() if p is not None and p < count else ""
+            for p in map(self.positions.get, names)
+        ]
 
 
 class HeaderError(ValueError):
@@ -118,6 +122,11 @@ def import_date(value: str, name: str) -> date | None:
     """YYYY/MM/DD (documented), YYYY-MM-DD, or DD/MM/YYYY (the seed's example row); empty: None."""
     if not value:
         return None
+    if len(value) == 10 and value[4] == value[7] == "/" and value.isascii():  # the documented form, fast
+        try:
+            return date(int(value[:4]), int(value[5:7]), int(value[8:]))
+        except ValueError:
+            pass  # the patterns below say why
     for pattern, order in ((_SLASHED_YMD, (0, 1, 2)), (_DASHED_YMD, (0, 1, 2)), (_SLASHED_DMY, (2, 1, 0))):
         match = pattern.fullmatch(value)
         if match:
@@ -129,6 +138,7 @@ def import_date(value: str, name: str) -> date | None:
     raise RowError(f'{name} "{value[:40]}" is not a date (YYYY/MM/DD, YYYY-MM-DD or DD/MM/YYYY)')
 
 
+@lru_cache(maxsize=4096)
 def start_of_day_utc(day: date, zone: ZoneInfo) -> datetime:
     """A status dated by day is taken at the start of that day in the service's zone."""
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
@@ -168,8 +178,7 @@ def moment(value: str, zone: ZoneInfo) -> datetime:
     return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
-@dataclass(frozen=True, slots=True)
-class LessonLine:
+class LessonLine(NamedTuple):
     login: str
     group: str
     unit: str
@@ -181,20 +190,25 @@ class LessonLine:
     ilt_present: bool | None
 
 
+_LESSON_NAMES = tuple(c.name for c in LESSON_COLUMNS)
+_COURSE_NAMES = tuple(c.name for c in COURSE_COLUMNS)
+_ACTIVITY_NAMES = tuple(c.name for c in ACTIVITY_COLUMNS)
+
+
 def read_lesson_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> LessonLine:
-    v = columns.value
-    ilt = v(fields, "ilt_status").upper()
+    user, group, unit, unit_type, status, status_date, score_, time_, ilt = columns.pick(fields, _LESSON_NAMES)
+    ilt = ilt.upper()
     if ilt not in ("", "P"):
         raise RowError(f'ilt_status "{ilt[:20]}" must be P or empty')
     return LessonLine(
-        login=login(v(fields, "user_loginid")),
-        group=required(v(fields, "crsvname"), "crsvname"),
-        unit=required(v(fields, "lsnvname"), "lsnvname"),
-        unit_type=one_of(v(fields, "lnk_type"), "lnk_type", UNIT_TYPES),
-        status=one_of(v(fields, "lesson_status"), "lesson_status", LESSON_STATUSES),
-        status_date=import_date(v(fields, "lesson_status_date"), "lesson_status_date"),
-        score=score(v(fields, "lesson_score")),
-        time_spent=seconds(v(fields, "lesson_time")),
+        login=login(user),
+        group=required(group, "crsvname"),
+        unit=required(unit, "lsnvname"),
+        unit_type=one_of(unit_type, "lnk_type", UNIT_TYPES),
+        status=one_of(status, "lesson_status", LESSON_STATUSES),
+        status_date=import_date(status_date, "lesson_status_date"),
+        score=score(score_),
+        time_spent=seconds(time_),
         ilt_present=True if ilt == "P" else None,
     )
 
@@ -209,8 +223,7 @@ def check_lesson_against_unit(line: LessonLine, unit_type: str, warnings: Warnin
     return line.ilt_present
 
 
-@dataclass(frozen=True, slots=True)
-class CourseLine:
+class CourseLine(NamedTuple):
     login: str
     group: str
     status: str
@@ -219,18 +232,17 @@ class CourseLine:
 
 
 def read_course_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> CourseLine:
-    v = columns.value
+    user, group, status, status_date, enrolment_date = columns.pick(fields, _COURSE_NAMES)
     return CourseLine(
-        login=login(v(fields, "user_loginid")),
-        group=required(v(fields, "crsvname"), "crsvname"),
-        status=one_of(v(fields, "course_status"), "course_status", COURSE_STATUSES),
-        status_date=import_date(v(fields, "course_status_date"), "course_status_date"),
-        enrolment_date=import_date(v(fields, "course_enrollement_date"), "course_enrollement_date"),
+        login=login(user),
+        group=required(group, "crsvname"),
+        status=one_of(status, "course_status", COURSE_STATUSES),
+        status_date=import_date(status_date, "course_status_date"),
+        enrolment_date=import_date(enrolment_date, "course_enrollement_date"),
     )
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityLine:
+class ActivityLine(NamedTuple):
     login: str
     group: str
     unit: str | None
@@ -239,14 +251,13 @@ class ActivityLine:
 
 
 def read_activity_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> ActivityLine:
-    v = columns.value
-    action = v(fields, "action")
+    user, group, unit, time_, action = columns.pick(fields, _ACTIVITY_NAMES)
     if len(action) > 100:
         raise RowError("action is longer than 100 characters")
     return ActivityLine(
-        login=login(v(fields, "user_loginid")),
-        group=required(v(fields, "crsvname"), "crsvname"),
-        unit=v(fields, "lsnvname") or None,
-        time=moment(v(fields, "time"), zone),
+        login=login(user),
+        group=required(group, "crsvname"),
+        unit=unit or None,
+        time=moment(time_, zone),
         action=action,
     )

@@ -64,14 +64,16 @@ class _Kind:
     columns: tuple[rows.Column, ...]
     read_line: Callable[..., Any]
     plan: Callable[[list[Any], Lookups, Options], BatchPlan]
-    lookups: Callable[[Connection, list[Any], Lookups], None]
+    lookups: Callable[[Connection, list[Any], Lookups, Options], None]
     apply: Callable[[Connection, BatchPlan], None]
 
 
-def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
+def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
     unit_keys = {(lookups.groups[l.group], l.unit) for l in lines if l.group in lookups.groups}
     lookups.units = store.units_of(connection, unit_keys)
     _member_lookups(connection, lines, lookups)
+    if options.on_existing == "new-session":
+        return  # existing sessions do not matter
     pairs = {
         (lookups.users[l.login], lookups.units[lookups.groups[l.group], l.unit][0])
         for l in lines
@@ -81,8 +83,10 @@ def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups) 
     lookups.latest = store.latest_lesson_sessions(connection, pairs)
 
 
-def _course_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
+def _course_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
     _member_lookups(connection, lines, lookups)
+    if options.on_existing == "new-session":
+        return
     pairs = {
         (lookups.users[l.login], lookups.groups[l.group])
         for l in lines
@@ -91,7 +95,7 @@ def _course_lookups(connection: Connection, lines: list[Any], lookups: Lookups) 
     lookups.latest = store.latest_course_statuses(connection, pairs)
 
 
-def _activity_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
+def _activity_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
     unit_keys = {(lookups.groups[l.group], l.unit) for l in lines if l.group in lookups.groups and l.unit}
     lookups.units = store.units_of(connection, unit_keys)
     keys = set()
@@ -197,7 +201,7 @@ def _import_batches(connection, spec, records, columns, options, zone, report, p
     for batch in _batches(records):
         lines = [_read(spec, record, columns, zone) for record in batch]
         lookups = cache.lookups([l for l in lines if not isinstance(l, rows.RowError)])
-        spec.lookups(connection, [l for l in lines if not isinstance(l, rows.RowError)], lookups)
+        spec.lookups(connection, [l for l in lines if not isinstance(l, rows.RowError)], lookups, options)
         plan = spec.plan(lines, lookups, options)
         spec.apply(connection, plan)
         for index, message in plan.warnings:
@@ -221,7 +225,8 @@ def _read(spec: _Kind, record: Record, columns: rows.ColumnMap, zone: ZoneInfo) 
 
 
 def _batches(records: Iterator[Record]) -> Iterator[list[Record]]:
-    meaningful = (r for r in records if r.fields is None or any(f.strip() for f in r.fields))
+    # blank lines (csv gives []) are skipped, not counted
+    meaningful = (r for r in records if r.fields is None or len(r.fields) > 1 or (r.fields and r.fields[0].strip()))
     while batch := list(islice(meaningful, BATCH_SIZE)):
         yield batch
 

@@ -9,7 +9,9 @@ on PostgreSQL we COPY.
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from functools import lru_cache
+
+from sqlalchemy import Boolean, Connection, Date, DateTime, Table
 
 
 def bulk_insert(
@@ -35,8 +37,16 @@ def bulk_insert(
 def _bind_converters(
     connection: Connection, table: Table, columns: Sequence[str]
 ) -> list[Callable[[Any], Any] | None]:
+    """SQLAlchemy's own conversions for the types the driver would store differently
+    (dates and times as text, booleans); cached, since imported values repeat a lot."""
     dialect = connection.dialect
-    return [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+    converters: list[Callable[[Any], Any] | None] = []
+    for name in columns:
+        column_type = table.c[name].type
+        process = column_type._cached_bind_processor(dialect)
+        needed = isinstance(column_type, (DateTime, Date, Boolean))
+        converters.append(lru_cache(maxsize=65536)(process) if process and needed else None)
+    return converters
 
 
 def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -1,0 +1,176 @@
+"""Benchmark: the statistics import end to end against the raw driver floor.
+
+    .venv/bin/python bench/import.py [--lines 1000000] [--postgres]
+
+Generates a lesson-statistics file (100,000 users x 10 lessons), imports it
+through the CLI (`aula-ws import lessons FILE`, a child process, so its peak
+memory is measured alone), then inserts the same rows with the raw driver into
+a fresh copy of the same database: `sqlite3.executemany`, or COPY on
+PostgreSQL (--postgres starts a throwaway cluster as the test suite does).
+Prints both rates, their ratio (target >= 0.4) and the import's peak memory
+(target <= 200 MB). Measures; asserts nothing.
+"""
+
+import argparse
+import csv
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aula_ws.store import platform  # noqa: E402
+from aula_ws.store.bulk import bulk_insert  # noqa: E402
+from aula_ws.store.database import create_database_engine, upgrade  # noqa: E402
+from aula_ws.store.tables import lesson_sessions, memberships, users  # noqa: E402
+from aula_ws.store.unit_of_work import UnitOfWork  # noqa: E402
+
+UNITS = 10
+HEADER = "user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score\tlesson_time\tilt_status\n"
+
+
+def build_platform(url: str, user_count: int) -> None:
+    engine = create_database_engine(url)
+    upgrade(engine)
+    with UnitOfWork(engine) as uow:
+        group_id = platform.add_group(uow.connection, "BENCH", datetime(2015, 1, 1))
+        for n in range(UNITS):
+            platform.add_unit(uow.connection, group_id, f"L{n:02d}", "L")
+        bulk_insert(uow.connection, users, ("username",), [(f"user{n:06d}",) for n in range(user_count)])
+        uow.connection.exec_driver_sql(
+            "INSERT INTO memberships (user_id, group_id, perfil, fecha_alta) "
+            f"SELECT id, {group_id}, 'A', '2015-01-01' FROM users WHERE username LIKE 'user%'"
+        )
+        uow.commit()
+    engine.dispose()
+
+
+def write_file(path: Path, lines: int) -> None:
+    user_count = lines // UNITS
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(HEADER)
+        for n in range(lines):
+            user, unit = divmod(n, UNITS)
+            day = date(2015, 1 + n % 12, 1 + n % 28)
+            handle.write(f"user{user % user_count:06d}\tBENCH\tL{unit:02d}\tL\t{'CPFIN'[n % 5]}\t"
+                         f"{day:%Y/%m/%d}\t{n % 101}\t{n % 3600}\t\n")
+
+
+def raw_rows(path: Path, url: str) -> list[tuple]:
+    """The same rows as the import stores them, resolved beforehand (untimed)."""
+    engine = create_database_engine(url)
+    with engine.connect() as connection:
+        ids = dict(connection.exec_driver_sql("SELECT username, id FROM users").all())
+        units = dict(connection.exec_driver_sql("SELECT code, id FROM units").all())
+    engine.dispose()
+    rows = []
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t")
+        next(reader)
+        for login, _, unit, _, status, day, score, seconds, _ in reader:
+            y, m, d = day.split("/")
+            rows.append((ids[login], units[unit], status, datetime(int(y), int(m), int(d)),
+                         float(score), int(seconds), None))
+    return rows
+
+
+def timed_cli_import(path: Path, env: dict[str, str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "aula_ws", "import", "lessons", str(path)],
+                            env=env, cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"the import failed:\n{result.stdout}\n{result.stderr}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print("   " + "\n   ".join(result.stdout.strip().splitlines()[-6:]))
+    return elapsed, max(peak_kb, before) / 1024
+
+
+def sqlite_raw(db_path: Path, rows: list[tuple]) -> float:
+    connection = sqlite3.connect(db_path)
+    sql = ("INSERT INTO lesson_sessions (user_id, unit_id, status, status_date, score, time_spent, ilt_present) "
+           "VALUES (?, ?, ?, ?, ?, ?, ?)")
+    # the same text SQLAlchemy stores, so that both runs write the same bytes
+    prepared = [(u, n, s, d.strftime("%Y-%m-%d %H:%M:%S.%f"), sc, t, i) for u, n, s, d, sc, t, i in rows]
+    started = time.perf_counter()
+    connection.executemany(sql, prepared)
+    connection.commit()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def postgres_raw(url: str, rows: list[tuple]) -> float:
+    import psycopg
+
+    with psycopg.connect(url.replace("+psycopg", "")) as connection:
+        started = time.perf_counter()
+        with connection.cursor() as cursor, cursor.copy(
+            "COPY lesson_sessions (user_id, unit_id, status, status_date, score, time_spent, ilt_present) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+        connection.commit()
+        return time.perf_counter() - started
+
+
+def report(engine_name: str, lines: int, import_s: float, raw_s: float, peak_mb: float) -> None:
+    import_rate, raw_rate = lines / import_s, lines / raw_s
+    print(f"\n{engine_name}: {lines:,} lines")
+    print(f"  import (CLI, end to end) {import_s:7.2f} s  {import_rate:>10,.0f} lines/s")
+    print(f"  raw driver floor         {raw_s:7.2f} s  {raw_rate:>10,.0f} rows/s")
+    print(f"  ratio import/raw         {import_rate / raw_rate:7.2f}   (target >= 0.4)")
+    print(f"  import peak memory       {peak_mb:7.0f} MB (target <= 200 MB)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--postgres", action="store_true", help="also run on a throwaway PostgreSQL")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="aula-bench-import-"))
+    try:
+        data = work / "lessons.tsv"
+        write_file(data, args.lines)
+        print(f"generated {data} ({data.stat().st_size / 1e6:.0f} MB)")
+
+        base = {k: v for k, v in os.environ.items() if not k.startswith("AULA_")}
+        imported_db, raw_db = work / "import.sqlite3", work / "raw.sqlite3"
+        build_platform(f"sqlite:///{imported_db}", args.lines // UNITS)
+        shutil.copy(imported_db, raw_db)
+        env = {**base, "AULA_DATA_DIR": str(work), "AULA_DATABASE_URL": f"sqlite:///{imported_db}"}
+        import_s, peak = timed_cli_import(data, env)
+        rows = raw_rows(data, f"sqlite:///{raw_db}")
+        report("SQLite", args.lines, import_s, sqlite_raw(raw_db, rows), peak)
+        del rows
+
+        if args.postgres:
+            from tests.postgres import PostgresCluster, find_postgres_bindir
+
+            cluster = PostgresCluster(find_postgres_bindir())
+            cluster.start()
+            try:
+                urls = [cluster.create_database(name) for name in ("imported", "raw")]
+                for url in urls:
+                    build_platform(url, args.lines // UNITS)
+                env = {**base, "AULA_DATA_DIR": str(work), "AULA_DATABASE_URL": urls[0]}
+                import_s, peak = timed_cli_import(data, env)
+                rows = raw_rows(data, urls[1])
+                report("PostgreSQL", args.lines, import_s, postgres_raw(urls[1], rows), peak)
+            finally:
+                cluster.stop()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

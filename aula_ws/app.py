@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from aula_ws import __version__
 from aula_ws.config import Settings
+from aula_ws.rest.etl import etl_endpoint
 from aula_ws.services.progress import obtener_avance_usuarios
 from aula_ws.soap import envelopes
 from aula_ws.soap.admin import AdminApplication
@@ -38,6 +39,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> WsgiApp:
         ),
         **dict.fromkeys(("/mnet/xmlrpc/server.php", "/xmlrpc"), create_rpc_app(settings, engine)),
         "/mnet/publickey.php": create_publickey_app(settings, engine),
+        **dict.fromkeys(("/webservice/rest/server.php", "/service/rest/server.php"), etl_endpoint(engine, settings)),
         # further endpoints (admin SOAP, MNET XML-RPC, ETL REST) register here, one line each
     }
 
@@ -105,6 +107,7 @@ def _index_page(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
 <li>Educativa Aula contract (SOAP 1.1): <code>POST /soap</code>, WSDL <a href="/soap?wsdl">/soap?wsdl</a></li>
 <li>Administration (SOAP 1.1, admin token): <code>POST /soap/admin</code>, WSDL <a href="/soap/admin?wsdl">/soap/admin?wsdl</a></li>
 <li>MNET usage statistics (XML-RPC, signed and sealed): <code>POST /mnet/xmlrpc/server.php</code> (or <code>/xmlrpc</code>), our certificate <a href="/mnet/publickey.php">/mnet/publickey.php</a></li>
+<li>ETL extraction (REST, Moodle style, etl token): <code>GET|POST /webservice/rest/server.php?wsfunction=report_etl_get</code></li>
 </ul></body></html>
 """.encode()
     start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))])

@@ -9,11 +9,12 @@ given as `<name>` in the TOML file named by `AULA_CONFIG` (default
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aula_ws.config_sync import SmtpSettings, SyncSettings, smtp_settings, sync_settings
 from aula_ws.errors import ConfigError
 
 DEFAULT_DATA_DIR = "aula-data"
@@ -37,6 +38,12 @@ class Settings:
     mnet_peer_timeout: float = 10.0  # seconds a relayed call waits for the peer
     mnet_drift: int = 15  # seconds of clock drift allowed on a signed message
     rpc_max_body: int = 1024 * 1024  # bytes, the XML-RPC endpoint
+    # CSV synchronisation and its alarm mail, CONTRACT.md section 5 (aula_ws/config_sync.py)
+    sync: SyncSettings = field(default_factory=SyncSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    # ETL extraction (report_etl), CONTRACT.md section 6
+    etl_max_records: int = 5000  # records per report_etl_get call
+    etl_lease_seconds: int = 600  # an extraction's hold on its instance; a crashed one expires
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -56,6 +63,10 @@ class Settings:
             contract_max_body=source.cast("contract_max_body", 1024 * 1024, _positive_int),
             admin_max_body=source.cast("admin_max_body", 50 * 1024 * 1024, _positive_int),
             **_mnet_settings(source),
+            sync=sync_settings(source),
+            smtp=smtp_settings(source),
+            etl_max_records=source.cast("etl_max_records", 5000, _int_between(1, 100_000, "records")),
+            etl_lease_seconds=source.cast("etl_lease_seconds", 600, _int_between(5, 86_400, "seconds")),
         )
 
 

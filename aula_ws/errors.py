@@ -15,6 +15,8 @@
     ├── NotFound                      a named user, token, ... does not exist (CLI: exit 2)
     ├── NotAllowed                    the operation is refused to that user (CLI: exit 2)
     ├── AuthenticationFailed          missing, wrong, expired or revoked token, or no right
+    │   ├── TokenExpired                  the token was valid but has expired
+    │   └── NoRight                       the token's user is no longer a site admin
     ├── InvalidRequest                an admin request's options or file are unusable
     ├── UseStatsRefused               a use_stats call answered with an MNET status (`status`)
     │   ├── CallerRefused                 501 bad caller struct, empty or unknown username
@@ -22,7 +24,9 @@
     │   ├── RemoteFailed                  500 the relayed peer failed ("REMOTE : " errors)
     │   ├── StatsForbidden                510 the calling user may not see these statistics
     │   └── RecordMissing                 520 target user or course does not exist
-    └── MnetFault                     an XML-RPC fault (`code`): the envelope gate, bad calls
+    ├── MnetFault                     an XML-RPC fault (`code`): the envelope gate, bad calls
+    └── EtlError                      a report_etl_get refused (`errorcode`, Moodle's `exception`)
+        └── EtlBusy                       ETLBUSY: another extraction holds the instance
 
 Errors keep their context as attributes, so adapters never parse messages.
 """
@@ -118,6 +122,14 @@ class AuthenticationFailed(AulaError):
         self.reason = reason
 
 
+class TokenExpired(AuthenticationFailed):
+    pass
+
+
+class NoRight(AuthenticationFailed):
+    pass
+
+
 class InvalidRequest(AulaError):
     """A request to an admin operation that cannot be carried out; the message says why."""
 
@@ -159,3 +171,24 @@ class MnetFault(AulaError):
         super().__init__(f"fault {code}: {text}")
         self.code = code
         self.text = text
+
+
+class EtlError(AulaError):
+    """A report_etl_get request refused, in Moodle's terms: `errorcode` (`invalidparameter`,
+    `unknowninstance`, ...) and `exception` (the Moodle exception class a client expects)."""
+
+    def __init__(self, errorcode: str, message: str, exception: str = "invalid_parameter_exception"):
+        super().__init__(message)
+        self.errorcode = errorcode
+        self.message = message
+        self.exception = exception
+
+
+class EtlBusy(EtlError):
+    def __init__(self, instance_id: int):
+        super().__init__(
+            "ETLBUSY",
+            f"ETL already in progress. Only one extraction is allowed at a time (instance {instance_id})",
+            "moodle_exception",
+        )
+        self.instance_id = instance_id

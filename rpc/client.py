@@ -137,9 +137,9 @@ def relay_call(
         drift=drift,
         on_new_certificate=lambda pem: peers.renew_peer_certificate(engine, peer.wwwroot, pem).public_key,
     )
-    proxy = xmlrpc.client.ServerProxy(peer.wwwroot + SERVER_PATH, transport=transport)
     try:
-        return getattr(proxy, method)(*params)
+        with xmlrpc.client.ServerProxy(peer.wwwroot + SERVER_PATH, transport=transport) as proxy:
+            return getattr(proxy, method)(*params)
     except TimeoutError:
         raise RemoteFailed(f"REMOTE : {peer.wwwroot} did not answer within {timeout:g} s") from None
     except xmlrpc.client.Fault as fault:

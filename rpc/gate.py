@@ -93,7 +93,9 @@ class Gate:
         if key.generation != keys[0].generation:
             # sealed to an old key: tell the peer our current certificate, signed with the key it knows
             raise OldKeyUsed(admitted, keys[0].certificate_pem)
-        self._fresh(signed)
+        # each seal has a fresh session key: the same sealed bytes twice is a replay,
+        # while a caller repeating a call gets a new seal
+        self._fresh(signed, sealed.wrapped_key + sealed.data)
         return admitted
 
     def _signed_plaintext(self, body: bytes, address: str) -> Admitted:
@@ -107,7 +109,7 @@ class Gate:
         if not peer.trusts(address):
             raise FORBIDDEN_TRANSPORT
         signed = self._verified(body, peer)
-        self._fresh(signed)
+        self._fresh(signed, signed.timestamp.encode() + b"\n" + signed.signature)
         key = peers.current_key(self.engine, self.policy, self._now())
         return Admitted(signed.payload, peer, True, False, key=key)
 
@@ -136,7 +138,7 @@ class Gate:
             raise BAD_SIGNATURE
         return signed
 
-    def _fresh(self, signed: envelope.Signed) -> None:
+    def _fresh(self, signed: envelope.Signed, identity: bytes) -> None:
         """Refuse a timestamp outside the drift, and the same envelope twice (Moodle does not)."""
         try:
             sent = int(signed.timestamp)
@@ -144,9 +146,7 @@ class Gate:
             raise TIME_DRIFT from None
         if abs(self.clock() - sent) > self.drift.total_seconds():
             raise TIME_DRIFT
-        if not peers.first_arrival(
-            self.engine, signed.wwwroot, signed.timestamp, signed.signature, self._now(), self.drift
-        ):
+        if not peers.first_arrival(self.engine, signed.wwwroot, identity, self._now(), self.drift):
             raise REPLAYED
 
     def _now(self) -> datetime:

@@ -9,18 +9,21 @@ events, module time over the unit's events, site time over all. Imported
 recorded time.
 """
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
+from typing import NamedTuple
 
 ZERO = timedelta(0)
 MINUTE = timedelta(minutes=1)
+_TIME = itemgetter(0)
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityEvent:
-    """One activity-log row: when, in which course (group id), in which unit (None: the course)."""
+class ActivityEvent(NamedTuple):
+    """One activity-log row: when, in which course (group id), in which unit (None: the course).
+    Any (time, course, unit) sequence will do, a database row included."""
 
     time: datetime
     course: int
@@ -64,34 +67,30 @@ def elapsed_time(
     recorded: Iterable[RecordedTime] = (),
 ) -> Elapsed:
     """Credit each event up to `now`; events after `now` have not happened yet and count nothing."""
-    ordered = sorted((event for event in events if event.time <= now), key=_by_time)
-    courses: defaultdict[int, timedelta] = defaultdict(lambda: ZERO)
-    units: defaultdict[int, timedelta] = defaultdict(lambda: ZERO)
+    timeline = sorted(events, key=_TIME)
+    timeline = timeline[: bisect_right(timeline, now, key=_TIME)]
+    threshold, last_ping = settings.threshold, settings.last_ping_credit
+    courses: dict[int, timedelta] = {}
+    units: dict[int, timedelta] = {}
     site = ZERO
-    for event, credit in zip(ordered, _credits(ordered, now, settings)):
+    following: list[datetime | None] = [time for time, _course, _unit in timeline[1:]]
+    following.append(None)  # the last event: credited the last-ping credit, never past now
+    for (time, course, unit), next_time in zip(timeline, following):
+        if next_time is None:
+            credit = min(last_ping, now - time)
+        else:
+            gap = next_time - time
+            credit = last_ping if gap > threshold else gap
         site += credit
-        courses[event.course] += credit
-        if event.unit is not None:
-            units[event.unit] += credit
+        courses[course] = courses.get(course, ZERO) + credit
+        if unit is not None:
+            units[unit] = units.get(unit, ZERO) + credit
     for record in recorded:
         spent = timedelta(seconds=max(record.seconds, 0))
         site += spent
-        courses[record.course] += spent
-        units[record.unit] += spent
-    return Elapsed(site, dict(courses), dict(units))
-
-
-def _credits(ordered: Sequence[ActivityEvent], now: datetime, settings: EngineSettings) -> Iterable[timedelta]:
-    threshold, last_ping = settings.threshold, settings.last_ping_credit
-    for current, following in zip(ordered, ordered[1:]):
-        gap = following.time - current.time
-        yield last_ping if gap > threshold else gap
-    if ordered:
-        yield min(last_ping, now - ordered[-1].time)
-
-
-def _by_time(event: ActivityEvent) -> datetime:
-    return event.time
+        courses[record.course] = courses.get(record.course, ZERO) + spent
+        units[record.unit] = units.get(record.unit, ZERO) + spent
+    return Elapsed(site, courses, units)
 
 
 def whole_minutes(spent: timedelta) -> int:

@@ -245,12 +245,12 @@ def trusted_by_any_peer(engine: Engine, address: str) -> bool:
     return any(peer.trusts(address) for peer in list_peers(engine))
 
 
-def first_arrival(engine: Engine, wwwroot: str, timestamp: str, signature: bytes, now: datetime, window: timedelta) -> bool:
-    """Record a signed envelope; False when the same one (sender, timestamp, signature) came before.
+def first_arrival(engine: Engine, wwwroot: str, material: bytes, now: datetime, window: timedelta) -> bool:
+    """Record an envelope (what identifies it: `material`); False when it came before.
 
     Records older than twice the drift window are forgotten: by then the
     timestamp check refuses the envelope anyway."""
-    digest = hashlib.sha256(f"{wwwroot}\n{timestamp}\n".encode() + signature).hexdigest()
+    digest = hashlib.sha256(wwwroot.encode() + b"\n" + material).hexdigest()
     with UnitOfWork(engine) as uow:
         first = mnet.remember_envelope(uow.connection, digest, now, forget_before=now - 2 * window)
         uow.commit()

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from aula_ws.errors import AuthenticationFailed, NotAllowed, NotFound
+from aula_ws.errors import AuthenticationFailed, NoRight, NotAllowed, NotFound, TokenExpired
 from aula_ws.store import credentials, platform
 from aula_ws.store.unit_of_work import UnitOfWork
 
@@ -87,9 +87,9 @@ def authenticate(
     if token.revoked_at is not None:
         raise AuthenticationFailed(f"token {token.id} is revoked")
     if token.expires_at is not None and token.expires_at <= now:
-        raise AuthenticationFailed(f"token {token.id} expired")
+        raise TokenExpired(f"token {token.id} expired")
     if token.service not in services:
-        raise AuthenticationFailed(f"token {token.id} is for the {token.service} service")
+        raise NoRight(f"token {token.id} is for the {token.service} service")
     if not token.site_admin:
-        raise AuthenticationFailed(f"token {token.id} belongs to {token.username}, no longer a site admin")
+        raise NoRight(f"token {token.id} belongs to {token.username}, no longer a site admin")
     return TokenHolder(token.user_id, token.username, token.service)

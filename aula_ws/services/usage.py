@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import Connection, Engine
 
-from aula_ws.domain.elapsed import ActivityEvent, EngineSettings, RecordedTime, elapsed_time, whole_minutes
+from aula_ws.domain.elapsed import EngineSettings, RecordedTime, elapsed_time, whole_minutes
 from aula_ws.errors import CallerRefused, HostRefused, RecordMissing, StatsForbidden, UseStatsRefused
 from aula_ws.store import mnet
 from aula_ws.store.unit_of_work import UnitOfWork
@@ -115,10 +115,7 @@ def get_stats(
     with UnitOfWork(engine) as uow:
         connection = uow.connection
         target_user, visible = _authorised(connection, caller, target, signing_host)
-        events = [
-            ActivityEvent(time, group_id, unit_id)
-            for time, group_id, unit_id in mnet.activity_rows(connection, target_user.id, since, current)
-        ]
+        events = mnet.activity_rows(connection, target_user.id, since, current)
         recorded = [
             RecordedTime(group_id, unit_id, int(seconds))
             for group_id, unit_id, seconds in mnet.recorded_time_rows(connection, target_user.id, since, current)

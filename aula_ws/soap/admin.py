@@ -78,6 +78,7 @@ class AdminApplication(Application):  # type: ignore[misc]
 
 def admin_services() -> list[type]:
     """Every admin operation group; a feature adds its module's service class here."""
+    from aula_ws.soap.admin_etl import EtlService
     from aula_ws.soap.admin_import import ImportService
 
-    return [ImportService]
+    return [ImportService, EtlService]

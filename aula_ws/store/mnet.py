@@ -118,8 +118,9 @@ def remember_envelope(connection: Connection, fingerprint: str, seen_at: datetim
         dialect.insert(mnet_seen_envelopes)
         .values(fingerprint=fingerprint, seen_at=seen_at)
         .on_conflict_do_nothing(index_elements=["fingerprint"])
+        .returning(mnet_seen_envelopes.c.fingerprint)
     )
-    return connection.execute(statement).rowcount == 1
+    return connection.execute(statement).first() is not None
 
 
 # --------------------------------------------------------------------------- use_stats reads
@@ -180,17 +181,22 @@ def overseen_groups(connection: Connection, overseer_id: int, member_id: int, pe
 
 
 def activity_rows(connection: Connection, user_id: int, since: datetime, until: datetime) -> list[Row[Any]]:
-    """(time, group_id, unit_id) of the user's activity from `since` to `until`, in time order."""
+    """The user's activity from `since` to `until` in time order, as rows with the attributes
+    of domain.elapsed's events (time, course, unit): the engine reads them as they are."""
     return list(
         connection.execute(
-            select(activity_log.c.time, activity_log.c.group_id, activity_log.c.unit_id)
+            select(
+                activity_log.c.time,
+                activity_log.c.group_id.label("course"),
+                activity_log.c.unit_id.label("unit"),
+            )
             .where(
                 activity_log.c.user_id == user_id,
                 activity_log.c.time >= since,
                 activity_log.c.time <= until,
             )
             .order_by(activity_log.c.time)
-        )
+        ).all()
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -34,6 +35,7 @@ users = Table(
     Column("idnumber", String(255), nullable=False, server_default=""),
     Column("suspended", Boolean, nullable=False, server_default="0"),
     Column("site_admin", Boolean, nullable=False, server_default="0"),
+    Column("password_hash", String(255)),  # sync users file (issue 4): argon2id, never the password
 )
 
 profiles = Table(
@@ -52,6 +54,8 @@ groups = Table(
     Column("idnumber", String(255), nullable=False, server_default=""),
     Column("tracks_progress", Boolean, nullable=False, server_default="1"),
     Column("created_at", DateTime, nullable=False),
+    Column("startdate", DateTime),  # sync courses file (issue 4)
+    Column("visible", Boolean, nullable=False, server_default="1"),  # sync courses file (issue 4)
 )
 
 units = Table(
@@ -77,6 +81,8 @@ memberships = Table(
     Column("responsable_grupo", Boolean, nullable=False, server_default="0"),
     Column("estado", Boolean, nullable=False, server_default="1"),
     Column("fecha_alta", Date, nullable=False),
+    Column("endtime", DateTime),  # sync enrolments (issue 4): estado turns false once it passes
+    Column("cohort_id", Integer),  # sync (issue 4): the cohort binding that made it, if any
     Index("ix_memberships_group_perfil", "group_id", "perfil"),
 )
 
@@ -138,6 +144,15 @@ tokens = Table(
 
 # --- MNET peers and keys (issue 5) go below this line ---
 
+# use_stats reads a user's whole activity in time order: covering, so no row is visited
+Index(
+    "ix_activity_log_user_time_course",
+    activity_log.c.user_id,
+    activity_log.c.time,
+    activity_log.c.group_id,
+    activity_log.c.unit_id,
+)
+
 # Our key pairs, one per generation; the newest is current, older ones still decrypt for a while.
 mnet_keys = Table(
     "mnet_keys",
@@ -173,4 +188,122 @@ mnet_seen_envelopes = Table(
 
 # --- CSV synchronisation (issue 4) goes below this line ---
 
+cohorts = Table(
+    "cohorts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("idnumber", String(100), nullable=False, unique=True),
+    Column("name", String(255), nullable=False, server_default=""),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("created_at", DateTime, nullable=False),
+)
+
+cohort_members = Table(
+    "cohort_members",
+    metadata,
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_cohort_members_user", "user_id"),
+)
+
+# Members of a bound cohort are enrolled in the group with this perfil.
+cohort_courses = Table(
+    "cohort_courses",
+    metadata,
+    Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("perfil", String(20), ForeignKey("profiles.code"), nullable=False),
+)
+
+# The user's picture, normalised: a 100x100 and a 35x35 PNG.
+user_pictures = Table(
+    "user_pictures",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("large_png", LargeBinary, nullable=False),
+    Column("small_png", LargeBinary, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Every run of a sync file; a run left `running` was killed: its file is set aside.
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("file_path", Text, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("holder", String(255), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    CheckConstraint("state IN ('running', 'applied', 'done', 'crashed')", name="ck_sync_runs_state"),
+    Index("ix_sync_runs_kind_state", "kind", "state"),
+)
+
+# Runner locks (one per file kind, and the capture): two runners never process the same file.
+sync_locks = Table(
+    "sync_locks",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("holder", String(255), nullable=False),
+    Column("acquired_at", DateTime, nullable=False),
+)
+
+# One alarm mail per stale lock file (its path and modification time).
+sync_alarms = Table(
+    "sync_alarms",
+    metadata,
+    Column("lock_key", String(255), primary_key=True),
+    Column("sent_at", DateTime, nullable=False),
+)
+
+# When each file kind last ran on its schedule.
+sync_schedule = Table(
+    "sync_schedule",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("last_run_at", DateTime, nullable=False),
+)
+
 # --- ETL extraction (issue 6) goes below this line ---
+
+# Extraction instances: a plugin, a name, its settings (JSON) and a lease held by the one
+# extraction running on it (lease_owner until lease_until; an expired lease is free).
+etl_instances = Table(
+    "etl_instances",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("plugin", String(20), nullable=False),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("settings", Text, nullable=False, server_default="{}"),
+    Column("created_at", DateTime, nullable=False),
+    Column("lease_owner", String(32)),
+    Column("lease_until", DateTime),
+    CheckConstraint("plugin IN ('boardz', 'progress')", name="ck_etl_instances_plugin"),
+)
+
+# Each instance's marks per query: the last record delivered and the last acknowledged,
+# each a (time, key) position; the key (JSON) breaks ties between records of one time.
+etl_marks = Table(
+    "etl_marks",
+    metadata,
+    Column(
+        "instance_id", Integer, ForeignKey("etl_instances.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("query", String(50), primary_key=True),
+    Column("delivered_time", DateTime),
+    Column("delivered_key", String(255)),
+    Column("acked_time", DateTime),
+    Column("acked_key", String(255)),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# The extraction reads each source in (time, tie-breaker) order from a position.
+Index("ix_activity_log_time_id", activity_log.c.time, activity_log.c.id)
+Index("ix_lesson_sessions_status_date_id", lesson_sessions.c.status_date, lesson_sessions.c.id)
+Index(
+    "ix_memberships_fecha_alta_group_user",
+    memberships.c.fecha_alta,
+    memberships.c.group_id,
+    memberships.c.user_id,
+)

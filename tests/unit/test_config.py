@@ -61,3 +61,58 @@ def test_a_broken_toml_file_stops_with_a_message(tmp_path):
 
 def test_the_default_data_directory_is_relative_to_the_working_directory():
     assert Settings.from_environment({}).data_dir == Path("aula-data")
+
+
+def test_mnet_defaults_and_the_root_url_from_host_and_port(tmp_path):
+    settings = Settings.from_environment({"AULA_DATA_DIR": str(tmp_path), "AULA_PORT": "9001"})
+    assert settings.wwwroot == "http://127.0.0.1:9001"
+    assert (settings.use_stats_threshold, settings.use_stats_lastpingcredit) == (60, 15)
+    assert (settings.mnet_key_rotation_days, settings.mnet_drift, settings.rpc_max_body) == (28, 15, 1024 * 1024)
+    explicit = Settings.from_environment({"AULA_DATA_DIR": str(tmp_path), "AULA_WWWROOT": "https://aula.example.org/"})
+    assert explicit.wwwroot == "https://aula.example.org"
+
+
+@pytest.mark.parametrize(
+    "environ, named",
+    [
+        ({"AULA_WWWROOT": "aula.example.org"}, "AULA_WWWROOT"),
+        ({"AULA_WWWROOT": "ftp://aula.example.org"}, "AULA_WWWROOT"),
+        ({"AULA_USE_STATS_THRESHOLD": "0"}, "AULA_USE_STATS_THRESHOLD"),
+        ({"AULA_USE_STATS_THRESHOLD": "an hour"}, "AULA_USE_STATS_THRESHOLD"),
+        ({"AULA_USE_STATS_LASTPINGCREDIT": "-5"}, "AULA_USE_STATS_LASTPINGCREDIT"),
+        ({"AULA_USE_STATS_THRESHOLD": "10", "AULA_USE_STATS_LASTPINGCREDIT": "15"}, "AULA_USE_STATS_LASTPINGCREDIT"),
+        ({"AULA_MNET_KEY_ROTATION_DAYS": "0"}, "AULA_MNET_KEY_ROTATION_DAYS"),
+        ({"AULA_MNET_KEY_GRACE_DAYS": "-1"}, "AULA_MNET_KEY_GRACE_DAYS"),
+        ({"AULA_MNET_PEER_TIMEOUT": "0"}, "AULA_MNET_PEER_TIMEOUT"),
+        ({"AULA_MNET_PEER_TIMEOUT": "nan"}, "AULA_MNET_PEER_TIMEOUT"),
+        ({"AULA_MNET_DRIFT": "0"}, "AULA_MNET_DRIFT"),
+        ({"AULA_RPC_MAX_BODY": "0"}, "AULA_RPC_MAX_BODY"),
+    ],
+)
+def test_a_bad_mnet_setting_stops_with_a_message_naming_it(tmp_path, environ, named):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_environment({"AULA_DATA_DIR": str(tmp_path), **environ})
+    assert caught.value.setting == named
+
+
+def test_etl_defaults_are_5000_records_per_call_and_a_ten_minute_lease(tmp_path):
+    settings = Settings.from_environment({"AULA_DATA_DIR": str(tmp_path)})
+    assert (settings.etl_max_records, settings.etl_lease_seconds) == (5000, 600)
+    (tmp_path / "aula-ws.toml").write_text("etl_max_records = 1000\n")
+    assert Settings.from_environment({"AULA_DATA_DIR": str(tmp_path)}).etl_max_records == 1000
+
+
+@pytest.mark.parametrize(
+    "environ, named",
+    [
+        ({"AULA_ETL_MAX_RECORDS": "0"}, "AULA_ETL_MAX_RECORDS"),
+        ({"AULA_ETL_MAX_RECORDS": "lots"}, "AULA_ETL_MAX_RECORDS"),
+        ({"AULA_ETL_MAX_RECORDS": "1000000"}, "AULA_ETL_MAX_RECORDS"),
+        ({"AULA_ETL_LEASE_SECONDS": "1"}, "AULA_ETL_LEASE_SECONDS"),
+        ({"AULA_ETL_LEASE_SECONDS": "ten minutes"}, "AULA_ETL_LEASE_SECONDS"),
+    ],
+)
+def test_a_bad_etl_setting_stops_with_a_message_naming_it(tmp_path, environ, named):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_environment({"AULA_DATA_DIR": str(tmp_path), **environ})
+    assert caught.value.setting == named

@@ -1,4 +1,5 @@
-"""MNET: our key pairs, registered peers, and seen envelopes (replay protection).
+"""MNET: our key pairs, registered peers, seen envelopes (replay protection),
+and a covering index for reading a user's activity in time order.
 
 Revision ID: 0003
 Revises: 0002
@@ -15,6 +16,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index(
+        "ix_activity_log_user_time_course", "activity_log", ["user_id", "time", "group_id", "unit_id"]
+    )
     op.create_table(
         "mnet_keys",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -45,3 +49,4 @@ def downgrade() -> None:
     op.drop_table("mnet_seen_envelopes")
     op.drop_table("mnet_peers")
     op.drop_table("mnet_keys")
+    op.drop_index("ix_activity_log_user_time_course", table_name="activity_log")

@@ -1,0 +1,83 @@
+"""`aula-ws etl add|list|remove|reset-marks|get`: ETL extraction instances (CONTRACT.md section 6)."""
+
+import argparse
+import json
+from datetime import datetime
+
+from aula_ws.config import Settings
+from aula_ws.domain.etl import PLUGINS, Position
+from aula_ws.services import etl
+from aula_ws.services.clock import utc_now
+from aula_ws.store.database import create_database_engine, require_current_schema
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    group = commands.add_parser("etl", help="ETL extraction instances (report_etl_get)")
+    actions = group.add_subparsers(dest="etl_command", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="add an extraction instance; prints its id")
+    add.add_argument("plugin", choices=list(PLUGINS))
+    add.add_argument("--name", required=True, help="a unique name, e.g. the consumer's")
+    add.add_argument("--masquerade", action="store_true", help="boardz: pseudonymise logins in the records")
+    add.set_defaults(handler=_add)
+    actions.add_parser("list", help="list instances and their marks").set_defaults(handler=_list)
+    remove = actions.add_parser("remove", help="remove an instance and its marks")
+    remove.add_argument("instance_id", type=int)
+    remove.set_defaults(handler=_remove)
+    reset = actions.add_parser("reset-marks", help="forget an instance's marks: extract from the beginning")
+    reset.add_argument("instance_id", type=int)
+    reset.add_argument("--query", help="only this query's marks (e.g. special_actions)")
+    reset.set_defaults(handler=_reset)
+    get = actions.add_parser("get", help="run report_etl_get on an instance; prints the JSON answer")
+    get.add_argument("instance_id", type=int)
+    get.add_argument("queryparams", help='a JSON object, e.g. \'{"query": "special_actions"}\'')
+    get.set_defaults(handler=_get)
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = create_database_engine(settings.database_url)
+    require_current_schema(engine)
+    return engine
+
+
+def _add(args: argparse.Namespace, settings: Settings) -> int:
+    print(etl.add_instance(_engine(settings), args.plugin, args.name, utc_now(), args.masquerade))
+    return 0
+
+
+def _list(args: argparse.Namespace, settings: Settings) -> int:
+    now = utc_now()
+    print("id\tplugin\tname\tcreated\tstate\tmarks (query: delivered / acknowledged)")
+    for summary in etl.list_instances(_engine(settings)):
+        i = summary.instance
+        busy = i.lease_until is not None and i.lease_until > now
+        marks = "; ".join(
+            f"{query}: {_when(m.delivered)} / {_when(m.acked)}" for query, m in sorted(summary.marks.items())
+        )
+        extra = " masquerade" if i.settings.get("masquerade") else ""
+        print(f"{i.id}\t{i.plugin}{extra}\t{i.name}\t{i.created_at:%Y-%m-%d %H:%M}\t"
+              f"{'extracting' if busy else 'idle'}\t{marks or '-'}")
+    return 0
+
+
+def _when(position: Position | None) -> str:
+    return "-" if position is None else datetime.isoformat(position.time, sep=" ", timespec="seconds")
+
+
+def _remove(args: argparse.Namespace, settings: Settings) -> int:
+    etl.remove_instance(_engine(settings), args.instance_id)
+    print(f"ETL instance {args.instance_id} removed")
+    return 0
+
+
+def _reset(args: argparse.Namespace, settings: Settings) -> int:
+    count = etl.reset_marks(_engine(settings), args.instance_id, args.query)
+    print(f"ETL instance {args.instance_id}: {count} mark(s) forgotten")
+    return 0
+
+
+def _get(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings)
+    plugin = etl.instance_plugin(engine, args.instance_id)
+    answer = etl.report_etl_get(engine, settings, plugin, args.instance_id, args.queryparams)
+    print(json.dumps(answer.__dict__, ensure_ascii=False))
+    return 0

@@ -1,0 +1,230 @@
+"""The rules of report_etl_get (CONTRACT.md section 6): parameters, positions, the XML.
+
+Records are read in (time, key) order, the key breaking ties between records of
+one time (the record's id, or its group and user). A **position** is "strictly
+after (time, key)"; its key is None for "after every record of that time".
+Times on the wire are Unix seconds; a record's wire time is its time floored.
+
+Where an extraction starts:
+- without `from`: after the instance's acknowledged mark for that query (the
+  beginning when there is none): the contract's "last mark";
+- with `from` equal to the wire time of the last record delivered (the
+  `lasttime` of the previous answer): right after that record, so records
+  sharing that second are neither repeated nor lost;
+- with any other `from`: after every record of second `from`.
+It ends at `to` inclusive (default now), after at most `max_records` records.
+"""
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import unquote_plus
+from xml.sax.saxutils import escape
+
+from aula_ws.errors import EtlError
+
+EPOCH = datetime(1970, 1, 1)
+ONE_SECOND = timedelta(seconds=1)
+LAST_MICROSECOND = timedelta(seconds=1) - timedelta(microseconds=1)
+
+TEST, ACKNOWLEDGE = "special_test", "special_acknowledge"
+PLUGINS: Mapping[str, tuple[str, ...]] = {
+    "boardz": (TEST, "special_actions", "special_grades", "special_academics", ACKNOWLEDGE),
+    "progress": (TEST, "special_progress"),
+}
+EXTRACTIONS = frozenset(q for queries in PLUGINS.values() for q in queries) - {TEST, ACKNOWLEDGE}
+
+Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    """Strictly after (time, key) in reading order; key None: after all of `time`."""
+
+    time: datetime
+    key: Key | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    plugin: str
+    instance_id: int
+    query: str
+    params: Mapping[str, Any]
+    from_s: int | None
+    to_s: int | None
+
+
+def unix(moment: datetime) -> int:
+    """Unix seconds of a naive UTC time, floored."""
+    return (moment - EPOCH) // ONE_SECOND
+
+
+def from_unix(seconds: int) -> datetime:
+    return EPOCH + seconds * ONE_SECOND
+
+
+def parse_request(plugin: str | None, instance_id: str | int | None, queryparams: str | None) -> Request:
+    """The parameters of report_etl_get, checked in this order: plugin, id, queryparams
+    (a JSON object with `query`), the query among the plugin's, `from` and `to`."""
+    if not plugin:
+        raise EtlError("invalidparameter", "Invalid parameter value detected: plugin is missing")
+    if plugin not in PLUGINS:
+        raise EtlError(
+            "unknownplugin", f"Unknown ETL plugin {_shown(plugin)}: one of {', '.join(PLUGINS)}"
+        )
+    number = parse_instance_id(instance_id)
+    params = parse_queryparams(queryparams)
+    query = params.get("query")
+    if not isinstance(query, str) or not query:
+        raise EtlError("invalidparameter", 'queryparams needs a "query", such as "special_test"')
+    if query not in PLUGINS[plugin]:
+        raise EtlError(
+            "unknownquery",
+            f"Unknown query {_shown(query)} for the {plugin} plugin: "
+            f"one of {', '.join(PLUGINS[plugin])}",
+        )
+    from_s, to_s = _unix_param(params, "from"), _unix_param(params, "to")
+    if from_s is not None and to_s is not None and from_s > to_s:
+        raise EtlError("invalidrange", f"from ({from_s}) is after to ({to_s})")
+    return Request(plugin, number, query, params, from_s, to_s)
+
+
+def parse_instance_id(raw: str | int | None) -> int:
+    text = str(raw).strip() if raw is not None else ""
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        raise EtlError("invalidparameter", f"Invalid parameter value detected: id {_shown(text)} is not an instance id")
+    if int(text) == 0:
+        raise EtlError("invalidparameter", "ETL id cannot be null")
+    return int(text)
+
+
+def parse_queryparams(raw: str | None) -> dict[str, Any]:
+    """A JSON object; text still URL-encoded once more (some clients do) is decoded first."""
+    if raw is None or not raw.strip():
+        raise EtlError("invalidparameter", "Invalid parameter value detected: queryparams is missing")
+    try:
+        value = json.loads(raw)
+    except ValueError as error:
+        decoded = unquote_plus(raw)
+        if decoded != raw:
+            return parse_queryparams(decoded)
+        raise EtlError("invalidqueryparams", f"queryparams is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise EtlError("invalidqueryparams", 'queryparams must be a JSON object, e.g. {"query": "special_test"}')
+    return value
+
+
+def _unix_param(params: Mapping[str, Any], name: str) -> int | None:
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,12}", value.strip()):
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**12:
+        return value
+    raise EtlError("invalidparameter", f"{name} must be a Unix time in seconds, not {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def start_position(from_s: int | None, delivered: Position | None, acked: Position | None) -> Position | None:
+    """Where an extraction starts (None: the beginning); see the module's docstring."""
+    if from_s is None:
+        return acked
+    if delivered is not None and unix(delivered.time) == from_s:
+        return delivered
+    return Position(from_unix(from_s) + LAST_MICROSECOND)
+
+
+def end_before(to_s: int | None, now: datetime) -> datetime:
+    """The exclusive upper time: records of second `to` (default now's) are in."""
+    return from_unix((unix(now) if to_s is None else to_s) + 1)
+
+
+def wire_times(times: Sequence[datetime], start: Position | None) -> tuple[int, int]:
+    """(firsttime, lasttime) of a page; an empty page answers its start, so that
+    continuing from `lasttime` stays where it is."""
+    if times:
+        return unix(times[0]), unix(times[-1])
+    at = 0 if start is None else unix(start.time)
+    return at, at
+
+
+def encode_key(key: Key | None) -> str | None:
+    return None if key is None else json.dumps(list(key), separators=(",", ":"))
+
+
+def decode_key(text: str | None) -> Key | None:
+    return None if text is None else tuple(json.loads(text))
+
+
+def masked(username: str, salt: str) -> str:
+    """A stable pseudonym for `username` (boardz `masquerade`): same salt, same pseudonym."""
+    return hashlib.sha256(f"{salt}:{username}".encode()).hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- the XML
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SPECIALS = frozenset("&<>")
+
+
+def xml_text(value: object) -> str:
+    """A value as XML text: escaped, booleans true/false, dates ISO, None empty;
+    characters XML 1.0 cannot carry become U+FFFD."""
+    if value is None:
+        return ""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    text = str(value)
+    if _SPECIALS.intersection(text):
+        text = escape(text)
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub("\ufffd", text)
+    return text
+
+
+def logrecords(fields: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """`<logrecords><logrecord id="1"><field>value</field>…</logrecord>…</logrecords>`,
+    records numbered from 1, fields in name order whatever order `fields` gives."""
+    order = sorted(range(len(fields)), key=fields.__getitem__)
+    names = [fields[i] for i in order]
+    parts = ["<logrecords>"]
+    for number, row in enumerate(rows, 1):
+        parts.append(f'<logrecord id="{number}">')
+        parts.extend(
+            f"<{name}>{xml_text(row[i])}</{name}>" for name, i in zip(names, order)
+        )
+        parts.append("</logrecord>")
+    parts.append("</logrecords>")
+    return "".join(parts)
+
+
+def connection_xml(now: datetime, version: str) -> str:
+    return (
+        f"<connection><status>success</status><time>{unix(now)}</time>"
+        f"<version>{xml_text(version)}</version></connection>"
+    )
+
+
+def acknowledge_xml(committed: Mapping[str, Position]) -> str:
+    """The marks an acknowledge committed, by query; `<nochange/>` when none moved."""
+    if not committed:
+        return "<acknowledge><nochange/></acknowledge>"
+    marks = "".join(
+        f"<lastextract query=\"{query}\">{unix(position.time)}</lastextract>"
+        for query, position in sorted(committed.items())
+    )
+    return f"<acknowledge>{marks}</acknowledge>"

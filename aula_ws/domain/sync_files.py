@@ -1,0 +1,61 @@
+"""Names in the synchronisation file store (CONTRACT.md section 5, Moodle tool_sync).
+
+    <store>/reports/<YYYYmmdd-HHMM>_report_<input name>
+    <store>/archives/<YYYYmmdd-HHMM>_<input name>
+    <input folder>/<basename>_tryback_<YYYYmmdd-HHMM>.<ext>
+    <input folder>/<name>-tryback-failed.<ext>      (a file whose run crashed)
+"""
+
+from datetime import datetime
+from pathlib import PurePath
+
+KINDS = (
+    "users", "courses", "deletecourses", "lessons", "enrolments", "cohorts", "cohortscourses", "avatars",
+)
+DEFAULT_FILE_NAMES = {
+    "users": "userimport.csv",
+    "courses": "uploadcourses.csv",
+    "deletecourses": "deletecourses.csv",
+    "lessons": "lessons.csv",
+    "enrolments": "enrols.csv",
+    "cohorts": "cohorts.csv",
+    "cohortscourses": "cohortscourses.csv",
+    "avatars": "userpictures.zip",
+}
+SIMULATION_PREFIX = "SIMULATION : "
+LOCK_FILES = ("lock.txt", "alock.txt")
+
+
+def stamp(moment: datetime) -> str:
+    return f"{moment:%Y%m%d-%H%M}"
+
+
+def report_name(moment: datetime, input_name: str) -> str:
+    return f"{stamp(moment)}_report_{input_name}"
+
+
+def archive_name(moment: datetime, input_name: str) -> str:
+    return f"{stamp(moment)}_{input_name}"
+
+
+def tryback_name(moment: datetime, input_name: str) -> str:
+    path = PurePath(input_name)
+    return f"{path.stem}_tryback_{stamp(moment)}{path.suffix}"
+
+
+def failed_name(input_name: str) -> str:
+    path = PurePath(input_name)
+    return f"{path.stem}-tryback-failed{path.suffix}"
+
+
+def numbered(name: str, taken: int) -> str:
+    """The name to use when `taken` files already hold it: `a.csv`, `a.2.csv`, `a.3.csv`..."""
+    if taken == 0:
+        return name
+    path = PurePath(name)
+    return f"{path.stem}.{taken + 1}{path.suffix}"
+
+
+def is_capturable(name: str) -> bool:
+    """Drop-folder names left alone: hidden (`.`), omitted (`_`) and the lock files."""
+    return not name.startswith((".", "_")) and name not in LOCK_FILES

@@ -1,0 +1,1 @@
+"""REST endpoints (Moodle-style web services)."""

@@ -1,0 +1,155 @@
+"""`/webservice/rest/server.php` (and the seed's `/service/rest/server.php`): report_etl_get
+the Moodle way (CONTRACT.md section 6).
+
+GET or POST (form-encoded; POST values win), parameters `wstoken`, `wsfunction`,
+`plugin`, `id`, `queryparams` (JSON), `moodlewsrestformat` `json` (default) or
+`xml`. Errors have Moodle's shape, `{"exception", "errorcode", "message"}` or
+`<EXCEPTION>`, and, as Moodle sends them, HTTP status 200. The token is checked
+first, so nothing is said to a caller without one; it is never logged.
+"""
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+from xml.sax.saxutils import escape, quoteattr
+
+from sqlalchemy import Engine
+
+from aula_ws.config import Settings
+from aula_ws.errors import AuthenticationFailed, EtlError, NoRight, TokenExpired
+from aula_ws.services.clock import utc_now
+from aula_ws.services.etl import EtlAnswer, report_etl_get
+from aula_ws.services.tokens import authenticate
+
+log = logging.getLogger(__name__)
+
+FUNCTION = "report_etl_get"
+TOKEN_SERVICES = ("etl", "admin")
+MAX_BODY = 1024 * 1024  # form parameters only: queryparams is a small JSON object
+ANSWER_KEYS = ("recordset", "records", "firsttime", "lasttime", "xmlcontent")
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def refusal(failure: AuthenticationFailed) -> EtlError:
+    """Moodle's answer to a token that does not open report_etl_get."""
+    if isinstance(failure, TokenExpired):
+        return EtlError("invalidtimedtoken", "Invalid token - token expired", "moodle_exception")
+    if isinstance(failure, NoRight):
+        return EtlError(
+            "accessexception",
+            "Access control exception: the token's user has no right to the etl service",
+            "webservice_access_exception",
+        )
+    return EtlError("invalidtoken", "Invalid token - token not found", "moodle_exception")
+
+
+def etl_endpoint(engine: Engine, settings: Settings) -> WsgiApp:
+    def endpoint(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") not in ("GET", "POST"):
+            return _send(start_response, "405 Method Not Allowed", "text/plain; charset=utf-8",
+                         b"GET or POST\n", [("Allow", "GET, POST")])
+        try:
+            params = _parameters(environ)
+        except _TooLarge:
+            return _send(start_response, "413 Request Entity Too Large", "application/json",
+                         _json_error(EtlError("invalidparameter", f"The request is larger than {MAX_BODY} bytes")))
+        xml = params.get("moodlewsrestformat") == "xml"
+        try:
+            answer = _call(engine, settings, params)
+        except EtlError as error:
+            return _error(start_response, error, xml)
+        except Exception:
+            log.exception("report_etl_get failed (instance %r)", params.get("id"))
+            return _error(start_response, EtlError(
+                "internalerror", "Internal server error; the details are in the server log", "moodle_exception"
+            ), xml)
+        if xml:
+            return _send(start_response, "200 OK", "application/xml; charset=utf-8", _xml_answer(answer))
+        body = json.dumps({k: getattr(answer, k) for k in ANSWER_KEYS}, ensure_ascii=False)
+        return _send(start_response, "200 OK", "application/json; charset=utf-8", body.encode())
+
+    return endpoint
+
+
+def _call(engine: Engine, settings: Settings, params: dict[str, str]) -> EtlAnswer:
+    try:
+        holder = authenticate(engine, params.get("wstoken"), TOKEN_SERVICES, utc_now())
+    except AuthenticationFailed as failure:
+        log.warning("report_etl_get refused: %s", failure.reason)
+        raise refusal(failure) from None
+    function = params.get("wsfunction")
+    if function != FUNCTION:
+        raise EtlError(
+            "invalidfunction",
+            f"Unknown web service function {(function or '')[:60]!r}: this endpoint serves {FUNCTION}",
+            "moodle_exception",
+        )
+    log.info("report_etl_get by %s: plugin %r, instance %r", holder.username, params.get("plugin"), params.get("id"))
+    return report_etl_get(engine, settings, params.get("plugin"), params.get("id"), params.get("queryparams"))
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _parameters(environ: dict[str, Any]) -> dict[str, str]:
+    """The query string's parameters, then the form body's (the last of a repeated name wins, as in PHP)."""
+    pairs = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    values = {name: found[-1] for name, found in pairs.items()}
+    if environ.get("REQUEST_METHOD") == "POST":
+        declared = environ.get("CONTENT_LENGTH") or ""
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise _TooLarge
+        body = environ["wsgi.input"].read(int(declared) if declared.isdigit() else MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            raise _TooLarge
+        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        values.update({name: found[-1] for name, found in form.items()})
+    return values
+
+
+def _json_error(error: EtlError) -> bytes:
+    return json.dumps(
+        {"exception": error.exception, "errorcode": error.errorcode, "message": error.message},
+        ensure_ascii=False,
+    ).encode()
+
+
+def _error(start_response: Callable[..., Any], error: EtlError, xml: bool) -> Iterable[bytes]:
+    if not xml:
+        return _send(start_response, "200 OK", "application/json; charset=utf-8", _json_error(error))
+    body = (
+        '<?xml version="1.0" encoding="UTF-8" ?>\n'
+        f"<EXCEPTION class={quoteattr(error.exception)}>\n"
+        f"<ERRORCODE>{escape(error.errorcode)}</ERRORCODE>\n"
+        f"<MESSAGE>{escape(error.message)}</MESSAGE>\n"
+        "</EXCEPTION>\n"
+    )
+    return _send(start_response, "200 OK", "application/xml; charset=utf-8", body.encode())
+
+
+def _xml_answer(answer: EtlAnswer) -> bytes:
+    keys = "".join(
+        f'<KEY name="{key}"><VALUE>{escape(str(getattr(answer, key)))}</VALUE>\n</KEY>\n'
+        for key in ANSWER_KEYS
+    )
+    return f'<?xml version="1.0" encoding="UTF-8" ?>\n<RESPONSE>\n<SINGLE>\n{keys}</SINGLE>\n</RESPONSE>\n'.encode()
+
+
+def _send(
+    start_response: Callable[..., Any],
+    status: str,
+    content_type: str,
+    body: bytes,
+    extra: list[tuple[str, str]] | None = None,
+) -> Iterable[bytes]:
+    start_response(status, [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(body))),
+        ("Cache-Control", "private, no-store"),
+        *(extra or []),
+    ])
+    return [body]

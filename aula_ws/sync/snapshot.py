@@ -1,0 +1,156 @@
+"""What the platform holds for the names one batch of sync lines uses, as plain rows.
+
+The planners change the snapshot line by line (each line sees the lines
+before it); `Rows.changes()` then says what to insert, update and delete, so
+the shell applies a batch in a few bulk statements whatever the order of its
+lines. Keys: an existing user or group is its id; a new one is ("new", name).
+"""
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aula_ws.domain.sync_rows import RowError
+
+Row = dict[str, Any]
+Key = Hashable
+
+
+@dataclass
+class Changes:
+    inserts: list[tuple[Key, Row]] = field(default_factory=list)
+    updates: list[tuple[Key, Row]] = field(default_factory=list)  # only the changed fields
+    deletes: list[Key] = field(default_factory=list)
+
+
+class Rows:
+    """One table's rows as loaded (`original`) and as planned (`current`)."""
+
+    def __init__(self, loaded: Iterable[tuple[Key, Row]] = ()):
+        self.original: dict[Key, Row] = dict(loaded)
+        self.current: dict[Key, Row | None] = {}
+
+    def get(self, key: Key) -> Row | None:
+        if key in self.current:
+            return self.current[key]
+        return self.original.get(key)
+
+    def put(self, key: Key, row: Row) -> None:
+        self.current[key] = row
+
+    def change(self, key: Key, **fields: Any) -> bool:
+        """Sets fields of an existing row; True when anything changed."""
+        row = self.get(key)
+        assert row is not None
+        changed = {name: value for name, value in fields.items() if row.get(name) != value}
+        if changed:
+            self.current[key] = {**row, **changed}
+        return bool(changed)
+
+    def delete(self, key: Key) -> None:
+        self.current[key] = None
+
+    def keys_where(self, predicate: Any) -> list[Key]:
+        merged = {**self.original, **self.current}
+        return [key for key, row in merged.items() if row is not None and predicate(key)]
+
+    def changes(self) -> Changes:
+        result = Changes()
+        for key, after in self.current.items():
+            before = self.original.get(key)
+            if after is None:
+                if before is not None:
+                    result.deletes.append(key)
+            elif before is None:
+                result.inserts.append((key, after))
+            else:
+                changed = {name: value for name, value in after.items() if before.get(name) != value}
+                if changed:
+                    result.updates.append((key, changed))
+        return result
+
+
+class Index:
+    """Look-up of rows by a field: a map for the unique ones (username, shortname, id),
+    a scan for the others (idnumber and email need not be unique)."""
+
+    def __init__(self, rows: Rows, unique: Iterable[str]):
+        self.rows = rows
+        self.maps: dict[str, dict[Any, Key]] = {name: {} for name in unique}
+        for key, row in rows.original.items():
+            self._add(key, row)
+
+    def find(self, field_name: str, value: Any, what: str) -> Key | None:
+        if field_name in self.maps:
+            return self.maps[field_name].get(value)
+        merged = {**self.rows.original, **self.rows.current}
+        found = [k for k, row in merged.items() if row is not None and row.get(field_name) == value]
+        if len(found) > 1:
+            raise RowError(f'{len(found)} {what}s have {field_name} "{value}": ambiguous')
+        return found[0] if found else None
+
+    def note(self, key: Key, before: Row | None, after: Row | None) -> None:
+        """Keeps the maps right when a row changes."""
+        for name, mapping in self.maps.items():
+            if before is not None and mapping.get(before.get(name)) == key:
+                del mapping[before[name]]
+        if after is not None:
+            self._add(key, after)
+
+    def _add(self, key: Key, row: Row) -> None:
+        for name, mapping in self.maps.items():
+            if row.get(name) not in (None, ""):
+                mapping[row[name]] = key
+
+
+@dataclass
+class Snapshot:
+    users: Rows = field(default_factory=Rows)
+    groups: Rows = field(default_factory=Rows)
+    units: Rows = field(default_factory=Rows)  # (group key, code)
+    memberships: Rows = field(default_factory=Rows)  # (user key, group key)
+    cohorts: Rows = field(default_factory=Rows)  # cohort idnumber
+    cohort_members: Rows = field(default_factory=Rows)  # (cohort idnumber, user key)
+    cohort_courses: Rows = field(default_factory=Rows)  # (cohort idnumber, group key)
+    profiles: frozenset[str] = frozenset()
+    # users whose `suspended` changed: their memberships' estado is recomputed
+    suspension_changed: set[Key] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.user_index = Index(self.users, ("username",))
+        self.group_index = Index(self.groups, ("shortname", "id"))
+
+    def find_user(self, identity: str, value: str) -> Key | None:
+        return self.user_index.find(identity, value, "user")
+
+    def find_group(self, identity: str, value: str) -> Key | None:
+        if identity == "id":
+            if not value.isascii() or not value.isdigit():
+                raise RowError(f'course id "{value[:20]}" is not a whole number')
+            return self.group_index.find("id", int(value), "course")
+        return self.group_index.find(identity, value, "course")
+
+    def put_user(self, key: Key, row: Row) -> None:
+        self.user_index.note(key, self.users.get(key), row)
+        self.users.put(key, row)
+
+    def put_group(self, key: Key, row: Row) -> None:
+        self.group_index.note(key, self.groups.get(key), row)
+        self.groups.put(key, row)
+
+    def delete_user(self, key: Key) -> None:
+        self.user_index.note(key, self.users.get(key), None)
+        self.users.delete(key)
+        for membership in self.memberships.keys_where(lambda k: k[0] == key):
+            self.memberships.delete(membership)
+        for member in self.cohort_members.keys_where(lambda k: k[1] == key):
+            self.cohort_members.delete(member)
+
+    def delete_group(self, key: Key) -> None:
+        self.group_index.note(key, self.groups.get(key), None)
+        self.groups.delete(key)
+        for table in (self.memberships, self.units):
+            for row_key in table.keys_where(lambda k: k[0 if table is self.units else 1] == key):
+                table.delete(row_key)
+        for binding in self.cohort_courses.keys_where(lambda k: k[1] == key):
+            self.cohort_courses.delete(binding)

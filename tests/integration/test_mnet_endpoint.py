@@ -1,0 +1,254 @@
+"""The XML-RPC endpoint in-process: the trust gate and its faults, the envelope built by hand
+as Moodle builds it, answers signed and sealed back, hardening. SQLite and PostgreSQL."""
+
+import io
+import json
+import xmlrpc.client
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from aula_ws.services import peers
+from aula_ws.services.usage import utc_now
+from rpc import envelope, server
+from rpc.client import MnetTransport
+from tests.mnet_peer import MOODLE, HandMadePeer, answer_value, method_call, moodle_peer
+from tests.usage_dataset import build_usage_platform
+
+STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"
+
+
+@pytest.fixture
+def moodle() -> HandMadePeer:
+    return moodle_peer()
+
+
+@pytest.fixture
+def endpoint(engine, settings, moodle):
+    build_usage_platform(engine, start=utc_now() - timedelta(hours=5))
+    peers.add_peer(engine, MOODLE, moodle.certificate_pem, utc_now(), trusted_ips=["10.1.0.0/16"])
+    rpc_app = server.create_rpc_app(settings, engine)
+    routes = {
+        "/mnet/xmlrpc/server.php": rpc_app,
+        "/xmlrpc": rpc_app,
+        "/mnet/publickey.php": server.create_publickey_app(settings, engine),
+    }
+    return Endpoint(lambda environ, start: routes[environ["PATH_INFO"]](environ, start), engine, settings)
+
+
+class Endpoint:
+    def __init__(self, app, engine, settings):
+        self.app, self.engine, self.settings = app, engine, settings
+
+    @property
+    def certificate_pem(self) -> str:
+        return peers.current_key(self.engine, server.key_policy(self.settings), utc_now()).certificate_pem
+
+    def post(self, body: bytes, address: str = "192.0.2.7", path: str = "/mnet/xmlrpc/server.php") -> tuple[str, bytes]:
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": path, "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body), "REMOTE_ADDR": address,
+        }
+        status: list[str] = []
+        chunks = self.app(environ, lambda s, headers: status.append(s))
+        return status[0], b"".join(chunks)
+
+    def fault(self, body: bytes, address: str = "192.0.2.7") -> object:
+        status, answer = self.post(body, address)
+        assert status == "200 OK"
+        return answer_value(answer)
+
+
+def stats_call(peer: HandMadePeer, *args: object) -> bytes:
+    return method_call(STATS, peer.caller("lovecraft"), "lovecraft", "", *args)
+
+
+def test_an_envelope_built_by_hand_as_moodle_builds_it_is_accepted_and_answered_sealed(endpoint, moodle):
+    body = moodle.sealed(moodle.signed(stats_call(moodle, 2, 0, True)), endpoint.certificate_pem)
+    status, answer = endpoint.post(body)
+    assert status == "200 OK"
+    assert b"<encryptedMessage>" in answer[:100]
+    value = answer_value(moodle.open_answer(answer, endpoint.certificate_pem))
+    decoded = json.loads(value)
+    assert decoded["status"] == 200 and decoded["errors"] == []
+    assert "<COURSE><NAME>Literatura &amp; &lt;Arte&gt;</NAME>" in decoded["message"]
+    assert "<ELAPSED>80</ELAPSED></USER>" in decoded["message"]
+
+
+def test_both_paths_and_both_names_answer_and_json_false_gives_a_struct(endpoint, moodle):
+    payload = method_call("use_stats_rpc_get_stats", moodle.caller("lovecraft"), "lovecraft", "", 1, 0, False)
+    body = moodle.sealed(moodle.signed(payload), endpoint.certificate_pem)
+    status, answer = endpoint.post(body, path="/xmlrpc")
+    value = answer_value(moodle.open_answer(answer, endpoint.certificate_pem))
+    assert value["status"] == 200 and value["errors"] == []
+    assert value["message"].endswith("<ELAPSED>80</ELAPSED></USER></USE_STATS>")
+
+
+def test_signed_plaintext_from_a_trusted_range_is_served_and_answered_signed_only(endpoint, moodle):
+    status, answer = endpoint.post(moodle.signed(stats_call(moodle, 1)), address="10.1.2.3")
+    assert b"<signedMessage>" in answer[:100]
+    assert json.loads(answer_value(moodle.open_answer(answer, endpoint.certificate_pem)))["status"] == 200
+
+
+def test_unsigned_plaintext_from_an_untrusted_address_is_7021(endpoint, moodle):
+    code, text = endpoint.fault(stats_call(moodle, 1))
+    assert (code, text) == (7021, "The transport method you are trying to use is not permitted.")
+
+
+def test_signed_plaintext_from_an_untrusted_address_is_7021(endpoint, moodle):
+    assert endpoint.fault(moodle.signed(stats_call(moodle, 1)))[0] == 7021
+
+
+def test_unsigned_plaintext_from_a_trusted_address_is_711(endpoint, moodle):
+    assert endpoint.fault(stats_call(moodle, 1), address="10.1.0.9") == (
+        711, "The signature verification failed. An error has occurred."
+    )
+
+
+def test_a_sealed_message_that_is_not_signed_is_711(endpoint, moodle):
+    assert endpoint.fault(moodle.sealed(stats_call(moodle, 1), endpoint.certificate_pem))[0] == 711
+
+
+def test_a_tampered_payload_is_710(endpoint, moodle):
+    signed = moodle.signed(stats_call(moodle, 1))
+    other = moodle.signed(method_call(STATS, moodle.caller("root"), "lovecraft", "", 1))
+    forged = signed.replace(_object(signed), _object(other))
+    assert endpoint.fault(moodle.sealed(forged, endpoint.certificate_pem)) == (
+        710, "The signature verification failed. It appears that this payload was not signed by you."
+    )
+
+
+def test_a_message_signed_by_another_key_under_a_registered_name_is_710(endpoint, moodle):
+    impostor = HandMadePeer(MOODLE)
+    assert endpoint.fault(impostor.sealed(impostor.signed(stats_call(impostor, 1)), endpoint.certificate_pem))[0] == 710
+
+
+def test_an_unknown_host_is_7020(endpoint):
+    stranger = HandMadePeer("http://stranger.test")
+    body = stranger.sealed(stranger.signed(stats_call(stranger, 1)), endpoint.certificate_pem)
+    assert endpoint.fault(body)[0] == 7020
+
+
+def test_a_message_sealed_to_someone_else_is_7023(endpoint, moodle):
+    body = moodle.sealed(moodle.signed(stats_call(moodle, 1)), HandMadePeer("http://x.test").certificate_pem)
+    assert endpoint.fault(body)[0] == 7023
+
+
+def test_a_replayed_envelope_within_the_drift_window_is_refused(endpoint, moodle):
+    body = moodle.sealed(moodle.signed(stats_call(moodle, 1)), endpoint.certificate_pem)
+    assert endpoint.post(body)[1].startswith(b'<?xml version="1.0" encoding="iso-8859-1"?>\n<encryptedMessage>')
+    assert endpoint.fault(body) == (7028, "This message was already received.")
+
+
+def test_a_timestamp_beyond_the_15_second_drift_is_refused(endpoint, moodle):
+    stale = int(datetime.now(UTC).timestamp()) - 60
+    body = moodle.sealed(moodle.signed(stats_call(moodle, 1), timestamp=stale), endpoint.certificate_pem)
+    assert endpoint.fault(body)[0] == 7027
+
+
+def test_keyswap_is_answered_unsigned_with_our_certificate(endpoint, moodle):
+    value = endpoint.fault(method_call("system/keyswap", MOODLE, moodle.certificate_pem, "moodle"))
+    assert value == endpoint.certificate_pem
+    name, uris = peers.certificate_names(value)
+    assert name == endpoint.settings.wwwroot == uris[0]
+
+
+def test_a_call_sealed_to_our_old_key_gets_7025_with_the_new_certificate_signed_by_the_old_key(endpoint, moodle):
+    old = endpoint.certificate_pem
+    policy = server.key_policy(endpoint.settings)
+    fresh = peers.current_key(endpoint.engine, replace(policy, rotation=timedelta(0)), utc_now())
+    assert fresh.certificate_pem != old
+    answer = endpoint.post(moodle.sealed(moodle.signed(stats_call(moodle, 1)), old))[1]
+    assert answer_value(moodle.open_answer(answer, old)) == (7025, fresh.certificate_pem)
+
+
+def test_an_old_key_still_decrypts_during_its_grace_period_and_not_after(endpoint):
+    endpoint.certificate_pem  # the first key
+    policy = server.key_policy(endpoint.settings)
+    rotated_at = utc_now() + policy.rotation + timedelta(days=1)
+    peers.current_key(endpoint.engine, policy, rotated_at)
+    hour = timedelta(hours=1)
+    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, rotated_at + policy.grace - hour)] == [2, 1]
+    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, rotated_at + policy.grace + hour)] == [2]
+
+
+def test_the_signed_transport_lists_describes_and_calls_the_methods_with_aes(endpoint, moodle):
+    peers.add_peer(endpoint.engine, MOODLE, moodle.certificate_pem, utc_now(), cipher="aes")
+    transport = MnetTransport(
+        MOODLE, [moodle.key], endpoint.settings.wwwroot,
+        _own_public_key(endpoint), cipher="aes",
+    )
+    sent: list[bytes] = []
+    transport.single_request = lambda host, handler, body, verbose=False: (  # type: ignore[method-assign]
+        sent.append(body) or _through(endpoint, transport, body)
+    )
+    proxy = xmlrpc.client.ServerProxy("http://aula.test/mnet/xmlrpc/server.php", transport=transport)
+    assert STATS in proxy.system.listMethods() and "use_stats_rpc_get_scores" in proxy.system.listMethods()
+    assert proxy.system.methodSignature("use_stats_rpc_get_stats") == [
+        ["string", "struct", "string", "string", "int", "int", "boolean"]
+    ]
+    assert "whole minutes" in proxy.system.methodHelp(STATS)
+    scores = json.loads(proxy.use_stats_rpc_get_scores(moodle.caller("lovecraft"), "lovecraft", ""))
+    assert scores["status"] == 200 and "<SCORE>85.00</SCORE>" in scores["message"]
+    assert all(envelope.read_sealed(body).algorithm == envelope.AES256_GCM for body in sent)
+
+
+def test_unknown_methods_and_wrong_arities_are_faults(endpoint, moodle):
+    def sealed(payload: bytes) -> bytes:
+        answer = endpoint.post(moodle.sealed(moodle.signed(payload), endpoint.certificate_pem))[1]
+        return answer_value(moodle.open_answer(answer, endpoint.certificate_pem))
+
+    assert sealed(method_call("mod/forum/lib/forum_add_instance"))[0] == 713
+    assert sealed(method_call(STATS, moodle.caller("lovecraft")))[0] == -32602
+    bad_caller = json.loads(sealed(method_call(STATS, "lovecraft", "lovecraft", "")))
+    assert bad_caller == {"status": 501, "errors": ["Bad client user format."]}
+    unknown_where = json.loads(sealed(method_call(STATS, moodle.caller("lovecraft"), "lovecraft", "http://nowhere.test")))
+    assert unknown_where == {"status": 500, "errors": ["unknown host"]}
+
+
+def test_no_exception_text_or_class_name_reaches_the_caller(endpoint, moodle, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret database password in this message")
+
+    monkeypatch.setattr("aula_ws.services.usage.get_stats", broken)
+    answer = endpoint.post(moodle.sealed(moodle.signed(stats_call(moodle, 1)), endpoint.certificate_pem))[1]
+    code, text = answer_value(moodle.open_answer(answer, endpoint.certificate_pem))
+    assert code == 712 and "secret" not in text and "RuntimeError" not in text
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaa">]><methodCall><methodName>system/keyswap</methodName></methodCall>',
+        b"<methodCall><methodName>system/keyswap</methodName>",
+        b"not xml at all",
+    ],
+)
+def test_doctypes_entities_and_malformed_xml_are_parse_errors(endpoint, body):
+    assert endpoint.fault(body) == (-32700, "parse error. not well formed")
+
+
+def test_a_body_over_the_limit_is_refused_unread(endpoint):
+    status, answer = endpoint.post(b" " * (endpoint.settings.rpc_max_body + 1))
+    assert status.startswith("413") and answer_value(answer)[0] == 413
+
+
+def test_our_certificate_is_published_at_moodles_publickey_path(endpoint):
+    status: list[str] = []
+    body = b"".join(endpoint.app({"REQUEST_METHOD": "GET", "PATH_INFO": "/mnet/publickey.php"}, lambda s, h: status.append(s)))
+    assert status == ["200 OK"] and body.decode() == endpoint.certificate_pem
+
+
+def _object(signed: bytes) -> bytes:
+    start = signed.index(b'<object ID="XMLRPC-MSG">')
+    return signed[start:signed.index(b"</object>", start)]
+
+
+def _own_public_key(endpoint):
+    return peers.Peer(endpoint.settings.wwwroot, endpoint.certificate_pem, "aes", ()).public_key
+
+
+def _through(endpoint, transport, body):
+    status, answer = endpoint.post(body)
+    return transport.parse_response(io.BytesIO(answer))

@@ -99,14 +99,20 @@ def required(value: str, name: str) -> str:
     return value
 
 
+_login_match = LOGIN_PATTERN.fullmatch
+
+
 def login(value: str) -> str:
-    required(value, "user_loginid")
-    if not LOGIN_PATTERN.fullmatch(value):
+    if not value:
+        raise RowError("user_loginid is required")
+    if not _login_match(value):
         raise RowError(f'user_loginid "{value[:100]}" has characters outside [A-Za-z0-9_.@-]')
     return value
 
 
 def one_of(value: str, name: str, allowed: frozenset[str]) -> str:
+    if value in allowed:  # the usual case: already an upper-case code
+        return value
     code = required(value, name).upper()
     if code not in allowed:
         raise RowError(f'{name} "{value[:20]}" is not one of {", ".join(sorted(allowed))}')
@@ -148,7 +154,7 @@ def score(value: str) -> float | None:
     if not value:
         return None
     try:
-        number = float(value.replace(",", "."))
+        number = float(value if "," not in value else value.replace(",", "."))
     except ValueError:
         raise RowError(f'lesson_score "{value[:20]}" is not a number') from None
     if not 0 <= number <= 100:
@@ -197,19 +203,20 @@ _ACTIVITY_NAMES = tuple(c.name for c in ACTIVITY_COLUMNS)
 
 def read_lesson_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> LessonLine:
     user, group, unit, unit_type, status, status_date, score_, time_, ilt = columns.pick(fields, _LESSON_NAMES)
-    ilt = ilt.upper()
-    if ilt not in ("", "P"):
-        raise RowError(f'ilt_status "{ilt[:20]}" must be P or empty')
-    return LessonLine(
-        login=login(user),
-        group=required(group, "crsvname"),
-        unit=required(unit, "lsnvname"),
-        unit_type=one_of(unit_type, "lnk_type", UNIT_TYPES),
-        status=one_of(status, "lesson_status", LESSON_STATUSES),
-        status_date=import_date(status_date, "lesson_status_date"),
-        score=score(score_),
-        time_spent=seconds(time_),
-        ilt_present=True if ilt == "P" else None,
+    if ilt:
+        ilt = ilt.upper()
+        if ilt != "P":
+            raise RowError(f'ilt_status "{ilt[:20]}" must be P or empty')
+    return LessonLine(  # positional: a million lines make keyword arguments show
+        login(user),
+        required(group, "crsvname"),
+        required(unit, "lsnvname"),
+        one_of(unit_type, "lnk_type", UNIT_TYPES),
+        one_of(status, "lesson_status", LESSON_STATUSES),
+        import_date(status_date, "lesson_status_date"),
+        score(score_),
+        seconds(time_),
+        True if ilt else None,
     )
 
 

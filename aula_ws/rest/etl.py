@@ -34,14 +34,15 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def refusal(failure: AuthenticationFailed) -> EtlError:
-    """Moodle's answer to a token that does not open report_etl_get."""
+    """Moodle's answer to a token that does not open report_etl_get: the contract's
+    `invalidtoken` for every case, the message saying which."""
     if isinstance(failure, TokenExpired):
-        return EtlError("invalidtimedtoken", "Invalid token - token expired", "moodle_exception")
+        return EtlError("invalidtoken", "Invalid token - token expired", "moodle_exception")
     if isinstance(failure, NoRight):
         return EtlError(
-            "accessexception",
-            "Access control exception: the token's user has no right to the etl service",
-            "webservice_access_exception",
+            "invalidtoken",
+            "Invalid token - the token's user has no right to the etl service",
+            "moodle_exception",
         )
     return EtlError("invalidtoken", "Invalid token - token not found", "moodle_exception")
 

@@ -150,8 +150,8 @@ def test_the_admin_token_and_the_seeds_test_query_answer_too(site):
         (dict(token=None), "moodle_exception", "invalidtoken"),
         (dict(token="not-a-token"), "moodle_exception", "invalidtoken"),
         (dict(token="revoked"), "moodle_exception", "invalidtoken"),
-        (dict(token="expired"), "moodle_exception", "invalidtimedtoken"),
-        (dict(token="former"), "webservice_access_exception", "accessexception"),
+        (dict(token="expired"), "moodle_exception", "invalidtoken"),
+        (dict(token="former"), "moodle_exception", "invalidtoken"),
         (dict(wsfunction="core_user_get_users"), "moodle_exception", "invalidfunction"),
         (dict(plugin="toamoodle"), "invalid_parameter_exception", "unknownplugin"),
         (dict(id="424242"), "invalid_parameter_exception", "unknowninstance"),
@@ -263,3 +263,9 @@ def test_the_etl_commands_add_list_extract_reset_and_remove_instances(site):
     assert bad.returncode == 2 and "after to" in bad.stderr
     assert aula_ws(site.env, "etl", "remove", number).returncode == 0
     assert aula_ws(site.env, "etl", "remove", number).returncode == 2
+
+
+@pytest.mark.parametrize("token, says", [("expired", "token expired"), ("former", "no right"), ("not-a-token", "not found")])
+def test_every_token_failure_is_invalidtoken_with_a_message_saying_which(site, token, says):
+    answer = call(site, token=token, id=instance(site), queryparams=queryparams(query="special_actions")).json()
+    assert answer["errorcode"] == "invalidtoken" and says in answer["message"]

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from aula_ws.store import platform  # noqa: E402
 from aula_ws.store.bulk import bulk_insert  # noqa: E402
 from aula_ws.store.database import create_database_engine, upgrade  # noqa: E402
-from aula_ws.store.tables import lesson_sessions, memberships, users  # noqa: E402
+from aula_ws.store.tables import users  # noqa: E402
 from aula_ws.store.unit_of_work import UnitOfWork  # noqa: E402
 
 UNITS = 10

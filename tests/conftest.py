@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from aula_ws.config import Settings
 from aula_ws.store.database import create_database_engine, upgrade
 from tests.postgres import PostgresCluster, find_postgres_bindir
+from tests.databases import migrated_sqlite
 
 REQUIRE_POSTGRES = os.environ.get("AULA_REQUIRE_POSTGRES") == "1"
 
@@ -49,11 +50,7 @@ def postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postg
 def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A fresh database at the schema's head, on each engine."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'aula.sqlite3'}"
-        engine = create_database_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
+        yield migrated_sqlite(tmp_path)
         return
     cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
     name = f"t_{uuid.uuid4().hex[:12]}"

@@ -7,9 +7,10 @@ import requests
 import zeep
 from sqlalchemy import text
 
-from aula_ws.store.database import create_database_engine, head_revision, upgrade
+from aula_ws.store.database import create_database_engine, head_revision
 from tests.e2e.server_process import ROOT, aula_env, running_server
 from tests.e2e.test_contract_endpoint import ENV, envelope, fault_of, post, seed
+from tests.databases import migrated_sqlite
 
 
 def aula_ws(env, *args):
@@ -38,10 +39,7 @@ def test_db_upgrade_then_serve_demo_answers_the_contract_example(tmp_path):
 
 
 def test_python_server_py_serves_the_same_application(tmp_path):
-    url = f"sqlite:///{tmp_path / 'aula.sqlite3'}"
-    engine = create_database_engine(url)
-    upgrade(engine)
-    engine.dispose()
+    url = migrated_sqlite(tmp_path)
     seed(url)
     with running_server(aula_env(tmp_path, url), script=[sys.executable, "server.py"]) as server:
         response = post(server, envelope(id_grupo="64", id_usuario="lovecraft"))
@@ -64,9 +62,8 @@ def test_a_bad_setting_stops_the_start_with_one_line(tmp_path):
 
 
 def test_an_unexpected_failure_is_a_generic_server_fault_and_logged(tmp_path):
-    url = f"sqlite:///{tmp_path / 'aula.sqlite3'}"
+    url = migrated_sqlite(tmp_path)
     engine = create_database_engine(url)
-    upgrade(engine)
     seed(url)
     with running_server(aula_env(tmp_path, url)) as server:
         with engine.begin() as connection:

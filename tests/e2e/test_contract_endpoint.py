@@ -1,7 +1,6 @@
 """The contract endpoint over HTTP: `aula-ws serve` on 127.0.0.1, zeep built from the served WSDL,
 and raw envelopes for what generated clients cannot send."""
 
-import uuid
 from datetime import date, datetime
 from pathlib import Path
 
@@ -10,10 +9,11 @@ import requests
 import zeep
 from lxml import etree
 
-from aula_ws.store.database import create_database_engine, upgrade
+from aula_ws.store.database import create_database_engine
 from tests.builders import PlatformBuilder
 from tests.e2e.server_process import aula_env, running_server
 from tests.xml_compare import assert_nodes_equal, parse_file
+from tests.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "soap"
@@ -38,14 +38,7 @@ def seed(database_url: str) -> None:
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def server(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("server")
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir / 'aula.sqlite3'}"
-        engine = create_database_engine(url)
-        upgrade(engine)
-        engine.dispose()
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        url = cluster.create_database(f"e2e_{uuid.uuid4().hex[:8]}", template="aula_template")
+    url = fresh_database(request, data_dir, "e2e")
     seed(url)
     with running_server(aula_env(data_dir, url)) as running:
         yield running

@@ -16,10 +16,11 @@ from aula_ws.services import etl, tokens
 from aula_ws.services.clock import utc_now
 from aula_ws.store import etl as etl_store
 from aula_ws.store import platform
-from aula_ws.store.database import create_database_engine, upgrade
+from aula_ws.store.database import create_database_engine
 from aula_ws.store.unit_of_work import UnitOfWork
 from tests.builders import PlatformBuilder
 from tests.e2e.server_process import ROOT, aula_env, running_server
+from tests.databases import fresh_database
 
 PATHS = ("/webservice/rest/server.php", "/service/rest/server.php")
 PAGE = 50
@@ -59,14 +60,7 @@ def seed(url: str) -> SimpleNamespace:
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def site(request, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("etl")
-    if request.param == "sqlite":
-        url = f"sqlite:///{data_dir / 'aula.sqlite3'}"
-        engine = create_database_engine(url)
-        upgrade(engine)
-        engine.dispose()
-    else:
-        cluster = request.getfixturevalue("postgres_cluster")
-        url = cluster.create_database(f"etl_{uuid.uuid4().hex[:8]}", template="aula_template")
+    url = fresh_database(request, data_dir, "etl")
     seeded = seed(url)
     env = aula_env(data_dir, url, AULA_ETL_MAX_RECORDS=str(PAGE))
     with running_server(env) as server:

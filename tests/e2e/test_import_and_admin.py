@@ -13,10 +13,11 @@ import zeep
 from lxml import etree
 from sqlalchemy import func, select
 
-from aula_ws.store.database import create_database_engine, upgrade
+from aula_ws.store.database import create_database_engine
 from aula_ws.store.tables import lesson_sessions
 from tests.builders import PlatformBuilder
 from tests.e2e.server_process import ROOT, aula_env, running_server
+from tests.databases import migrated_sqlite
 
 HEADER = "user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score\tlesson_time\tilt_status\n"
 GOOD = "demo\tComics\tU1\tL\tP\t22/03/2013\t90\t1800\t\n"
@@ -25,9 +26,8 @@ BAD = "nobody\tComics\tU1\tL\tP\t22/03/2013\t90\t1800\t\n"
 
 @pytest.fixture
 def platform(tmp_path):
-    url = f"sqlite:///{tmp_path / 'aula.sqlite3'}"
+    url = migrated_sqlite(tmp_path)
     engine = create_database_engine(url)
-    upgrade(engine)
     builder = PlatformBuilder(engine)
     builder.group("Comics", units=["U1", "U2"], group_id=7)
     builder.member("demo", 7)

@@ -16,11 +16,12 @@ import requests
 from cryptography import x509
 
 from aula_ws.services.usage import utc_now
-from aula_ws.store.database import create_database_engine, upgrade
+from aula_ws.store.database import create_database_engine
 from rpc.client import MnetTransport
 from tests.e2e.server_process import ROOT, aula_env, running_server
 from tests.mnet_peer import HandMadePeer, moodle_peer
 from tests.usage_dataset import build_usage_platform
+from tests.databases import fresh_database
 
 PEER_TIMEOUT = 2
 STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"
@@ -36,17 +37,6 @@ def peer_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
     return subprocess.run(
         [sys.executable, "-m", "aula_ws", "peer", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
     )
-
-
-def database(request, directory, name: str) -> str:
-    if request.param == "sqlite":
-        url = f"sqlite:///{directory / 'aula.sqlite3'}"
-        engine = create_database_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        return url
-    cluster = request.getfixturevalue("postgres_cluster")
-    return cluster.create_database(f"e2e_{name}_{uuid.uuid4().hex[:8]}", template="aula_template")
 
 
 def seed(url: str, local_learner: str) -> None:
@@ -97,7 +87,7 @@ def sites(request, tmp_path_factory, moodle, silent_peer):
     with_servers = []
     for name, learner in (("a", "innsmouth"), ("b", "dunwich")):
         directory = tmp_path_factory.mktemp(f"site_{name}")
-        url = database(request, directory, name)
+        url = fresh_database(request, directory, name)
         seed(url, learner)
         port = free_port()
         root = f"http://127.0.0.1:{port}"

@@ -18,6 +18,7 @@
     │   ├── TokenExpired                  the token was valid but has expired
     │   └── NoRight                       the token's user is no longer a site admin
     ├── InvalidRequest                an admin request's options or file are unusable
+    │   └── SyncBusy                      another runner holds the sync file kind's lock
     ├── UseStatsRefused               a use_stats call answered with an MNET status (`status`)
     │   ├── CallerRefused                 501 bad caller struct, empty or unknown username
     │   ├── HostRefused                   500 calling host not registered, unknown whereroot
@@ -132,6 +133,14 @@ class NoRight(AuthenticationFailed):
 
 class InvalidRequest(AulaError):
     """A request to an admin operation that cannot be carried out; the message says why."""
+
+
+class SyncBusy(InvalidRequest):
+    """Another runner (process or host) is processing files of this kind; `kind` names it."""
+
+    def __init__(self, kind: str):
+        super().__init__(f"another runner is processing {kind} files; try again later")
+        self.kind = kind
 
 
 class UseStatsRefused(AulaError):

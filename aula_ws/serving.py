@@ -13,7 +13,8 @@ from aula_ws.store.database import create_database_engine, require_current_schem
 
 
 def serve(
-    settings: Settings, host: str | None, port: int | None, demo: bool, threads: int
+    settings: Settings, host: str | None, port: int | None, demo: bool, threads: int,
+    scheduler: bool = False,
 ) -> int:
     engine = create_database_engine(settings.database_url)
     require_current_schema(engine)
@@ -34,12 +35,21 @@ def serve(
     print(f"aula-ws {__version__} serving on {base}/ (WSDL: {base}/soap?wsdl)", flush=True)
     if demo:
         print(_demo_examples(base), flush=True)
+    sync_scheduler = None
+    if scheduler:  # the sync schedule, in-process (CONTRACT.md section 5)
+        from aula_ws.services.sync_schedule import Scheduler
+
+        sync_scheduler = Scheduler(engine, settings)
+        sync_scheduler.start()
+        print(f"sync scheduler running: {settings.sync.schedules or 'no kind scheduled'}", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
+        if sync_scheduler is not None:
+            sync_scheduler.stop()
     return 0
 
 

@@ -56,7 +56,18 @@ GROUP_SHORTNAME = "bench-avance"
 UTC_ZONE = ZoneInfo("UTC")
 PERFILES = ["A"] * 18 + ["D", "T"]  # 90% learners
 SESSION_STATUSES = "CCCCCCCPPPFFFIIIIINN"  # C 35%, P 15%, F 15%, I 25%, N 10%
-NAME_STEMS = ["garcia", "lopez", "martin", "sosa", "rossi", "silva", "perez", "gomez", "diaz", "ruiz"]
+NAME_STEMS = [
+    "garcia",
+    "lopez",
+    "martin",
+    "sosa",
+    "rossi",
+    "silva",
+    "perez",
+    "gomez",
+    "diaz",
+    "ruiz",
+]
 VENV_BIN = Path(sys.executable).parent
 RUNS = 3  # medians of 3 for the whole-group figures
 ONE_USER_CALLS = 2_000
@@ -116,16 +127,33 @@ def build_platform(engine: Engine, members: int, unit_count: int, now: datetime)
         def memberships() -> Iterator[tuple[Any, ...]]:
             for user_id, perfil in zip(user_ids, perfiles):
                 fecha_alta = (start + timedelta(days=rng.randrange(200))).date().isoformat()
-                yield user_id, group_id, perfil, perfil == "T", perfil == "D", rng.random() > 0.03, fecha_alta
+                yield (
+                    user_id,
+                    group_id,
+                    perfil,
+                    perfil == "T",
+                    perfil == "D",
+                    rng.random() > 0.03,
+                    fecha_alta,
+                )
 
         def lesson_sessions() -> Iterator[tuple[Any, ...]]:
             for user_id in learners:
-                engagement = rng.random() ** 0.25  # share of the units this learner touches (mean 0.8)
+                engagement = (
+                    rng.random() ** 0.25
+                )  # share of the units this learner touches (mean 0.8)
                 for unit_id in unit_ids:
                     if rng.random() < engagement:
                         for _ in range(1 + (rng.random() < 0.5)):  # 1 or 2 sessions
                             status = SESSION_STATUSES[rng.randrange(20)]
-                            yield user_id, unit_id, status, moment(), rng.randrange(101), rng.randrange(60, 5400)
+                            yield (
+                                user_id,
+                                unit_id,
+                                status,
+                                moment(),
+                                rng.randrange(101),
+                                rng.randrange(60, 5400),
+                            )
 
         def course_statuses() -> Iterator[tuple[Any, ...]]:
             for user_id in learners:
@@ -139,27 +167,58 @@ def build_platform(engine: Engine, members: int, unit_count: int, now: datetime)
         def activity_log() -> Iterator[tuple[Any, ...]]:
             for user_id in user_ids:
                 for _ in range(rng.randrange(5)):
-                    yield user_id, group_id, rng.choice(unit_ids) if unit_ids else None, moment(), "viewed"
+                    yield (
+                        user_id,
+                        group_id,
+                        rng.choice(unit_ids) if unit_ids else None,
+                        moment(),
+                        "viewed",
+                    )
 
         loads: list[tuple[str, Sequence[str], Iterable[tuple[Any, ...]]]] = [
             ("users", ("id", "username", "firstname", "email"), users()),
-            ("memberships", ("user_id", "group_id", "perfil", "administrador_grupo",
-                             "responsable_grupo", "estado", "fecha_alta"), memberships()),
-            ("lesson_sessions", ("user_id", "unit_id", "status", "status_date", "score",
-                                 "time_spent"), lesson_sessions()),
-            ("course_statuses", ("user_id", "group_id", "status", "status_date"), course_statuses()),
+            (
+                "memberships",
+                (
+                    "user_id",
+                    "group_id",
+                    "perfil",
+                    "administrador_grupo",
+                    "responsable_grupo",
+                    "estado",
+                    "fecha_alta",
+                ),
+                memberships(),
+            ),
+            (
+                "lesson_sessions",
+                ("user_id", "unit_id", "status", "status_date", "score", "time_spent"),
+                lesson_sessions(),
+            ),
+            (
+                "course_statuses",
+                ("user_id", "group_id", "status", "status_date"),
+                course_statuses(),
+            ),
             ("activity_log", ("user_id", "group_id", "unit_id", "time", "action"), activity_log()),
         ]
         for table, columns, rows in loads:
             began = time.perf_counter()
             counts[table] = bulk_load(connection, table, columns, rows)
-            print(f"  {table:<16} {counts[table]:>10,} rows  {time.perf_counter() - began:6.1f} s", flush=True)
+            print(
+                f"  {table:<16} {counts[table]:>10,} rows  {time.perf_counter() - began:6.1f} s",
+                flush=True,
+            )
         if connection.dialect.name == "postgresql":  # explicit ids do not move the sequence
-            connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('users', 'id'), max(id)) FROM users")
+            connection.exec_driver_sql(
+                "SELECT setval(pg_get_serial_sequence('users', 'id'), max(id)) FROM users"
+            )
     return Platform(group_id, unit_count, logins, first_id, start, counts)
 
 
-def bulk_load(connection: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
+def bulk_load(
+    connection: Connection, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> int:
     """Streams `rows` in through the driver: COPY on PostgreSQL, executemany on SQLite.
     Both read the generator lazily, so millions of rows never sit in one list."""
     counted = _Counter(rows)
@@ -170,7 +229,9 @@ def bulk_load(connection: Connection, table: str, columns: Sequence[str], rows: 
             for row in counted:
                 copy.write_row(row)
     else:
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", counted)
+        cursor.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", counted
+        )
     cursor.close()
     return counted.count
 
@@ -189,8 +250,10 @@ def prepare_database(engine: Engine, drop_existing: bool) -> None:
     """An empty database at schema head; refuses to touch one that holds tables unless told."""
     existing = inspect(engine).get_table_names()
     if existing and not drop_existing:
-        sys.exit(f"avance.py: the database already has tables ({', '.join(existing)}); "
-                 "give an empty one or --drop-existing")
+        sys.exit(
+            f"avance.py: the database already has tables ({', '.join(existing)}); "
+            "give an empty one or --drop-existing"
+        )
     if existing:
         metadata.drop_all(engine)
         with engine.begin() as connection:
@@ -211,11 +274,16 @@ def analyze(engine: Engine) -> None:
 
 # --------------------------------------------------------------------------- SOAP requests
 
-SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"obtener_avance_usuarios"'}
+SOAP_HEADERS = {
+    "Content-Type": "text/xml; charset=utf-8",
+    "SOAPAction": '"obtener_avance_usuarios"',
+}
 
 
 def progress_request(group_id: int, **parameters: str) -> bytes:
-    fields = "".join(f"<aula:{name}>{escape(value)}</aula:{name}>" for name, value in parameters.items())
+    fields = "".join(
+        f"<aula:{name}>{escape(value)}</aula:{name}>" for name, value in parameters.items()
+    )
     return (
         f'<soapenv:Envelope xmlns:soapenv="{SOAP11_ENV}" xmlns:aula="{AULA}"><soapenv:Body>'
         f"<aula:obtener_avance_usuarios><aula:id_grupo>{group_id}</aula:id_grupo>{fields}"
@@ -253,7 +321,9 @@ def whole_group_http(port: int, body: bytes) -> WholeGroup:
         runs.append(time.perf_counter() - began)
         connection.close()
     usuarios = payload.count(b"<usuarios>") if response.status == 200 else -response.status
-    return WholeGroup(statistics.median(runs), runs, statistics.median(first_bytes), len(payload) / 1e6, usuarios)
+    return WholeGroup(
+        statistics.median(runs), runs, statistics.median(first_bytes), len(payload) / 1e6, usuarios
+    )
 
 
 _XML_OPEN = (
@@ -271,7 +341,9 @@ class Floor:
     rows: int
 
 
-def floor(engine: Engine, group_id: int, unit_count: int, upper: datetime, lower: datetime) -> Floor:
+def floor(
+    engine: Engine, group_id: int, unit_count: int, upper: datetime, lower: datetime
+) -> Floor:
     """The least any implementation must do: the aggregate, then the same XML by f-strings.
     avance is a plain ratio here; the service's rules cost a little more."""
     runs, sql_runs = [], []
@@ -307,16 +379,29 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 def wsgi_environ(body: bytes) -> dict[str, Any]:
     return {
-        "REQUEST_METHOD": "POST", "PATH_INFO": "/soap", "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "127.0.0.1", "CONTENT_TYPE": SOAP_HEADERS["Content-Type"],
-        "CONTENT_LENGTH": str(len(body)), "HTTP_SOAPACTION": SOAP_HEADERS["SOAPAction"],
-        "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0), "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/soap",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "127.0.0.1",
+        "CONTENT_TYPE": SOAP_HEADERS["Content-Type"],
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_SOAPACTION": SOAP_HEADERS["SOAPAction"],
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
     }
 
 
-def one_user_in_process(app: Callable[..., Iterable[bytes]], bodies: Sequence[bytes]) -> tuple[list[float], int]:
+def one_user_in_process(
+    app: Callable[..., Iterable[bytes]], bodies: Sequence[bytes]
+) -> tuple[list[float], int]:
     """Latencies (s) of the WSGI callable itself, and how many answers were not one <usuarios>."""
     statuses: list[str] = []
 
@@ -333,7 +418,9 @@ def one_user_in_process(app: Callable[..., Iterable[bytes]], bodies: Sequence[by
     return latencies, wrong
 
 
-def one_user_sql(engine: Engine, group_id: int, user_ids: Sequence[int], now: datetime) -> list[float]:
+def one_user_sql(
+    engine: Engine, group_id: int, user_ids: Sequence[int], now: datetime
+) -> list[float]:
     """Context for (c): the one-user aggregate alone, on a fresh connection per call as the service does."""
     latencies = []
     for user_id in user_ids:
@@ -359,8 +446,15 @@ class Load:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def _client_process(port: int, bodies: list[bytes], quota: int, seconds: float, threads: int,
-                    all_ready: Any, results: Any) -> None:
+def _client_process(
+    port: int,
+    bodies: list[bytes],
+    quota: int,
+    seconds: float,
+    threads: int,
+    all_ready: Any,
+    results: Any,
+) -> None:
     """One load process: `threads` keep-alive connections, sharing `quota` requests."""
     issued = iter(range(quota))  # next() on a range iterator is atomic under the GIL
     lock = threading.Lock()
@@ -410,7 +504,9 @@ def _client_process(port: int, bodies: list[bytes], quota: int, seconds: float, 
         worker.start()
     for worker in workers:
         worker.join()
-    results.put(Load(totals["requests"], totals["errors"], totals["ended"] - window["start"], latencies))
+    results.put(
+        Load(totals["requests"], totals["errors"], totals["ended"] - window["start"], latencies)
+    )
 
 
 def http_load(port: int, bodies: list[bytes]) -> Load:
@@ -419,9 +515,18 @@ def http_load(port: int, bodies: list[bytes]) -> Load:
     context = multiprocessing.get_context("spawn")
     all_ready, results = context.Barrier(LOAD_PROCESSES), context.Queue()
     processes = [
-        context.Process(target=_client_process, args=(
-            port, bodies, LOAD_REQUESTS // LOAD_PROCESSES, LOAD_SECONDS,
-            LOAD_CONNECTIONS // LOAD_PROCESSES, all_ready, results))
+        context.Process(
+            target=_client_process,
+            args=(
+                port,
+                bodies,
+                LOAD_REQUESTS // LOAD_PROCESSES,
+                LOAD_SECONDS,
+                LOAD_CONNECTIONS // LOAD_PROCESSES,
+                all_ready,
+                results,
+            ),
+        )
         for _ in range(LOAD_PROCESSES)
     ]
     for process in processes:
@@ -433,11 +538,17 @@ def http_load(port: int, bodies: list[bytes]) -> Load:
             process.join(timeout=10)
             if process.is_alive():  # a client that failed to start: do not wait for it forever
                 process.terminate()
-    return Load(sum(x.requests for x in loads), sum(x.errors for x in loads),
-                max(x.seconds for x in loads), [t for x in loads for t in x.latencies])
+    return Load(
+        sum(x.requests for x in loads),
+        sum(x.errors for x in loads),
+        max(x.seconds for x in loads),
+        [t for x in loads for t in x.latencies],
+    )
 
 
-def start_server(command: list[str], environment: dict[str, str], log_path: Path, listening: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    command: list[str], environment: dict[str, str], log_path: Path, listening: str
+) -> tuple[subprocess.Popen[bytes], int]:
     """Starts a server process, its output to `log_path`; waits for the `listening` pattern's port."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -479,13 +590,21 @@ def warm_up(port: int, bodies: Sequence[bytes], connections: int = 32) -> None:
                 connection.close()
 
 
-def load_against(name: str, command: list[str], environment: dict[str, str], workdir: Path,
-                 listening: str, bodies: list[bytes]) -> list[Load]:
+def load_against(
+    name: str,
+    command: list[str],
+    environment: dict[str, str],
+    workdir: Path,
+    listening: str,
+    bodies: list[bytes],
+) -> list[Load]:
     """LOAD_ROUNDS rounds against one server process, fastest last."""
     process, port = start_server(command, environment, workdir / f"{name}.log", listening)
     try:
         warm_up(port, bodies)
-        return sorted((http_load(port, bodies) for _ in range(LOAD_ROUNDS)), key=lambda load: load.per_second)
+        return sorted(
+            (http_load(port, bodies) for _ in range(LOAD_ROUNDS)), key=lambda load: load.per_second
+        )
     finally:
         stop_server(process)
 
@@ -502,8 +621,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--units", type=int, default=20)
     parser.add_argument("--database-url", help="default: SQLite in the work directory")
-    parser.add_argument("--keep", type=Path, metavar="DIR", help="work directory to keep (default: a temporary one)")
-    parser.add_argument("--drop-existing", action="store_true", help="drop the aula tables of --database-url first")
+    parser.add_argument(
+        "--keep", type=Path, metavar="DIR", help="work directory to keep (default: a temporary one)"
+    )
+    parser.add_argument(
+        "--drop-existing", action="store_true", help="drop the aula tables of --database-url first"
+    )
     args = parser.parse_args(argv)
 
     temporary = None if args.keep else tempfile.TemporaryDirectory(prefix="aula-bench-")
@@ -519,7 +642,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: bool) -> None:
     engine = create_database_engine(url)
-    print(f"database {engine.url.render_as_string(hide_password=True)}  work dir {workdir}", flush=True)
+    load_at_start = os.getloadavg()[0]  # other work on the machine skews every figure, (d) most
+    print(
+        f"database {engine.url.render_as_string(hide_password=True)}  work dir {workdir}  "
+        f"load average {load_at_start:.2f}",
+        flush=True,
+    )
     now = utc_now()
     began = time.perf_counter()
     prepare_database(engine, drop_existing)
@@ -534,8 +662,11 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
     hasta = (bench.start + timedelta(days=600)).date()
     variants = {
         "undated": ({}, utc_now(), utc_now()),
-        f"{desde}..{hasta}": ({"fecha_desde": desde.isoformat(), "fecha_hasta": hasta.isoformat()},
-                              end_of_day(hasta, UTC_ZONE), end_of_day(desde, UTC_ZONE)),
+        f"{desde}..{hasta}": (
+            {"fecha_desde": desde.isoformat(), "fecha_hasta": hasta.isoformat()},
+            end_of_day(hasta, UTC_ZONE),
+            end_of_day(desde, UTC_ZONE),
+        ),
     }
     expected = members + 1  # and _anonimo
 
@@ -545,16 +676,23 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
     whole: dict[str, tuple[WholeGroup, Floor]] = {}
     try:
         for label, (dates, upper, lower) in variants.items():
-            http_figure = whole_group_http(server.effective_port, progress_request(bench.group_id, **dates))
+            http_figure = whole_group_http(
+                server.effective_port, progress_request(bench.group_id, **dates)
+            )
             floor_figure = floor(engine, bench.group_id, bench.unit_count, upper=upper, lower=lower)
             whole[label] = (http_figure, floor_figure)
             check = "ok" if http_figure.usuarios == expected else f"EXPECTED {expected:,}"
-            print(f"(a) whole group {label}, HTTP: median {http_figure.median:.3f} s "
-                  f"(runs {', '.join(f'{r:.3f}' for r in http_figure.runs)}; headers after {http_figure.first_byte:.3f} s), "
-                  f"{http_figure.megabytes:.1f} MB, {http_figure.usuarios:,} <usuarios> {check}")
-            print(f"(b) floor {label}: median {floor_figure.median:.3f} s "
-                  f"(runs {', '.join(f'{r:.3f}' for r in floor_figure.runs)}; SQL {floor_figure.sql:.3f} s), "
-                  f"{floor_figure.rows:,} rows;  (a)/(b) = {http_figure.median / floor_figure.median:.2f}", flush=True)
+            print(
+                f"(a) whole group {label}, HTTP: median {http_figure.median:.3f} s "
+                f"(runs {', '.join(f'{r:.3f}' for r in http_figure.runs)}; headers after {http_figure.first_byte:.3f} s), "
+                f"{http_figure.megabytes:.1f} MB, {http_figure.usuarios:,} <usuarios> {check}"
+            )
+            print(
+                f"(b) floor {label}: median {floor_figure.median:.3f} s "
+                f"(runs {', '.join(f'{r:.3f}' for r in floor_figure.runs)}; SQL {floor_figure.sql:.3f} s), "
+                f"{floor_figure.rows:,} rows;  (a)/(b) = {http_figure.median / floor_figure.median:.2f}",
+                flush=True,
+            )
     finally:
         server.close()
         server.task_dispatcher.shutdown()
@@ -565,51 +703,108 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
     bodies = [progress_request(bench.group_id, id_usuario=bench.logins[n]) for n in sample]
     one_user_in_process(app, bodies[:100])  # warm-up: statement caches, pool
     latencies, wrong = one_user_in_process(app, bodies)
-    sql_latencies = one_user_sql(engine, bench.group_id, [bench.first_user_id + n for n in sample], now)
-    print(f"\n(c) one user in-process, {len(bodies):,} calls: p50 {ms(percentile(latencies, 0.5))}, "
-          f"p95 {ms(percentile(latencies, 0.95))}, {wrong} wrong answers; "
-          f"member_facts alone p50 {ms(percentile(sql_latencies, 0.5))}", flush=True)
+    sql_latencies = one_user_sql(
+        engine, bench.group_id, [bench.first_user_id + n for n in sample], now
+    )
+    print(
+        f"\n(c) one user in-process, {len(bodies):,} calls: p50 {ms(percentile(latencies, 0.5))}, "
+        f"p95 {ms(percentile(latencies, 0.95))}, {wrong} wrong answers; "
+        f"member_facts alone p50 {ms(percentile(sql_latencies, 0.5))}",
+        flush=True,
+    )
     engine.dispose()
 
     # (d) one user over HTTP, servers in their own processes
-    environment = {**os.environ, "AULA_DATABASE_URL": url, "AULA_DATA_DIR": str(workdir), "AULA_TIMEZONE": "UTC"}
-    servers = {"waitress (threads=8)": ([str(VENV_BIN / "aula-ws"), "serve", "--port", "0", "--threads", "8"],
-                                        r"serving on http://127\.0\.0\.1:(\d+)/")}
+    environment = {
+        **os.environ,
+        "AULA_DATABASE_URL": url,
+        "AULA_DATA_DIR": str(workdir),
+        "AULA_TIMEZONE": "UTC",
+    }
+    servers = {
+        "waitress (threads=8)": (
+            [str(VENV_BIN / "aula-ws"), "serve", "--port", "0", "--threads", "8"],
+            r"serving on http://127\.0\.0\.1:(\d+)/",
+        )
+    }
     if (VENV_BIN / "gunicorn").exists():
-        gunicorn = [str(VENV_BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "8",
-                    "-b", "127.0.0.1:0", "aula_ws.app:from_environment()"]
+        gunicorn = [
+            str(VENV_BIN / "gunicorn"),
+            "-w",
+            "2",
+            "-k",
+            "gthread",
+            "--threads",
+            "8",
+            "-b",
+            "127.0.0.1:0",
+            "aula_ws.app:from_environment()",
+        ]
         # recent gunicorn (27 here) opens a control socket in ~/.gunicorn, shared by every gunicorn
-        if "--no-control-socket" in subprocess.run(gunicorn[:1] + ["--help"], capture_output=True, text=True).stdout:
+        if (
+            "--no-control-socket"
+            in subprocess.run(gunicorn[:1] + ["--help"], capture_output=True, text=True).stdout
+        ):
             gunicorn.append("--no-control-socket")
         servers["gunicorn (2 gthread x 8)"] = (gunicorn, r"Listening at: http://127\.0\.0\.1:(\d+)")
     else:
         print("(d) gunicorn is not installed in the venv: skipped")
     loads: dict[str, Load] = {}
     for name, (command, listening) in servers.items():
-        rounds = load_against(name.split()[0], command, environment, workdir, listening, bodies[:1000])
+        rounds = load_against(
+            name.split()[0], command, environment, workdir, listening, bodies[:1000]
+        )
         load = loads[name] = rounds[len(rounds) // 2]
-        print(f"(d) {name}: median {load.per_second:,.0f} req/s (rounds {', '.join(f'{r.per_second:,.0f}' for r in rounds)}; "
-              f"median round {load.requests:,} requests in {load.seconds:.2f} s, {sum(r.errors for r in rounds)} errors "
-              f"in all; p50 {ms(percentile(load.latencies, 0.5))}, p95 {ms(percentile(load.latencies, 0.95))})", flush=True)
+        print(
+            f"(d) {name}: median {load.per_second:,.0f} req/s (rounds {', '.join(f'{r.per_second:,.0f}' for r in rounds)}; "
+            f"median round {load.requests:,} requests in {load.seconds:.2f} s, {sum(r.errors for r in rounds)} errors "
+            f"in all; p50 {ms(percentile(load.latencies, 0.5))}, p95 {ms(percentile(load.latencies, 0.95))})",
+            flush=True,
+        )
 
     # summary
-    rows = [("build", f"{build_seconds:.1f} s for {members:,} members, "
-                      f"{bench.row_counts['lesson_sessions']:,} sessions", "", "")]
+    rows = [
+        (
+            "build",
+            f"{build_seconds:.1f} s for {members:,} members, "
+            f"{bench.row_counts['lesson_sessions']:,} sessions",
+            "",
+            "",
+        )
+    ]
     for label, (http_figure, floor_figure) in whole.items():
         ratio = http_figure.median / floor_figure.median
         rows.append((f"(a) whole group {label}, HTTP", f"{http_figure.median:.3f} s", "", ""))
         rows.append((f"(b) floor {label}", f"{floor_figure.median:.3f} s", "", ""))
         rows.append((f"(a)/(b) {label}", f"{ratio:.2f}", "<= 2", "ok" if ratio <= 2 else "MISSED"))
     p50 = percentile(latencies, 0.5)
-    rows.append(("(c) one user in-process p50", ms(p50), "<= 1 ms", "ok" if p50 <= 0.001 else "MISSED"))
+    rows.append(
+        ("(c) one user in-process p50", ms(p50), "<= 1 ms", "ok" if p50 <= 0.001 else "MISSED")
+    )
     rows.append(("(c) one user in-process p95", ms(percentile(latencies, 0.95)), "", ""))
     for name, load in loads.items():
-        rows.append((f"(d) one user over HTTP, {name}", f"{load.per_second:,.0f} req/s", ">= 1,000 req/s",
-                     "ok" if load.per_second >= 1000 and not load.errors else "MISSED"))
+        rows.append(
+            (
+                f"(d) one user over HTTP, {name}",
+                f"{load.per_second:,.0f} req/s",
+                ">= 1,000 req/s",
+                "ok" if load.per_second >= 1000 and not load.errors else "MISSED",
+            )
+        )
+    rows.append(
+        (
+            "1-minute load average, start / end",
+            f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}",
+            "",
+            "",
+        )
+    )
     print_summary(rows, engine.dialect.name, members, unit_count)
 
 
-def print_summary(rows: list[tuple[str, str, str, str]], dialect: str, members: int, unit_count: int) -> None:
+def print_summary(
+    rows: list[tuple[str, str, str, str]], dialect: str, members: int, unit_count: int
+) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     print(f"\nSummary ({dialect}, {members:,} members, {unit_count} units, {os.cpu_count()} CPUs)")
     for row in rows:

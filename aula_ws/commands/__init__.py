@@ -1,7 +1,7 @@
 """Command groups of `aula-ws`: each module's register(subparsers) adds its commands."""
 
-from aula_ws.commands import credentials, database, etl, imports, peers, serve, wsdl
+from aula_ws.commands import credentials, database, etl, imports, peers, serve, sync, wsdl
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
-COMMAND_GROUPS = [serve, database, wsdl, credentials, imports, peers, etl]
+COMMAND_GROUPS = [serve, database, wsdl, credentials, imports, peers, etl, sync]

@@ -192,7 +192,7 @@ def moment(value: str, name: str, zone: ZoneInfo) -> datetime | None:
         raise RowError(f'{name} "{value[:40]}" is not a date (YYYY-MM-DD [HH:MM[:SS]] or Unix seconds)')
     parts = [int(p) if p else 0 for p in match.groups()]
     try:
-        local = datetime(*parts, tzinfo=zone)  # type: ignore[misc]
+        local = datetime(*parts, tzinfo=zone)  # type: ignore[misc,arg-type]
     except ValueError:
         raise RowError(f'{name} "{value}" is not a real date') from None
     return local.astimezone(UTC).replace(tzinfo=None)

@@ -80,5 +80,6 @@ def admin_services() -> list[type]:
     """Every admin operation group; a feature adds its module's service class here."""
     from aula_ws.soap.admin_etl import EtlService
     from aula_ws.soap.admin_import import ImportService
+    from aula_ws.soap.admin_sync import SyncService
 
-    return [ImportService, EtlService]
+    return [ImportService, EtlService, SyncService]

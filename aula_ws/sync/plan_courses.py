@@ -10,7 +10,15 @@ from datetime import datetime
 
 from aula_ws.domain import sync_rows as r
 from aula_ws.domain.sync_rows import Header, RowError
-from aula_ws.sync.lines import ADDED, REMOVED, UNCHANGED, UPDATED, Action, PlanContext, existing_group
+from aula_ws.sync.lines import (
+    ADDED,
+    REMOVED,
+    UNCHANGED,
+    UPDATED,
+    Action,
+    PlanContext,
+    existing_group,
+)
 from aula_ws.sync.snapshot import Snapshot
 
 

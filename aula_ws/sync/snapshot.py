@@ -149,8 +149,8 @@ class Snapshot:
     def delete_group(self, key: Key) -> None:
         self.group_index.note(key, self.groups.get(key), None)
         self.groups.delete(key)
-        for table in (self.memberships, self.units):
-            for row_key in table.keys_where(lambda k: k[0 if table is self.units else 1] == key):
+        for table, position in ((self.memberships, 1), (self.units, 0)):
+            for row_key in table.keys_where(lambda k, at=position: k[at] == key):  # type: ignore[misc]
                 table.delete(row_key)
         for binding in self.cohort_courses.keys_where(lambda k: k[1] == key):
             self.cohort_courses.delete(binding)

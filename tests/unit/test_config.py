@@ -116,3 +116,45 @@ def test_a_bad_etl_setting_stops_with_a_message_naming_it(tmp_path, environ, nam
     with pytest.raises(ConfigError) as caught:
         Settings.from_environment({"AULA_DATA_DIR": str(tmp_path), **environ})
     assert caught.value.setting == named
+
+
+def test_sync_and_smtp_settings_default_to_the_contract_and_are_read(tmp_path):
+    default = Settings.from_environment({"AULA_DATA_DIR": str(tmp_path)})
+    assert default.sync.lock_stale_minutes == 180 and default.sync.file_names["users"] == "userimport.csv"
+    assert default.sync.schedules == {} and default.smtp.host == ""
+    (tmp_path / "aula-ws.toml").write_text(
+        'sync_users_schedule = "*/5 * * * *"\nsync_reports = false\nsmtp_starttls = true\n'
+    )
+    settings = Settings.from_environment({
+        "AULA_DATA_DIR": str(tmp_path), "AULA_SYNC_USER_IDENTITY": "email", "AULA_SMTP_PORT": "2525",
+        "AULA_SMTP_PASSWORD": "hunter2", "AULA_ADMIN_EMAIL": "admin@example.org",
+        "AULA_SYNC_ENROLMENTS_FILE": "enrolments-feed.csv",
+    })
+    assert settings.sync.schedules == {"users": "*/5 * * * *"} and settings.sync.reports is False
+    assert (settings.sync.user_identity, settings.smtp.port, settings.smtp.starttls) == ("email", 2525, True)
+    assert settings.sync.file_names["enrolments"] == "enrolments-feed.csv"
+    assert "hunter2" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    "environ, named",
+    [
+        ({"AULA_SYNC_USERS_SCHEDULE": "every five minutes"}, "AULA_SYNC_USERS_SCHEDULE"),
+        ({"AULA_SYNC_USER_IDENTITY": "id"}, "AULA_SYNC_USER_IDENTITY"),
+        ({"AULA_SYNC_GROUP_IDENTITY": "name"}, "AULA_SYNC_GROUP_IDENTITY"),
+        ({"AULA_SYNC_ENCODING": "utf-16"}, "AULA_SYNC_ENCODING"),
+        ({"AULA_SYNC_LOCK_STALE_MINUTES": "0"}, "AULA_SYNC_LOCK_STALE_MINUTES"),
+        ({"AULA_SYNC_ARCHIVE": "maybe"}, "AULA_SYNC_ARCHIVE"),
+        ({"AULA_SYNC_USERS_FILE": "../etc/passwd"}, "AULA_SYNC_USERS_FILE"),
+        ({"AULA_SYNC_COURSES_FILE": "lock.txt"}, "AULA_SYNC_COURSES_FILE"),
+        ({"AULA_SMTP_PORT": "0"}, "AULA_SMTP_PORT"),
+        ({"AULA_ADMIN_EMAIL": "not an address"}, "AULA_ADMIN_EMAIL"),
+        ({"AULA_SMTP_STARTTLS": "sometimes"}, "AULA_SMTP_STARTTLS"),
+        ({"AULA_SYNC_AVATARS_MAX_BYTES": "-5"}, "AULA_SYNC_AVATARS_MAX_BYTES"),
+    ],
+)
+def test_a_bad_sync_or_smtp_setting_stops_with_a_message_naming_it(tmp_path, environ, named):
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_environment({"AULA_DATA_DIR": str(tmp_path), **environ})
+    assert caught.value.setting == named
+    assert "\n" not in str(caught.value)

@@ -1,0 +1,94 @@
+"""`aula-ws sync KIND FILE [--simulate]`, `aula-ws sync capture`, `aula-ws sync run`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from aula_ws.commands.progress import ProgressLine
+from aula_ws.config import Settings
+from aula_ws.domain.sync_files import KINDS
+from aula_ws.services.sync import SyncResult, sync_file
+from aula_ws.services.sync_capture import capture_drop_folder
+from aula_ws.services.sync_schedule import run_due
+from aula_ws.store.database import create_database_engine, require_current_schema
+from aula_ws.sync.filestore import FileStore
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sync = commands.add_parser(
+        "sync", help="the CSV synchronisation tool (users, courses, enrolments, cohorts, avatars...)",
+        description="Exit code 0: every line applied; 1: some lines failed (see the report and the "
+        "tryback file); 2: bad usage, a refused file, or another runner busy with this kind.",
+    )
+    actions = sync.add_subparsers(dest="sync_command", required=True, metavar="KIND|capture|run")
+    for kind in KINDS:
+        command = actions.add_parser(kind, help=f"run a {kind} file")
+        command.add_argument("file", type=Path, help="a path, or a file name of the sync file store")
+        command.add_argument("--simulate", action="store_true", help="do everything but write (the report only)")
+        command.set_defaults(handler=_run_file, kind=kind)
+    actions.add_parser("capture", help="capture the drop folder <data>/sync/ into the file store").set_defaults(
+        handler=_capture
+    )
+    actions.add_parser("run", help="run the file kinds due on their schedule (for the system's cron)").set_defaults(
+        handler=_run_due
+    )
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = create_database_engine(settings.database_url)
+    require_current_schema(engine)
+    return engine
+
+
+def _run_file(args: argparse.Namespace, settings: Settings) -> int:
+    path = FileStore(settings.data_dir).resolve(str(args.file))
+    if not path.is_file():
+        print(f"aula-ws: no such file: {args.file}", file=sys.stderr)
+        return 2
+    progress = ProgressLine(path.stat().st_size, "lines")
+    result = sync_file(_engine(settings), settings, args.kind, path, args.simulate, progress=progress.update)
+    progress.done()
+    return _print_result(result)
+
+
+def _print_result(result: SyncResult) -> int:
+    if result.skipped:
+        print(f"aula-ws: {result.skipped}", file=sys.stderr)
+    for path in result.set_aside:
+        print(f"set aside (its run was killed part-way): {path}")
+    if result.refused:
+        print(f"aula-ws: {result.input_name} refused: {result.refused}", file=sys.stderr)
+    for label, path in (("report", result.report_path), ("tryback", result.tryback_path), ("archived", result.archive_path)):
+        if path is not None:
+            print(f"{label}: {path}")
+    if result.simulate:
+        print("simulation: nothing was written but the report")
+    for line in result.counters.lines():
+        print(line)
+    if result.refused or result.skipped:
+        return 2
+    return 1 if result.counters.failed else 0
+
+
+def _capture(args: argparse.Namespace, settings: Settings) -> int:
+    result = capture_drop_folder(_engine(settings), settings)
+    for line in result.lines():
+        print(line)
+    print(f"files captured: {len(result.captured)}")
+    return 0
+
+
+def _run_due(args: argparse.Namespace, settings: Settings) -> int:
+    ran = run_due(_engine(settings), settings)
+    for line in ran.capture.lines():
+        print(line)
+    worst = 0
+    for kind in ran.absent:
+        print(f"{kind}: due, but no {settings.sync.file_names[kind]} in the file store")
+    for kind in ran.busy:
+        print(f"{kind}: another runner has it")
+    for result in ran.results:
+        print(f"--- {result.kind} {result.input_name}")
+        worst = max(worst, _print_result(result))
+    print(f"files run: {len(ran.results)}")
+    return worst

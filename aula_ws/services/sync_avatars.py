@@ -1,0 +1,41 @@
+"""Use case part: apply an avatar archive (users' pictures), one transaction for the archive."""
+
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlalchemy import Engine
+
+from aula_ws.config import Settings
+from aula_ws.store import sync as store
+from aula_ws.store.unit_of_work import UnitOfWork
+from aula_ws.sync.avatars import ArchiveRefused, EntryRefused, Limits, entries
+from aula_ws.sync.csvfile import FileRefused
+from aula_ws.sync.report import SyncReport
+
+
+def run_avatars(
+    engine: Engine, settings: Settings, source: BinaryIO, report: SyncReport,
+    now: datetime, simulate: bool, run_id: int | None,
+) -> None:
+    limits = Limits(settings.sync.avatars_max_bytes, settings.sync.avatar_max_bytes, settings.sync.avatar_max_pixels)
+    try:
+        with UnitOfWork(engine) as uow:
+            for name, outcome in entries(source, limits):
+                report.counters.processed += 1
+                if isinstance(outcome, EntryRefused):
+                    report.failure(name, str(outcome))
+                    continue
+                user_id = store.user_ids(uow.connection, [outcome.username]).get(outcome.username)
+                if user_id is None:
+                    report.failure(name, f'no user "{outcome.username}"')
+                    continue
+                existed = store.picture_of(uow.connection, user_id) is not None
+                store.store_picture(uow.connection, user_id, outcome.large_png, outcome.small_png, now)
+                counter = "updated" if existed else "added"
+                report.action(name, counter, f'picture of "{outcome.username}" stored (100x100 and 35x35 PNG)')
+            if run_id is not None:
+                store.set_run_state(uow.connection, run_id, "applied")
+            if not simulate:
+                uow.commit()
+    except ArchiveRefused as refused:
+        raise FileRefused(str(refused)) from None

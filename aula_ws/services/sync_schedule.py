@@ -1,0 +1,97 @@
+"""Use case: `aula-ws sync run` and the server's scheduler: process the file kinds that are due.
+
+First the drop folder is captured and ended enrolments lose their estado;
+then each due kind's file (its name in the settings) is run from the file
+store. Deciding and marking a kind's slot happens under a database lock, so
+two runners (processes or hosts) never run the same slot or the same file.
+"""
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+
+from aula_ws.config import Settings
+from aula_ws.errors import SyncBusy
+from aula_ws.services.clock import utc_now
+from aula_ws.services.sync import SyncResult, sync_file
+from aula_ws.services.sync_capture import CaptureResult, capture_drop_folder
+from aula_ws.store import sync as store
+from aula_ws.store.sync_locks import runner_lock
+from aula_ws.store.unit_of_work import UnitOfWork
+from aula_ws.sync.filestore import FileStore
+from aula_ws.sync.schedule import due_kinds
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScheduledRun:
+    capture: CaptureResult
+    results: list[SyncResult] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # due kinds whose file was not there
+    busy: list[str] = field(default_factory=list)
+
+
+def refresh_memberships(engine: Engine, now: datetime) -> int:
+    """Enrolments whose endtime has passed lose their estado."""
+    with UnitOfWork(engine) as uow:
+        changed = store.refresh_estado(uow.connection, now)
+        uow.commit()
+    return changed
+
+
+def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> ScheduledRun:
+    now = now or utc_now()
+    outcome = ScheduledRun(capture_drop_folder(engine, settings, now))
+    refresh_memberships(engine, now)
+    stale = timedelta(minutes=settings.sync.lock_stale_minutes)
+    files = FileStore(settings.data_dir)
+    with UnitOfWork(engine) as uow:
+        candidates = due_kinds(settings.sync.schedules, store.last_scheduled_runs(uow.connection), now, settings.timezone)
+    for kind in candidates:
+        with runner_lock(engine, f"schedule:{kind}", now, stale) as held:
+            with UnitOfWork(engine) as uow:
+                last = store.last_scheduled_runs(uow.connection)
+                if not held or kind not in due_kinds({kind: settings.sync.schedules[kind]}, last, now, settings.timezone):
+                    outcome.busy.append(kind)
+                    continue
+                store.mark_scheduled_run(uow.connection, kind, now)
+                uow.commit()
+            path = files.root / settings.sync.file_names[kind]
+            if not path.is_file():
+                outcome.absent.append(kind)
+                continue
+            try:
+                outcome.results.append(sync_file(engine, settings, kind, path, now=now, capture=False))
+            except SyncBusy:
+                outcome.busy.append(kind)
+    return outcome
+
+
+class Scheduler:
+    """`aula-ws serve --scheduler`: run_due every minute in a daemon thread."""
+
+    def __init__(self, engine: Engine, settings: Settings, interval: float = 60.0):
+        self.engine, self.settings, self.interval = engine, settings, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="aula-ws-sync-scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ran = run_due(self.engine, self.settings)
+                for result in ran.results:
+                    log.info("scheduled sync %s %s: %s", result.kind, result.input_name, "; ".join(result.counters.lines()))
+            except Exception:  # the scheduler keeps going; the next tick tries again
+                log.exception("scheduled sync failed")
+            self._stop.wait(self.interval)

@@ -1,0 +1,259 @@
+"""Queries of the CSV synchronisation: loading a batch's rows, applying its changes in bulk."""
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    false,
+    insert,
+    or_,
+    select,
+    update,
+)
+
+from aula_ws.store import platform
+from aula_ws.store.bulk import bulk_insert
+from aula_ws.store.tables import (
+    cohort_courses,
+    cohort_members,
+    cohorts,
+    groups,
+    memberships,
+    profiles,
+    sync_alarms,
+    sync_runs,
+    sync_schedule,
+    units,
+    user_pictures,
+    users,
+)
+
+USER_FIELDS = ("username", "firstname", "lastname", "email", "idnumber", "suspended", "password_hash")
+GROUP_FIELDS = ("id", "shortname", "fullname", "idnumber", "tracks_progress", "startdate", "visible", "created_at")
+MEMBERSHIP_FIELDS = (
+    "perfil", "administrador_grupo", "responsable_grupo", "estado", "fecha_alta", "endtime", "cohort_id",
+)
+CHUNK = 900  # SQLite allows 999 bound parameters per statement
+
+
+def _chunks(values: Collection[Any]) -> Iterable[list[Any]]:
+    items = list(values)
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def profile_codes(connection: Connection) -> frozenset[str]:
+    return frozenset(connection.scalars(select(profiles.c.code)))
+
+
+def load_users(connection: Connection, by: dict[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Users whose field (username, idnumber, email or id) is among the values given for it."""
+    found: dict[int, dict[str, Any]] = {}
+    for field_name, values in by.items():
+        column = users.c[field_name]
+        for chunk in _chunks({v for v in values if v not in (None, "")}):
+            rows = connection.execute(select(users.c.id, *[users.c[f] for f in USER_FIELDS]).where(column.in_(chunk)))
+            for row in rows:
+                found[row.id] = {f: getattr(row, f) for f in USER_FIELDS}
+    return list(found.items())
+
+
+def load_groups(connection: Connection, by: dict[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
+    found: dict[int, dict[str, Any]] = {}
+    for field_name, values in by.items():
+        wanted = {int(v) for v in values if str(v).isdigit()} if field_name == "id" else set(values)
+        for chunk in _chunks(wanted):
+            for row in connection.execute(select(*[groups.c[f] for f in GROUP_FIELDS]).where(groups.c[field_name].in_(chunk))):
+                found[row.id] = {f: getattr(row, f) for f in GROUP_FIELDS}
+    return list(found.items())
+
+
+def load_units(connection: Connection, group_ids: Collection[int]) -> list[tuple[Any, dict[str, Any]]]:
+    result = []
+    for chunk in _chunks(group_ids):
+        query = select(units.c.group_id, units.c.code, units.c.name, units.c.type, units.c.position).where(
+            units.c.group_id.in_(chunk)
+        )
+        result += [((g, code), dict(name=n, type=t, position=p)) for g, code, n, t, p in connection.execute(query)]
+    return result
+
+
+def load_memberships(
+    connection: Connection, user_ids: Collection[int], group_ids: Collection[int]
+) -> list[tuple[Any, dict[str, Any]]]:
+    if not user_ids or not group_ids:
+        return []
+    result = []
+    group_list = list(group_ids)
+    for chunk in _chunks(user_ids):
+        query = select(memberships.c.user_id, memberships.c.group_id, *[memberships.c[f] for f in MEMBERSHIP_FIELDS]).where(
+            memberships.c.user_id.in_(chunk), memberships.c.group_id.in_(group_list)
+        )
+        result += [((row.user_id, row.group_id), {f: getattr(row, f) for f in MEMBERSHIP_FIELDS}) for row in connection.execute(query)]
+    return result
+
+
+def load_cohorts(
+    connection: Connection, idnumbers: Collection[str], ids: Collection[int]
+) -> list[tuple[str, dict[str, Any]]]:
+    condition = or_(cohorts.c.idnumber.in_(list(idnumbers)), cohorts.c.id.in_(list(ids)))
+    rows = connection.execute(select(cohorts.c.id, cohorts.c.idnumber, cohorts.c.name, cohorts.c.description).where(condition))
+    return [(row.idnumber, dict(id=row.id, name=row.name, description=row.description)) for row in rows]
+
+
+def load_cohort_members(connection: Connection, cohort_ids: dict[int, str]) -> list[tuple[Any, dict[str, Any]]]:
+    query = select(cohort_members.c.cohort_id, cohort_members.c.user_id).where(
+        cohort_members.c.cohort_id.in_(list(cohort_ids))
+    )
+    return [((cohort_ids[c], u), {}) for c, u in connection.execute(query)]
+
+
+def load_cohort_courses(connection: Connection, cohort_ids: dict[int, str]) -> list[tuple[Any, dict[str, Any]]]:
+    query = select(cohort_courses.c.cohort_id, cohort_courses.c.group_id, cohort_courses.c.perfil).where(
+        cohort_courses.c.cohort_id.in_(list(cohort_ids))
+    )
+    return [((cohort_ids[c], g), dict(perfil=p)) for c, g, p in connection.execute(query)]
+
+
+def refresh_estado(connection: Connection, now: datetime, user_ids: Collection[int] | None = None) -> int:
+    """estado := not suspended and endtime not passed; for these users, or every ended enrolment."""
+    suspended = select(users.c.suspended).where(users.c.id == memberships.c.user_id).scalar_subquery()
+    active = and_(suspended == false(), or_(memberships.c.endtime.is_(None), memberships.c.endtime > now))
+    if user_ids is None:
+        statement = update(memberships).where(
+            memberships.c.estado.is_(True), memberships.c.endtime.is_not(None), memberships.c.endtime <= now
+        ).values(estado=False)
+        return connection.execute(statement).rowcount
+    count = 0
+    for chunk in _chunks(user_ids):
+        for value, condition in ((True, active), (False, ~active)):
+            statement = update(memberships).where(memberships.c.user_id.in_(chunk), condition).values(estado=value)
+            count += connection.execute(statement).rowcount
+    return count
+
+
+def delete_keys(connection: Connection, table: Any, columns: tuple[str, ...], keys: list[tuple[Any, ...]]) -> None:
+    if not keys:
+        return
+    statement = delete(table).where(
+        and_(*[table.c[name] == bindparam(f"k_{name}") for name in columns])
+    )
+    connection.execute(statement, [{f"k_{n}": v for n, v in zip(columns, key)} for key in keys])
+
+
+def update_rows(connection: Connection, table: Any, columns: tuple[str, ...], changes: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
+    """Each change: (key values, changed fields); grouped by the set of fields changed."""
+    by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for key, fields in changes:
+        params = {f"k_{n}": v for n, v in zip(columns, key)}
+        params.update({f"v_{n}": v for n, v in fields.items()})
+        by_fields.setdefault(tuple(sorted(fields)), []).append(params)
+    for names, params in by_fields.items():
+        statement = (
+            update(table)
+            .where(and_(*[table.c[n] == bindparam(f"k_{n}") for n in columns]))
+            .values({n: bindparam(f"v_{n}") for n in names})
+        )
+        connection.execute(statement, params)
+
+
+def insert_users(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+    bulk_insert(connection, users, USER_FIELDS, [tuple(row[f] for f in USER_FIELDS) for row in rows])
+    return user_ids(connection, [row["username"] for row in rows])
+
+
+def user_ids(connection: Connection, usernames: Collection[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for chunk in _chunks(usernames):
+        found.update(connection.execute(select(users.c.username, users.c.id).where(users.c.username.in_(chunk))).all())
+    return found
+
+
+def insert_group(connection: Connection, row: dict[str, Any]) -> int:
+    fields = {k: v for k, v in row.items() if k not in ("id", "shortname", "created_at")}
+    return platform.add_group(connection, row["shortname"], row["created_at"], group_id=row["id"], **fields)
+
+
+def insert_units(connection: Connection, rows: list[tuple[int, str, dict[str, Any]]]) -> None:
+    if rows:
+        connection.execute(insert(units), [dict(group_id=g, code=c, **row) for g, c, row in rows])
+
+
+def insert_memberships(connection: Connection, rows: list[tuple[int, int, dict[str, Any]]]) -> None:
+    columns = ("user_id", "group_id", *MEMBERSHIP_FIELDS)
+    bulk_insert(connection, memberships, columns, [(u, g, *[row[f] for f in MEMBERSHIP_FIELDS]) for u, g, row in rows])
+
+
+def insert_cohorts(connection: Connection, rows: list[tuple[str, dict[str, Any]]], now: datetime) -> dict[str, int]:
+    if not rows:
+        return {}
+    connection.execute(
+        insert(cohorts),
+        [dict(idnumber=k, name=row["name"], description=row["description"], created_at=now) for k, row in rows],
+    )
+    query = select(cohorts.c.idnumber, cohorts.c.id).where(cohorts.c.idnumber.in_([k for k, _ in rows]))
+    return dict(connection.execute(query).all())
+
+
+def insert_pairs(connection: Connection, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        connection.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+
+
+def store_picture(connection: Connection, user_id: int, large: bytes, small: bytes, now: datetime) -> None:
+    connection.execute(delete(user_pictures).where(user_pictures.c.user_id == user_id))
+    connection.execute(insert(user_pictures).values(user_id=user_id, large_png=large, small_png=small, updated_at=now))
+
+
+def picture_of(connection: Connection, user_id: int) -> tuple[bytes, bytes] | None:
+    row = connection.execute(
+        select(user_pictures.c.large_png, user_pictures.c.small_png).where(user_pictures.c.user_id == user_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+
+def start_run(connection: Connection, kind: str, file_path: str, holder: str, now: datetime) -> int:
+    statement = insert(sync_runs).values(kind=kind, file_path=file_path, state="running", holder=holder, started_at=now)
+    return connection.execute(statement.returning(sync_runs.c.id)).scalar_one()
+
+
+def set_run_state(connection: Connection, run_id: int, state: str, now: datetime | None = None) -> None:
+    values: dict[str, Any] = {"state": state}
+    if now is not None:
+        values["finished_at"] = now
+    connection.execute(update(sync_runs).where(sync_runs.c.id == run_id).values(**values))
+
+
+def unfinished_runs(connection: Connection, kind: str) -> list[tuple[int, str, str]]:
+    """(id, file path, state) of this kind's runs that never finished: killed runners."""
+    query = select(sync_runs.c.id, sync_runs.c.file_path, sync_runs.c.state).where(
+        sync_runs.c.kind == kind, sync_runs.c.state.in_(("running", "applied"))
+    )
+    return [tuple(row) for row in connection.execute(query.order_by(sync_runs.c.id))]  # type: ignore[misc]
+
+
+def claim_alarm(connection: Connection, lock_key: str, now: datetime) -> bool:
+    """True the first time a stale lock (path and time) is seen: its one alarm."""
+    if connection.scalar(select(sync_alarms.c.lock_key).where(sync_alarms.c.lock_key == lock_key)):
+        return False
+    connection.execute(insert(sync_alarms).values(lock_key=lock_key, sent_at=now))
+    return True
+
+
+def forget_alarm(connection: Connection, lock_key: str) -> None:
+    connection.execute(delete(sync_alarms).where(sync_alarms.c.lock_key == lock_key))
+
+
+def last_scheduled_runs(connection: Connection) -> dict[str, datetime]:
+    return dict(connection.execute(select(sync_schedule.c.kind, sync_schedule.c.last_run_at)).all())
+
+
+def mark_scheduled_run(connection: Connection, kind: str, now: datetime) -> None:
+    if connection.execute(update(sync_schedule).where(sync_schedule.c.kind == kind).values(last_run_at=now)).rowcount == 0:
+        connection.execute(insert(sync_schedule).values(kind=kind, last_run_at=now))

@@ -1,0 +1,142 @@
+"""The sync rules read like CONTRACT.md section 5: lines, values, names, the capture decision, the schedule."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from aula_ws.domain import sync_files as names
+from aula_ws.domain.sync_rows import (
+    HeaderError,
+    RowError,
+    detect_separator,
+    is_comment,
+    membership_active,
+    moment,
+    perfil,
+    read_header,
+    split_line,
+)
+from aula_ws.sync.capture import Alarm, Capture, Entry, Stop, Wait, determine_actions
+from aula_ws.sync.schedule import due_kinds
+
+UTC = ZoneInfo("UTC")
+NOW = datetime(2026, 3, 10, 12, 0)
+
+
+@pytest.mark.parametrize("line", ["", "   \n", "# a comment\n", "/ another\n", "// and another"])
+def test_blank_lines_and_lines_starting_with_hash_or_slash_are_comments(line):
+    assert is_comment(line)
+
+
+def test_a_line_starting_with_a_space_or_a_dash_is_data_unlike_moodle():
+    assert not is_comment("-dash;x\n") and not is_comment(" ann;x\n")
+
+
+def test_semicolon_is_the_default_separator_and_a_comma_header_is_accepted():
+    assert detect_separator("username;firstname;lastname\n") == ";"
+    assert detect_separator("username,firstname,lastname\n") == ","
+    assert detect_separator("username\n") == ";"
+
+
+def test_the_encoded_separator_stands_for_the_separator_and_fields_are_trimmed():
+    assert split_line(" ann ; Lee&#44 Ann ;x\r\n", ";") == ["ann", "Lee; Ann", "x"]
+    assert split_line("ann,Lee&#44 Ann\n", ",") == ["ann", "Lee, Ann"]
+
+
+def test_moodle_role_names_map_to_perfiles_and_codes_pass_through():
+    assert [perfil(r) for r in ("student", "editingteacher", "teacher", "manager", "guest", "Student")] == list("ADTCIA")
+    assert perfil("X") == "X"
+    with pytest.raises(RowError):
+        perfil("")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-03-01", datetime(2026, 3, 1)),
+    ("2026-03-01 08:30", datetime(2026, 3, 1, 8, 30)),
+    ("2026-03-01 08:30:15", datetime(2026, 3, 1, 8, 30, 15)),
+    ("1767225600", datetime(2026, 1, 1)),
+])
+def test_dates_are_iso_days_with_an_optional_time_or_unix_seconds(text, expected):
+    assert moment(text, "starttime", UTC) == expected
+
+
+def test_a_local_date_is_stored_as_utc():
+    assert moment("2026-03-01", "x", ZoneInfo("America/Montevideo")) == datetime(2026, 3, 1, 3, 0)
+
+
+@pytest.mark.parametrize("text", ["2026/03/01", "01-03-2026", "2026-02-30", "2026-03-01T08:30", "tomorrow"])
+def test_other_dates_refuse_the_line(text):
+    with pytest.raises(RowError):
+        moment(text, "starttime", UTC)
+
+
+def test_estado_is_true_unless_suspended_or_ended():
+    assert membership_active(False, None, NOW)
+    assert membership_active(False, datetime(2026, 3, 11), NOW)
+    assert not membership_active(False, NOW, NOW)
+    assert not membership_active(True, None, NOW)
+
+
+def test_headers_need_their_columns_and_tolerate_unknown_ones():
+    header = read_header("users", ["Username", "firstname", "lastname", "course1", "role1", "shoe_size"])
+    assert header.course_slots == (1,) and header.unknown == ("shoe_size",)
+    with pytest.raises(HeaderError, match="idnumber"):
+        read_header("users", ["username", "firstname", "lastname"], identity_column="idnumber")
+    with pytest.raises(HeaderError, match="cid, cidnumber"):
+        read_header("cohorts", ["cmd", "userid"])
+    with pytest.raises(HeaderError, match="twice"):
+        read_header("enrolments", ["cid", "uid", "rolename", "cid"])
+
+
+def test_report_archive_tryback_and_failed_names_follow_the_contract():
+    assert names.report_name(NOW, "userimport.csv") == "20260310-1200_report_userimport.csv"
+    assert names.archive_name(NOW, "userimport.csv") == "20260310-1200_userimport.csv"
+    assert names.tryback_name(NOW, "userimport.csv") == "userimport_tryback_20260310-1200.csv"
+    assert names.failed_name("userimport.csv") == "userimport-tryback-failed.csv"
+    assert names.numbered("a.csv", 0) == "a.csv" and names.numbered("a.csv", 1) == "a.2.csv"
+
+
+def entry(name, age, is_file=True):
+    return Entry(name, is_file, 10_000 - age)
+
+
+def test_the_capture_takes_settled_files_and_waits_for_recent_ones():
+    actions = determine_actions(
+        [entry("b.csv", 60), entry("a.csv", 2), entry(".h", 60), entry("_o", 60), entry("d", 60, is_file=False)],
+        now=10_000, stale_seconds=3 * 3600, settle_seconds=10,
+    )
+    assert actions == [Wait("a.csv"), Capture("b.csv")]
+
+
+def test_alock_stops_the_capture_and_raises_an_alarm_only_when_stale():
+    fresh = determine_actions([entry("alock.txt", 60), entry("x.csv", 60)], 10_000, 3600, 10)
+    assert fresh == [Stop("alock.txt is present: a remote feeder is writing")]
+    stale = determine_actions([entry("alock.txt", 7200), entry("x.csv", 60)], 10_000, 3600, 10)
+    assert isinstance(stale[0], Alarm) and stale[0].body == "Possible remote writer process issue."
+    assert isinstance(stale[1], Stop) and len(stale) == 2
+
+
+def test_a_stale_lock_txt_raises_an_alarm_and_the_capture_goes_on():
+    actions = determine_actions([entry("lock.txt", 7200), entry("x.csv", 60)], 10_000, 3600, 10)
+    assert isinstance(actions[0], Alarm) and actions[0].body == "Possible local sync process issue."
+    assert actions[1:] == [Capture("x.csv")]
+    assert determine_actions([entry("lock.txt", 60), entry("x.csv", 60)], 10_000, 3600, 10)[0] == Stop(
+        "lock.txt is present: another capture is running")
+
+
+def test_a_kind_is_due_when_its_latest_slot_came_after_its_last_run():
+    schedules = {"users": "0 * * * *", "courses": "30 2 * * *"}
+    assert due_kinds(schedules, {}, NOW, UTC) == ["users", "courses"]
+    last = {"users": datetime(2026, 3, 10, 12, 0), "courses": datetime(2026, 3, 10, 2, 31)}
+    assert due_kinds(schedules, last, datetime(2026, 3, 10, 12, 59), UTC) == []
+    assert due_kinds(schedules, last, datetime(2026, 3, 10, 13, 0), UTC) == ["users"]
+    assert due_kinds(schedules, last, datetime(2026, 3, 11, 2, 30), UTC) == ["users", "courses"]
+
+
+def test_schedules_are_read_in_the_service_time_zone():
+    # 02:30 in Montevideo (UTC-3) is 05:30 UTC
+    zone = ZoneInfo("America/Montevideo")
+    last = {"courses": datetime(2026, 3, 10, 5, 29)}
+    assert due_kinds({"courses": "30 2 * * *"}, last, datetime(2026, 3, 10, 5, 29, 59), zone) == []
+    assert due_kinds({"courses": "30 2 * * *"}, last, datetime(2026, 3, 10, 5, 30), zone) == ["courses"]

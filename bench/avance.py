@@ -118,14 +118,14 @@ def build_platform(engine: Engine, members: int, unit_count: int, now: datetime)
         user_ids = range(first_id, first_id + members)
         logins = [f"{rng.choice(NAME_STEMS)}.{n}" for n in range(members)]
         perfiles = [rng.choice(PERFILES) for _ in user_ids]
-        learners = [u for u, perfil in zip(user_ids, perfiles) if perfil == "A"]
+        learners = [u for u, perfil in zip(user_ids, perfiles, strict=True) if perfil == "A"]
 
         def users() -> Iterator[tuple[Any, ...]]:
-            for user_id, login in zip(user_ids, logins):
+            for user_id, login in zip(user_ids, logins, strict=True):
                 yield user_id, login, login.split(".")[0].title(), f"{login}@example.org"
 
         def memberships() -> Iterator[tuple[Any, ...]]:
-            for user_id, perfil in zip(user_ids, perfiles):
+            for user_id, perfil in zip(user_ids, perfiles, strict=True):
                 fecha_alta = (start + timedelta(days=rng.randrange(200))).date().isoformat()
                 yield (
                     user_id,
@@ -353,12 +353,14 @@ def floor(
             facts = member_facts(connection, group_id, upper=upper, lower=lower)
         sql_runs.append(time.perf_counter() - began)
         units = max(unit_count, 1)
+        text_of = {True: "true", False: "false"}
         parts = [_XML_OPEN]
         parts.extend(
-            f"<usuarios><administrador_grupo>{'true' if f.administrador_grupo else 'false'}</administrador_grupo>"
-            f"<estado>{'true' if f.estado else 'false'}</estado><id_grupo>{group_id}</id_grupo>"
-            f"<perfil>{escape(f.perfil)}</perfil><fecha_alta>{f.fecha_alta.isoformat()}</fecha_alta>"
-            f"<responsable_grupo>{'true' if f.responsable_grupo else 'false'}</responsable_grupo>"
+            f"<usuarios><administrador_grupo>{text_of[f.administrador_grupo]}</administrador_grupo>"
+            f"<estado>{text_of[f.estado]}</estado><id_grupo>{group_id}</id_grupo>"
+            f"<perfil>{escape(f.perfil)}</perfil>"
+            f"<fecha_alta>{f.fecha_alta.isoformat()}</fecha_alta>"
+            f"<responsable_grupo>{text_of[f.responsable_grupo]}</responsable_grupo>"
             f"<avance>{100 * f.units_completed_upper // units}</avance>"
             f"<id_usuario>{escape(f.username)}</id_usuario></usuarios>"
             for f in facts
@@ -421,7 +423,7 @@ def one_user_in_process(
 def one_user_sql(
     engine: Engine, group_id: int, user_ids: Sequence[int], now: datetime
 ) -> list[float]:
-    """Context for (c): the one-user aggregate alone, on a fresh connection per call as the service does."""
+    """Context for (c): the one-user aggregate alone, a pool checkout per call as in the service."""
     latencies = []
     for user_id in user_ids:
         began = time.perf_counter()
@@ -483,7 +485,7 @@ def _client_process(
                 connection.close()  # the next request reconnects
 
         request(offset)  # warm-up: opens the keep-alive connection
-        errors = 0
+        errors = 0  # warm-up failures do not count
         gate.wait()
         n = offset
         while next(issued, None) is not None and time.perf_counter() < window["stop"]:
@@ -549,7 +551,7 @@ def http_load(port: int, bodies: list[bytes]) -> Load:
 def start_server(
     command: list[str], environment: dict[str, str], log_path: Path, listening: str
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Starts a server process, its output to `log_path`; waits for the `listening` pattern's port."""
+    """Starts a server, its output to `log_path`; waits for the `listening` pattern's port."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -614,6 +616,10 @@ def load_against(
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.3f} ms"
+
+
+def seconds_list(values: Iterable[float]) -> str:
+    return ", ".join(f"{v:.3f}" for v in values)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -682,15 +688,17 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
             floor_figure = floor(engine, bench.group_id, bench.unit_count, upper=upper, lower=lower)
             whole[label] = (http_figure, floor_figure)
             check = "ok" if http_figure.usuarios == expected else f"EXPECTED {expected:,}"
+            ratio = http_figure.median / floor_figure.median
             print(
                 f"(a) whole group {label}, HTTP: median {http_figure.median:.3f} s "
-                f"(runs {', '.join(f'{r:.3f}' for r in http_figure.runs)}; headers after {http_figure.first_byte:.3f} s), "
-                f"{http_figure.megabytes:.1f} MB, {http_figure.usuarios:,} <usuarios> {check}"
+                f"(runs {seconds_list(http_figure.runs)}; headers after "
+                f"{http_figure.first_byte:.3f} s), {http_figure.megabytes:.1f} MB, "
+                f"{http_figure.usuarios:,} <usuarios> {check}"
             )
             print(
                 f"(b) floor {label}: median {floor_figure.median:.3f} s "
-                f"(runs {', '.join(f'{r:.3f}' for r in floor_figure.runs)}; SQL {floor_figure.sql:.3f} s), "
-                f"{floor_figure.rows:,} rows;  (a)/(b) = {http_figure.median / floor_figure.median:.2f}",
+                f"(runs {seconds_list(floor_figure.runs)}; SQL {floor_figure.sql:.3f} s), "
+                f"{floor_figure.rows:,} rows;  (a)/(b) = {ratio:.2f}",
                 flush=True,
             )
     finally:
@@ -755,10 +763,13 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
             name.split()[0], command, environment, workdir, listening, bodies[:1000]
         )
         load = loads[name] = rounds[len(rounds) // 2]
+        rates = ", ".join(f"{r.per_second:,.0f}" for r in rounds)
         print(
-            f"(d) {name}: median {load.per_second:,.0f} req/s (rounds {', '.join(f'{r.per_second:,.0f}' for r in rounds)}; "
-            f"median round {load.requests:,} requests in {load.seconds:.2f} s, {sum(r.errors for r in rounds)} errors "
-            f"in all; p50 {ms(percentile(load.latencies, 0.5))}, p95 {ms(percentile(load.latencies, 0.95))})",
+            f"(d) {name}: median {load.per_second:,.0f} req/s (rounds {rates}; median round "
+            f"{load.requests:,} requests in {load.seconds:.2f} s; "
+            f"{sum(r.errors for r in rounds)} errors in all rounds; "
+            f"p50 {ms(percentile(load.latencies, 0.5))}, "
+            f"p95 {ms(percentile(load.latencies, 0.95))})",
             flush=True,
         )
 
@@ -808,7 +819,10 @@ def print_summary(
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     print(f"\nSummary ({dialect}, {members:,} members, {unit_count} units, {os.cpu_count()} CPUs)")
     for row in rows:
-        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print(
+            "  "
+            + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
     print("\n| measurement | figure | target | status |\n|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")

@@ -76,10 +76,11 @@ def fault_of(response: requests.Response) -> dict:
     }
 
 
-def test_the_served_wsdl_is_the_checked_in_contract(server):
-    served = requests.get(f"{server.base_url}/soap?wsdl", timeout=30)
+@pytest.mark.parametrize("path, checked_in", [("/soap", "aula.wsdl"), ("/soap/admin", "aula-admin.wsdl")])
+def test_the_served_wsdls_are_the_checked_in_ones(server, path, checked_in):
+    served = requests.get(f"{server.base_url}{path}?wsdl", timeout=30)
     assert served.status_code == 200
-    expected = parse_file(ROOT / "wsdl" / "aula.wsdl")
+    expected = parse_file(ROOT / "wsdl" / checked_in)  # regenerate: aula-ws wsdl [admin]
     actual = etree.fromstring(served.content, etree.XMLParser(remove_blank_text=True))
     for document in (expected, actual):
         for address in document.iter("{http://schemas.xmlsoap.org/wsdl/soap/}address"):

@@ -46,3 +46,7 @@ def test_an_empty_database_is_refused_naming_the_command_that_fixes_it(tmp_path)
     upgrade(engine)
     require_current_schema(engine)
     assert head_revision() == current_revision(engine)
+
+
+def test_the_migrations_form_one_line_of_history():
+    assert "+" not in head_revision()

@@ -1,6 +1,6 @@
 """`aula-ws serve`: settings -> (demo data) -> create_app -> waitress on one port."""
 
-import sys
+import logging
 
 from waitress import create_server
 
@@ -23,6 +23,8 @@ def serve(
         state = "created" if summary.created else "already present"
         print(f"demo platform {state}: groups {', '.join(map(str, summary.groups))}")
     app = create_app(settings, engine)
+    # waitress warns on every queued request under load: noise, not news
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     server = create_server(
         app,
         host=host or settings.host,

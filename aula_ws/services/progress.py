@@ -83,6 +83,7 @@ def obtener_avance_usuarios(
             user_id=user_id,
             perfil=perfil if login is None else None,
         )
+        uow.commit()  # a read; COMMIT, not ROLLBACK, keeps psycopg's prepared statements
     shape = GroupShape(unit_count=group.unit_count, tracks_progress=group.tracks_progress)
     return [
         MemberProgress(

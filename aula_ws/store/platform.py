@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import Connection, bindparam, func, insert, select, text
 
 from aula_ws.domain.contract_params import ANONYMOUS_LOGIN
 from aula_ws.store.tables import (
@@ -35,17 +35,20 @@ _unit_count = (
 )
 
 
+# built once: executing a prebuilt statement skips construction and cache-key work
+_find_group = select(groups.c.id, groups.c.shortname, groups.c.tracks_progress, _unit_count).where(
+    groups.c.id == bindparam("group_id")
+)
+_find_user_id = select(users.c.id).where(users.c.username == bindparam("username"))
+
+
 def find_group(connection: Connection, group_id: int) -> GroupRecord | None:
-    row = connection.execute(
-        select(groups.c.id, groups.c.shortname, groups.c.tracks_progress, _unit_count).where(
-            groups.c.id == group_id
-        )
-    ).first()
+    row = connection.execute(_find_group, {"group_id": group_id}).first()
     return None if row is None else GroupRecord(*row)
 
 
 def find_user_id(connection: Connection, username: str) -> int | None:
-    return connection.scalar(select(users.c.id).where(users.c.username == username))
+    return connection.scalar(_find_user_id, {"username": username})
 
 
 def profile_exists(connection: Connection, code: str) -> bool:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     select,
 )
 
@@ -77,6 +78,10 @@ def member_facts(
     return [MemberFacts(*row) for row in connection.execute(statement, parameters)]
 
 
+# inline IN list: a list of values is an expanding parameter, re-rendered on every execution
+_COMPLETING_INLINE = [literal_column(f"'{code}'") for code in sorted(COMPLETING_STATUSES)]
+
+
 @cache
 def _statement(*, by_user: bool, by_perfil: bool) -> Select:  # type: ignore[type-arg]
     """Built once per filter combination; values come as bound parameters."""
@@ -89,7 +94,7 @@ def _statement(*, by_user: bool, by_perfil: bool) -> Select:  # type: ignore[typ
     per_unit = select(
         s.c.user_id,
         func.min(s.c.status_date).label("first_session"),
-        func.min(case((s.c.status.in_(sorted(COMPLETING_STATUSES)), s.c.status_date))).label(
+        func.min(case((s.c.status.in_(_COMPLETING_INLINE), s.c.status_date))).label(
             "first_done"
         ),
     ).where(s.c.unit_id.in_(select(units.c.id).where(units.c.group_id == group_id)))

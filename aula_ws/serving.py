@@ -9,15 +9,14 @@ from aula_ws.app import create_app
 from aula_ws.config import Settings
 from aula_ws.services.demo import create_demo_platform
 from aula_ws.services.clock import utc_now
-from aula_ws.store.database import create_database_engine, require_current_schema
+from aula_ws.store.database import open_database
 
 
 def serve(
     settings: Settings, host: str | None, port: int | None, demo: bool, threads: int,
     scheduler: bool = False,
 ) -> int:
-    engine = create_database_engine(settings.database_url)
-    require_current_schema(engine)
+    engine = open_database(settings.database_url)
     if demo:
         summary = create_demo_platform(engine, utc_now())
         state = "created" if summary.created else "already present"

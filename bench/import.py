@@ -47,7 +47,7 @@ def build_platform(url: str, user_count: int) -> None:
         bulk_insert(uow.connection, users, ("username",), [(f"user{n:06d}",) for n in range(user_count)])
         uow.connection.exec_driver_sql(
             "INSERT INTO memberships (user_id, group_id, perfil, fecha_alta) "
-            f"SELECT id, {group_id}, 'A', '2015-01-01' FROM users WHERE username LIKE 'user%'"
+            f"SELECT id, {group_id}, 'A', '2015-01-01' FROM users WHERE username <> '_anonimo'"
         )
         uow.commit()
     engine.dispose()

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from aula_ws.config import Settings
 from aula_ws.services import tokens
 from aula_ws.services.clock import utc_now
-from aula_ws.store.database import create_database_engine, require_current_schema
+from aula_ws.store.database import open_database
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,14 +30,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     revoke.set_defaults(handler=_revoke)
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    engine = create_database_engine(settings.database_url)
-    require_current_schema(engine)
-    return engine
-
 
 def _set_admin(args: argparse.Namespace, settings: Settings) -> int:
-    tokens.set_site_admin(_engine(settings), args.username, on=not args.off)
+    tokens.set_site_admin(open_database(settings.database_url), args.username, on=not args.off)
     print(f"{args.username} is {'no longer ' if args.off else ''}a site admin")
     return 0
 
@@ -45,7 +40,7 @@ def _set_admin(args: argparse.Namespace, settings: Settings) -> int:
 def _create(args: argparse.Namespace, settings: Settings) -> int:
     now = utc_now()
     expires = None if args.days is None else now + timedelta(days=args.days)
-    token_id, secret = tokens.create_token(_engine(settings), args.user, args.service, now, expires)
+    token_id, secret = tokens.create_token(open_database(settings.database_url), args.user, args.service, now, expires)
     print(f"token {token_id} for {args.user} ({args.service}); it is shown only this once:")
     print(secret)
     return 0
@@ -54,7 +49,7 @@ def _create(args: argparse.Namespace, settings: Settings) -> int:
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     now = utc_now()
     print("id\tuser\tservice\tcreated\texpires\tstate")
-    for t in tokens.list_tokens(_engine(settings)):
+    for t in tokens.list_tokens(open_database(settings.database_url)):
         print(
             f"{t.id}\t{t.username}\t{t.service}\t{_when(t.created_at)}\t"
             f"{_when(t.expires_at) or 'never'}\t{_state(t, now)}"
@@ -75,6 +70,6 @@ def _when(moment: datetime | None) -> str:
 
 
 def _revoke(args: argparse.Namespace, settings: Settings) -> int:
-    tokens.revoke_token(_engine(settings), args.token_id, utc_now())
+    tokens.revoke_token(open_database(settings.database_url), args.token_id, utc_now())
     print(f"token {args.token_id} revoked")
     return 0

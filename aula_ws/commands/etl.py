@@ -8,7 +8,7 @@ from aula_ws.config import Settings
 from aula_ws.domain.etl import PLUGINS, Position
 from aula_ws.services import etl
 from aula_ws.services.clock import utc_now
-from aula_ws.store.database import create_database_engine, require_current_schema
+from aula_ws.store.database import open_database
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,21 +33,16 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     get.set_defaults(handler=_get)
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    engine = create_database_engine(settings.database_url)
-    require_current_schema(engine)
-    return engine
-
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:
-    print(etl.add_instance(_engine(settings), args.plugin, args.name, utc_now(), args.masquerade))
+    print(etl.add_instance(open_database(settings.database_url), args.plugin, args.name, utc_now(), args.masquerade))
     return 0
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     now = utc_now()
     print("id\tplugin\tname\tcreated\tstate\tmarks (query: delivered / acknowledged)")
-    for summary in etl.list_instances(_engine(settings)):
+    for summary in etl.list_instances(open_database(settings.database_url)):
         i = summary.instance
         busy = i.lease_until is not None and i.lease_until > now
         marks = "; ".join(
@@ -64,19 +59,19 @@ def _when(position: Position | None) -> str:
 
 
 def _remove(args: argparse.Namespace, settings: Settings) -> int:
-    etl.remove_instance(_engine(settings), args.instance_id)
+    etl.remove_instance(open_database(settings.database_url), args.instance_id)
     print(f"ETL instance {args.instance_id} removed")
     return 0
 
 
 def _reset(args: argparse.Namespace, settings: Settings) -> int:
-    count = etl.reset_marks(_engine(settings), args.instance_id, args.query)
+    count = etl.reset_marks(open_database(settings.database_url), args.instance_id, args.query)
     print(f"ETL instance {args.instance_id}: {count} mark(s) forgotten")
     return 0
 
 
 def _get(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(settings)
+    engine = open_database(settings.database_url)
     plugin = etl.instance_plugin(engine, args.instance_id)
     answer = etl.report_etl_get(engine, settings, plugin, args.instance_id, args.queryparams)
     print(json.dumps(answer.__dict__, ensure_ascii=False))

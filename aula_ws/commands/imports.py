@@ -12,7 +12,7 @@ from aula_ws.commands.progress import ProgressLine
 from aula_ws.config import Settings
 from aula_ws.importer.statistics_plan import ON_EXISTING
 from aula_ws.services.statistics_import import KINDS, ImportOptions, import_statistics
-from aula_ws.store.database import create_database_engine, require_current_schema
+from aula_ws.store.database import open_database
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     if not args.file.is_file():
         print(f"aula-ws: no such file: {args.file}", file=sys.stderr)
         return 2
-    engine = create_database_engine(settings.database_url)
-    require_current_schema(engine)
+    engine = open_database(settings.database_url)
     options = ImportOptions(args.on_existing, args.enrol, not args.no_header, args.dry_run, args.encoding)
     progress = ProgressLine(args.file.stat().st_size, "lines")
     started = time.monotonic()

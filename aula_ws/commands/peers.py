@@ -5,6 +5,7 @@ from pathlib import Path
 
 from aula_ws.config import Settings
 from aula_ws.errors import InvalidRequest
+from aula_ws.store.database import open_database
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,7 +40,7 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
         pem = args.cert.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidRequest(f"cannot read the certificate {args.cert}: {error}") from None
-    created = peers.add_peer(_engine(settings), args.root_url, pem, utc_now(), args.trusted_ip, args.cipher)
+    created = peers.add_peer(open_database(settings.database_url), args.root_url, pem, utc_now(), args.trusted_ip, args.cipher)
     print(f"peer {args.root_url.rstrip('/')} {'added' if created else 'updated'}")
     return 0
 
@@ -47,7 +48,7 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     from aula_ws.services import peers
 
-    for peer in peers.list_peers(_engine(settings)):
+    for peer in peers.list_peers(open_database(settings.database_url)):
         networks = " ".join(str(n) for n in peer.networks) or "-"
         print(f"{peer.wwwroot}\tcipher {peer.cipher}\ttrusted {networks}\tsha256 {peers.fingerprint(peer.certificate_pem)}")
     return 0
@@ -56,7 +57,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 def _remove(args: argparse.Namespace, settings: Settings) -> int:
     from aula_ws.services import peers
 
-    peers.remove_peer(_engine(settings), args.root_url)
+    peers.remove_peer(open_database(settings.database_url), args.root_url)
     print(f"peer {args.root_url.rstrip('/')} removed")
     return 0
 
@@ -66,13 +67,6 @@ def _certificate(args: argparse.Namespace, settings: Settings) -> int:
     from aula_ws.services.usage import utc_now
     from rpc.server import key_policy
 
-    print(peers.current_key(_engine(settings), key_policy(settings), utc_now()).certificate_pem, end="")
+    print(peers.current_key(open_database(settings.database_url), key_policy(settings), utc_now()).certificate_pem, end="")
     return 0
 
-
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    from aula_ws.store.database import create_database_engine, require_current_schema
-
-    engine = create_database_engine(settings.database_url)
-    require_current_schema(engine)
-    return engine

@@ -10,7 +10,7 @@ from aula_ws.domain.sync_files import KINDS
 from aula_ws.services.sync import SyncResult, sync_file
 from aula_ws.services.sync_capture import capture_drop_folder
 from aula_ws.services.sync_schedule import run_due
-from aula_ws.store.database import create_database_engine, require_current_schema
+from aula_ws.store.database import open_database
 from aula_ws.sync.filestore import FileStore
 
 
@@ -34,11 +34,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
-    engine = create_database_engine(settings.database_url)
-    require_current_schema(engine)
-    return engine
-
 
 def _run_file(args: argparse.Namespace, settings: Settings) -> int:
     path = FileStore(settings.data_dir).resolve(str(args.file))
@@ -46,7 +41,7 @@ def _run_file(args: argparse.Namespace, settings: Settings) -> int:
         print(f"aula-ws: no such file: {args.file}", file=sys.stderr)
         return 2
     progress = ProgressLine(path.stat().st_size, "lines")
-    result = sync_file(_engine(settings), settings, args.kind, path, args.simulate, progress=progress.update)
+    result = sync_file(open_database(settings.database_url), settings, args.kind, path, args.simulate, progress=progress.update)
     progress.done()
     return _print_result(result)
 
@@ -71,7 +66,7 @@ def _print_result(result: SyncResult) -> int:
 
 
 def _capture(args: argparse.Namespace, settings: Settings) -> int:
-    result = capture_drop_folder(_engine(settings), settings)
+    result = capture_drop_folder(open_database(settings.database_url), settings)
     for line in result.lines():
         print(line)
     print(f"files captured: {len(result.captured)}")
@@ -79,7 +74,7 @@ def _capture(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _run_due(args: argparse.Namespace, settings: Settings) -> int:
-    ran = run_due(_engine(settings), settings)
+    ran = run_due(open_database(settings.database_url), settings)
     for line in ran.capture.lines():
         print(line)
     worst = 0

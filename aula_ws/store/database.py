@@ -65,3 +65,10 @@ def require_current_schema(engine: Engine) -> None:
     current, head = current_revision(engine), head_revision()
     if current != head:
         raise SchemaOutdated(current, head)
+
+
+def open_database(url: str) -> Engine:
+    """An engine on a database at the code's schema; SchemaOutdated otherwise."""
+    engine = create_database_engine(url)
+    require_current_schema(engine)
+    return engine

@@ -2,9 +2,11 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,3 +63,13 @@ def running_server(env: dict[str, str], *args: str, script: list[str] | None = N
             process.kill()
             process.wait()
         process.stdout.close()
+
+
+def kill_mid_write(process: subprocess.Popen, wal: Path, what: str) -> None:  # type: ignore[type-arg]
+    """SIGKILL `process` once its SQLite write-ahead log shows it is writing (> 2 MB)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not wal.exists() or wal.stat().st_size < 2_000_000):
+        time.sleep(0.02)
+    assert process.poll() is None, f"the {what} finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()

@@ -1,10 +1,7 @@
 """The statistics import as administrators use it: the CLI, and the admin SOAP endpoint through zeep."""
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +13,7 @@ from sqlalchemy import func, select
 from aula_ws.store.database import create_database_engine
 from aula_ws.store.tables import lesson_sessions
 from tests.builders import PlatformBuilder
-from tests.e2e.server_process import ROOT, aula_env, running_server
+from tests.e2e.server_process import ROOT, aula_env, kill_mid_write, running_server
 from tests.databases import migrated_sqlite
 
 HEADER = "user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score\tlesson_time\tilt_status\n"
@@ -87,13 +84,7 @@ def test_an_import_killed_mid_file_stores_nothing_and_can_be_run_again(platform,
             handle.write(f"demo\tComics\tU{1 + n % 2}\tL\tI\t2015/01/01\t{n % 100}\t{n}\t\n")
     process = subprocess.Popen([sys.executable, "-m", "aula_ws", "import", "lessons", str(big)],
                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wal = tmp_path / "aula.sqlite3-wal"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not wal.exists() or wal.stat().st_size < 2_000_000):
-        time.sleep(0.02)
-    assert process.poll() is None, "the import finished before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_mid_write(process, tmp_path / "aula.sqlite3-wal", "import")
     assert stored(engine) == 0
     again = aula_ws(env, "import", "lessons", str(big))
     assert again.returncode == 0, again.stderr

@@ -3,7 +3,6 @@ operations through zeep over HTTP, and the in-process scheduler."""
 
 import io
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from aula_ws.store.database import create_database_engine, upgrade
 from aula_ws.store.tables import groups, memberships, sync_runs, user_pictures, users
 from tests.builders import PlatformBuilder
-from tests.e2e.server_process import aula_env, running_server
+from tests.e2e.server_process import kill_mid_write, aula_env, running_server
 from tests.e2e.test_import_and_admin import aula_ws, header
 
 
@@ -85,13 +84,7 @@ def test_a_sync_killed_mid_file_applies_nothing_and_the_next_run_sets_the_file_a
             handle.write(f"u{n};First{n};Last{n};C1\n")
     process = subprocess.Popen([sys.executable, "-m", "aula_ws", "sync", "users", "userimport.csv"],
                                env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wal = tmp_path / "aula.sqlite3-wal"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not wal.exists() or wal.stat().st_size < 2_000_000):
-        time.sleep(0.02)
-    assert process.poll() is None, "the sync finished before it could be killed"
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_mid_write(process, tmp_path / "aula.sqlite3-wal", "sync")
     assert count(engine, users) == 2 and count(engine, sync_runs, sync_runs.c.state == "running") == 1
     again = aula_ws(env, "sync", "users", str(big))
     assert again.returncode == 2 and "set aside" in again.stderr

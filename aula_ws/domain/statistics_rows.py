@@ -6,10 +6,12 @@ with a reason; warnings never reject a line.
 """
 
 import re
-from functools import lru_cache
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import itemgetter
 from datetime import UTC, date, datetime, time
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from aula_ws.domain.contract_params import LOGIN_PATTERN
@@ -63,14 +65,27 @@ class ColumnMap:
 
     positions: dict[str, int]
     unknown: tuple[str, ...] = ()
+    _getters: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def pick(self, fields: list[str], names: tuple[str, ...]) -> list[str]:
         """The values of `names` in a line, stripped; "" for a column absent from the file or the line."""
+        getter = self._getters.get(names)
+        if getter is None:
+            getter = self._getters[names] = _getter(tuple(self.positions.get(n) for n in names))
+        take, needed = getter
+        if take is not None and len(fields) >= needed:  # every column there: one C-level pick
+            return [value.strip() for value in take(fields)]
         count = len(fields)
         return [
             fields[p].strip() if p is not None and p < count else ""
             for p in map(self.positions.get, names)
         ]
+
+
+def _getter(positions: tuple[int | None, ...]) -> tuple[Callable[[list[str]], tuple[str, ...]] | None, int]:
+    if None in positions or len(positions) < 2:
+        return None, 0
+    return itemgetter(*positions), max(positions) + 1  # type: ignore[type-var, operator]
 
 
 class HeaderError(ValueError):

@@ -113,7 +113,7 @@ class _Planner:
 def plan_lessons(lines: list[LessonLine | RowError], lookups: Lookups, options: Options) -> BatchPlan:
     planner = _Planner(lookups, options)
     for index, line in enumerate(lines):
-        warnings = Warnings()
+        warnings = None
         try:
             if isinstance(line, RowError):
                 raise line
@@ -122,7 +122,10 @@ def plan_lessons(lines: list[LessonLine | RowError], lookups: Lookups, options: 
             if unit is None:
                 raise RowError(f'unknown lesson (lsnvname) "{line.unit}" in course "{line.group}"')
             unit_id, unit_type = unit
-            ilt_present = check_lesson_against_unit(line, unit_type, warnings)
+            ilt_present = None
+            if line.unit_type != unit_type or line.ilt_present:  # the usual line skips this
+                warnings = Warnings()
+                ilt_present = check_lesson_against_unit(line, unit_type, warnings)
             moment = planner.status_moment(line.status_date)
             enrol = planner.check_membership(user_id, group_id, line.login, line.group)
             planner.record(
@@ -134,7 +137,8 @@ def plan_lessons(lines: list[LessonLine | RowError], lookups: Lookups, options: 
                 planner.enrol(user_id, group_id, line.status_date or planner.today())
         except RowError as error:
             planner.plan.rejected.append((index, str(error)))
-        planner.plan.warnings.extend((index, w) for w in warnings.messages)
+        if warnings is not None:
+            planner.plan.warnings.extend((index, w) for w in warnings.messages)
     return planner.plan
 
 

@@ -22,16 +22,21 @@ def bulk_insert(
     if connection.dialect.name == "postgresql":
         _copy(connection, table, columns, rows)
         return
-    converters = _bind_converters(connection, table, columns)
-    if any(converters):
-        rows = [
-            tuple(v if c is None or v is None else c(v) for c, v in zip(converters, row))
-            for row in rows
-        ]
+    converters = [(i, c) for i, c in enumerate(_bind_converters(connection, table, columns)) if c]
+    if converters:
+        rows = [_converted(row, converters) for row in rows]
     placeholders = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})", list(rows)
     )
+
+
+def _converted(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
+    values = list(row)
+    for index, convert in converters:
+        if values[index] is not None:
+            values[index] = convert(values[index])
+    return tuple(values)
 
 
 def _bind_converters(

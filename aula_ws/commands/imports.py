@@ -1,6 +1,7 @@
 """`aula-ws import lessons|courses|activity FILE`: the statistics import from the command line."""
 
 import argparse
+import gc
 import logging
 import sys
 import time
@@ -41,6 +42,9 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     engine = open_database(settings.database_url)
     options = ImportOptions(args.on_existing, args.enrol, not args.no_header, args.dry_run, args.encoding)
+    # a one-shot process: what exists now lives until exit, so the collector need not
+    # rescan it while millions of short-lived line objects come and go (~15% faster)
+    gc.freeze()
     progress = ProgressLine(args.file.stat().st_size, "lines")
     started = time.monotonic()
     try:

@@ -69,8 +69,7 @@ class _Kind:
 
 
 def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
-    unit_keys = {(lookups.groups[l.group], l.unit) for l in lines if l.group in lookups.groups}
-    lookups.units = store.units_of(connection, unit_keys)
+    _unit_lookups(connection, lines, lookups)
     _member_lookups(connection, lines, lookups)
     if options.on_existing == "new-session":
         return  # existing sessions do not matter
@@ -84,20 +83,13 @@ def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups, 
 
 
 def _course_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
-    _member_lookups(connection, lines, lookups)
-    if options.on_existing == "new-session":
-        return
-    pairs = {
-        (lookups.users[l.login], lookups.groups[l.group])
-        for l in lines
-        if l.login in lookups.users and l.group in lookups.groups
-    }
-    lookups.latest = store.latest_course_statuses(connection, pairs)
+    pairs = _member_lookups(connection, lines, lookups)
+    if options.on_existing != "new-session":
+        lookups.latest = store.latest_course_statuses(connection, pairs)
 
 
 def _activity_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
-    unit_keys = {(lookups.groups[l.group], l.unit) for l in lines if l.group in lookups.groups and l.unit}
-    lookups.units = store.units_of(connection, unit_keys)
+    _unit_lookups(connection, lines, lookups)
     keys = set()
     for l in lines:
         if l.login in lookups.users and l.group in lookups.groups:
@@ -107,13 +99,20 @@ def _activity_lookups(connection: Connection, lines: list[Any], lookups: Lookups
     lookups.activity = store.existing_activity(connection, keys)
 
 
-def _member_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
+def _unit_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
+    keys = {(lookups.groups[l.group], l.unit) for l in lines if l.unit and l.group in lookups.groups}
+    lookups.units = store.units_of(connection, keys)
+
+
+def _member_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> set[tuple[int, int]]:
+    """Looks up which (user, group) pairs of the batch are memberships; returns the pairs."""
     pairs = {
         (lookups.users[l.login], lookups.groups[l.group])
         for l in lines
         if l.login in lookups.users and l.group in lookups.groups
     }
     lookups.members = store.memberships_among(connection, pairs)
+    return pairs
 
 
 def _apply_lessons(connection: Connection, plan: BatchPlan) -> None:

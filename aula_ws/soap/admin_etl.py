@@ -6,10 +6,10 @@ from aula_ws.errors import EtlError
 from aula_ws.services.etl import report_etl_get
 from aula_ws.soap.admin import AdminService
 from aula_ws.soap.namespaces import AULA_ADMIN
-from aula_ws.soap.protocol import lenient
+from aula_ws.soap.protocol import lenient, required
 
-InstanceId = lenient(Integer32(min_occurs=1, nillable=False))  # xs:int; bad text gets invalidparameter
-Text = Unicode(min_occurs=1, nillable=False)
+InstanceId = lenient(required(Integer32))  # xs:int; bad text gets invalidparameter
+Text = required(Unicode)
 
 
 class EtlResult(ComplexModel):  # type: ignore[misc]
@@ -18,11 +18,11 @@ class EtlResult(ComplexModel):  # type: ignore[misc]
 
     __namespace__ = AULA_ADMIN
     _type_info = [
-        ("recordset", Unicode(min_occurs=1, nillable=False)),
-        ("records", Integer(min_occurs=1, nillable=False)),
-        ("firsttime", Integer(min_occurs=1, nillable=False)),
-        ("lasttime", Integer(min_occurs=1, nillable=False)),
-        ("xmlcontent", Unicode(min_occurs=1, nillable=False)),
+        ("recordset", required(Unicode)),
+        ("records", required(Integer)),
+        ("firsttime", required(Integer)),
+        ("lasttime", required(Integer)),
+        ("xmlcontent", required(Unicode)),
     ]
 
 

@@ -7,6 +7,7 @@ from spyne import Boolean, ByteArray, ComplexModel, Integer, Unicode, rpc
 from aula_ws.services.statistics_import import ImportOptions, ImportResult, import_statistics
 from aula_ws.soap.admin import AdminService
 from aula_ws.soap.namespaces import AULA_ADMIN
+from aula_ws.soap.protocol import required
 
 
 class ImportReport(ComplexModel):  # type: ignore[misc]
@@ -15,14 +16,14 @@ class ImportReport(ComplexModel):  # type: ignore[misc]
 
     __namespace__ = AULA_ADMIN
     _type_info = [
-        ("processed", Integer(min_occurs=1, nillable=False)),
-        ("rejected", Integer(min_occurs=1, nillable=False)),
-        ("added", Integer(min_occurs=1, nillable=False)),
-        ("updated", Integer(min_occurs=1, nillable=False)),
-        ("errors", Integer(min_occurs=1, nillable=False)),
-        ("warnings", Integer(min_occurs=1, nillable=False)),
+        ("processed", required(Integer)),
+        ("rejected", required(Integer)),
+        ("added", required(Integer)),
+        ("updated", required(Integer)),
+        ("errors", required(Integer)),
+        ("warnings", required(Integer)),
         ("refused", Unicode(min_occurs=0)),
-        ("journal", Unicode(min_occurs=1, nillable=False)),
+        ("journal", required(Unicode)),
         ("rejects", ByteArray(min_occurs=0)),
     ]
 
@@ -31,7 +32,7 @@ IMPORT_ARGUMENTS = dict(
     _args=("content", "file_name", "on_existing", "enrol", "header", "dry_run", "encoding"),
     _returns=ImportReport,
 )
-Content = ByteArray(min_occurs=1, nillable=False)
+Content = required(ByteArray)
 
 
 def _run(ctx, kind, content, file_name, on_existing, enrol, header, dry_run, encoding) -> ImportReport:  # type: ignore[no-untyped-def]

@@ -9,8 +9,9 @@ from aula_ws.services.sync import SyncResult, sync_upload
 from aula_ws.services.sync_capture import capture_drop_folder
 from aula_ws.soap.admin import AdminService
 from aula_ws.soap.namespaces import AULA_ADMIN
+from aula_ws.soap.protocol import required
 
-Count = Integer(min_occurs=1, nillable=False)
+Count = required(Integer)
 
 
 class SyncReport(ComplexModel):  # type: ignore[misc]
@@ -23,7 +24,7 @@ class SyncReport(ComplexModel):  # type: ignore[misc]
         ("unchanged", Count), ("failed", Count), ("warnings", Count),
         ("refused", Unicode(min_occurs=0)),
         ("skipped", Unicode(min_occurs=0)),
-        ("report", Unicode(min_occurs=1, nillable=False)),
+        ("report", required(Unicode)),
         ("tryback", ByteArray(min_occurs=0)),
     ]
 
@@ -38,7 +39,7 @@ class CaptureReport(ComplexModel):  # type: ignore[misc]
     ]
 
 
-Content = ByteArray(min_occurs=1, nillable=False)
+Content = required(ByteArray)
 SYNC_ARGUMENTS = dict(_args=("content", "file_name", "simulate"), _returns=SyncReport)
 
 

@@ -9,13 +9,9 @@ from aula_ws.errors import ContractError
 from aula_ws.services.progress import MemberProgress, ProgressQuery
 from aula_ws.soap import envelopes
 from aula_ws.soap.namespaces import AULA
-from aula_ws.soap.protocol import AulaSoap11, ContractFault, lenient
+from aula_ws.soap.protocol import AulaSoap11, ContractFault, lenient, required
 
 OPERATION = "obtener_avance_usuarios"
-
-
-def _required(spyne_type):  # type: ignore[no-untyped-def]
-    return spyne_type(min_occurs=1, nillable=False)
 
 
 class Usuario(ComplexModel):  # type: ignore[misc]
@@ -25,18 +21,18 @@ class Usuario(ComplexModel):  # type: ignore[misc]
     __namespace__ = AULA
     __type_name__ = "usuario"
     _type_info = [
-        ("administrador_grupo", _required(Boolean)),
-        ("estado", _required(Boolean)),
-        ("id_grupo", _required(Integer32)),
-        ("perfil", _required(Unicode)),
-        ("fecha_alta", _required(Date)),
-        ("responsable_grupo", _required(Boolean)),
-        ("avance", _required(Integer32)),
-        ("id_usuario", _required(Unicode)),
+        ("administrador_grupo", required(Boolean)),
+        ("estado", required(Boolean)),
+        ("id_grupo", required(Integer32)),
+        ("perfil", required(Unicode)),
+        ("fecha_alta", required(Date)),
+        ("responsable_grupo", required(Boolean)),
+        ("avance", required(Integer32)),
+        ("id_usuario", required(Unicode)),
     ]
 
 
-IdGrupo = lenient(Integer32(min_occurs=1, nillable=False))
+IdGrupo = lenient(required(Integer32))
 OptionalText = lenient(Unicode(min_occurs=0))
 OptionalDate = lenient(Date(min_occurs=0))
 

@@ -31,6 +31,11 @@ def lenient(spyne_type):  # type: ignore[no-untyped-def]
     return spyne_type
 
 
+def required(spyne_type):  # type: ignore[no-untyped-def]
+    """`spyne_type` as a required, non-nillable element: generated clients get plain fields."""
+    return spyne_type(min_occurs=1, nillable=False)
+
+
 class ContractFault(Fault):  # type: ignore[misc]
     """A ContractError crossing Spyne; written by `envelopes.fault`."""
 

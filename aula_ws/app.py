@@ -50,7 +50,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> WsgiApp:
             return _plain(start_response, "404 Not Found", f"No endpoint at {path}\n")
         return endpoint(environ, start_response)
 
-    application.engine = engine  # type: ignore[attr-defined]
     return application
 
 

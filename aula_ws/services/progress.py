@@ -14,7 +14,7 @@ from aula_ws.services.clock import utc_now
 from aula_ws.errors import GrupoInexistente, PerfilUsuarioInvalido, UsuarioInexistente
 from aula_ws.store import platform
 from aula_ws.store.progress import MemberFacts, member_facts
-from aula_ws.store.unit_of_work import UnitOfWork
+from aula_ws.store.unit_of_work import Reading
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ def obtener_avance_usuarios(
     only checked, not applied; dates never remove rows.
     """
     group_id = parse_group_id(query.id_grupo)
-    with UnitOfWork(engine) as uow:
+    with Reading(engine) as uow:
         group = platform.find_group(uow.connection, group_id)
         if group is None:
             raise GrupoInexistente(f'No existe el grupo "{group_id}"', group_id)
@@ -83,7 +83,6 @@ def obtener_avance_usuarios(
             user_id=user_id,
             perfil=perfil if login is None else None,
         )
-        uow.commit()  # a read; COMMIT, not ROLLBACK, keeps psycopg's prepared statements
     shape = GroupShape(unit_count=group.unit_count, tracks_progress=group.tracks_progress)
     return [
         MemberProgress(

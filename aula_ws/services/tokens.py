@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from aula_ws.errors import AuthenticationFailed, NoRight, NotAllowed, NotFound, TokenExpired
 from aula_ws.store import credentials, platform
-from aula_ws.store.unit_of_work import UnitOfWork
+from aula_ws.store.unit_of_work import Reading, UnitOfWork
 
 SERVICES = ("admin", "etl")
 
@@ -63,7 +63,7 @@ def create_token(
 
 
 def list_tokens(engine: Engine) -> list[credentials.TokenRecord]:
-    with UnitOfWork(engine) as uow:
+    with Reading(engine) as uow:
         return credentials.list_tokens(uow.connection)
 
 
@@ -80,7 +80,7 @@ def authenticate(
     """The holder of `secret` when it is a live token of one of `services` held by a site admin."""
     if not secret:
         raise AuthenticationFailed("no token given")
-    with UnitOfWork(engine) as uow:
+    with Reading(engine) as uow:
         token = credentials.find_token(uow.connection, token_hash(secret))
     if token is None:
         raise AuthenticationFailed("unknown token")

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine
 from aula_ws.domain.elapsed import EngineSettings, RecordedTime, elapsed_time, whole_minutes
 from aula_ws.errors import CallerRefused, HostRefused, RecordMissing, StatsForbidden, UseStatsRefused
 from aula_ws.store import mnet
-from aula_ws.store.unit_of_work import UnitOfWork
+from aula_ws.store.unit_of_work import Reading
 
 SITE, COURSE, MODULE = 1, 2, 3
 OVERSEER_PERFILES = ("D", "T", "C")
@@ -92,7 +92,7 @@ def utc_now() -> datetime:
 def authenticate_caller(engine: Engine, caller: Caller, signing_host: str | None) -> None:
     """501 for an empty or unknown username, 500 for a calling host that is not a registered
     peer (or not the one that signed the call)."""
-    with UnitOfWork(engine) as uow:
+    with Reading(engine) as uow:
         _local_caller(uow.connection, caller, signing_host)
 
 
@@ -112,7 +112,7 @@ def get_stats(
         raise UseStatsRefused(f"Unknown stats scope {scope!r} (1 site, 2 course, 3 module).")
     current = now()
     since = datetime.fromtimestamp(max(timefrom, 0), UTC).replace(tzinfo=None)
-    with UnitOfWork(engine) as uow:
+    with Reading(engine) as uow:
         connection = uow.connection
         target_user, visible = _authorised(connection, caller, target, signing_host)
         events = mnet.activity_rows(connection, target_user.id, since, current)
@@ -158,7 +158,7 @@ def get_scores(
         raise UseStatsRefused(f"Unknown score scope {scorescope!r} (notes/global).")
     if courseidfield not in COURSE_ID_FIELDS:
         raise UseStatsRefused(f"Unknown course id field {courseidfield!r} (id, shortname, idnumber).")
-    with UnitOfWork(engine) as uow:
+    with Reading(engine) as uow:
         connection = uow.connection
         target_user, visible = _authorised(connection, caller, target, signing_host)
         identifier = str(courseidentifier).strip()

@@ -28,3 +28,19 @@ class UnitOfWork:
                 self._transaction.rollback()
         finally:
             self.connection.close()
+
+
+class Reading(UnitOfWork):
+    """A unit of work that only reads: it ends with COMMIT, which writes nothing but,
+    unlike ROLLBACK, keeps psycopg's prepared statements (PostgreSQL plans a hot read
+    once per connection, not once per call). A failure still rolls back."""
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None and self._transaction.is_active:
+            self._transaction.commit()
+        super().__exit__(exc_type, exc, traceback)

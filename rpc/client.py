@@ -101,7 +101,8 @@ class MnetTransport(xmlrpc.client.SafeTransport):
             raise AnswerRefused("the peer's answer is not signed") from None
         if signed.wwwroot != self.peer_root or not signed.verify(self.peer_public_key):
             raise AnswerRefused("the peer's answer failed the signature check")
-        if not signed.timestamp.isdigit() or abs(self.clock() - int(signed.timestamp)) > self.drift.total_seconds():
+        sent = signed.sent_at
+        if sent is None or abs(int(self.clock()) - sent) > self.drift.total_seconds():
             raise AnswerRefused("the peer's clock is too far from ours")
         self._answer_signed = True
         return signed.payload

@@ -9,8 +9,13 @@ from defusedxml.xmlrpc import DefusedExpatParser
 
 from aula_ws.errors import MnetFault
 
-PARSE_ERROR = -32700  # the xmlrpc-epi codes PHP's XML-RPC extension answers with
+# the xmlrpc-epi codes PHP's XML-RPC extension (so Moodle) answers with
+PARSE_ERROR = -32700
+UNSUPPORTED_ENCODING = -32701
+INVALID_REQUEST = -32600
 BAD_PARAMETERS = -32602
+TRANSPORT_ERROR = -32300
+NOT_A_CALL = MnetFault(INVALID_REQUEST, "server error. invalid xml-rpc. not conforming to spec. (not a methodCall)")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
@@ -25,8 +30,21 @@ def loads(data: bytes) -> tuple[tuple[Any, ...], str | None]:
         return unmarshaller.close(), unmarshaller.getmethodname()
     except xmlrpc.client.Fault:
         raise
+    except LookupError:  # an XML declaration naming an encoding Python does not know
+        raise MnetFault(UNSUPPORTED_ENCODING, "parse error. unsupported encoding") from None
     except (ExpatError, ValueError, TypeError, KeyError, IndexError, xmlrpc.client.ResponseError):
         raise MnetFault(PARSE_ERROR, "parse error. not well formed") from None
+
+
+def loads_call(data: bytes) -> tuple[tuple[Any, ...], str]:
+    """(params, method name) of a methodCall; a methodResponse (a fault included) is not a call."""
+    try:
+        params, name = loads(data)
+    except xmlrpc.client.Fault:
+        raise NOT_A_CALL from None
+    if name is None:
+        raise NOT_A_CALL
+    return params, name
 
 
 def response(value: Any) -> bytes:

@@ -10,6 +10,7 @@ the first CipherValue and the wrapped key the last.
 import base64
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape, quoteattr
@@ -31,6 +32,7 @@ RSA_1_5 = XMLENC + "rsa-1_5"
 RSA_OAEP = XMLENC + "rsa-oaep-mgf1p"
 CIPHER_ALGORITHMS = {"rc4": (ARCFOUR, RSA_1_5), "aes": (AES256_GCM, RSA_OAEP)}
 DECLARATION = '<?xml version="1.0" encoding="iso-8859-1"?>\n'
+_UNIX_TIME = re.compile(r"-?[0-9]{1,18}")  # ASCII digits only: int() would take "١٢" too
 _OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
 
 
@@ -51,6 +53,12 @@ class Signed:
     signature: bytes
     wwwroot: str
     timestamp: str
+
+    @property
+    def sent_at(self) -> int | None:
+        """The timestamp in Unix seconds; None when it is not a decimal integer of at most 18 digits."""
+        text = self.timestamp.strip()
+        return int(text) if _UNIX_TIME.fullmatch(text) else None
 
     def verify(self, public_key: rsa.RSAPublicKey) -> bool:
         if hashlib.sha1(self.payload).hexdigest() != self.digest.strip().lower():
@@ -178,7 +186,7 @@ def open_sealed(sealed: Sealed, private_key: rsa.RSAPrivateKey) -> bytes:
 def _parse(document: bytes, expected_root: str) -> Element:
     try:
         root = fromstring(document, forbid_dtd=True)
-    except (ParseError, DefusedXmlException, ValueError):
+    except (ParseError, DefusedXmlException, ValueError, LookupError):  # LookupError: an unknown encoding
         raise EnvelopeError("not well-formed XML") from None
     if _local(root) != expected_root:
         raise EnvelopeError(f"not a {expected_root}")

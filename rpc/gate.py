@@ -9,6 +9,10 @@ ranges, or is `system/keyswap`. Otherwise an XML-RPC fault, as Moodle does:
     7020 unknown host        7023 cannot decrypt
     7025 sealed to our old key: the fault's text is our current certificate
     7027 timestamp outside the allowed drift (15 s)   7028 replayed envelope
+
+`admit` writes nothing: the envelope is remembered against replay by `remember`,
+called once the call inside it is known to be a well-formed call of a published
+method, so a refused call leaves no record behind.
 """
 
 import time
@@ -44,6 +48,7 @@ class Admitted:
     encrypted: bool = False
     cipher: str = "rc4"
     key: OwnKey | None = None  # the key that opened the call signs the answer
+    identity: bytes | None = None  # what identifies the envelope against replay (None: not remembered)
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class Gate:
             return self._sealed(body)
         if form == "signed":
             return self._signed_plaintext(body, address)
-        _params, method = codec.loads(body)
+        _params, method = codec.loads_call(body)
         if method in KEYSWAP:
             return Admitted(body)
         if peers.trusted_by_any_peer(self.engine, address):
@@ -89,13 +94,13 @@ class Gate:
         signed = self._verified(message, peer)
         if signed.wwwroot != sealed.wwwroot:
             raise BAD_SIGNATURE
-        admitted = Admitted(signed.payload, peer, True, True, sealed.cipher, key)
+        # each seal has a fresh session key: the same sealed bytes twice is a replay,
+        # while a caller repeating a call gets a new seal
+        admitted = Admitted(signed.payload, peer, True, True, sealed.cipher, key, sealed.wrapped_key + sealed.data)
         if key.generation != keys[0].generation:
             # sealed to an old key: tell the peer our current certificate, signed with the key it knows
             raise OldKeyUsed(admitted, keys[0].certificate_pem)
-        # each seal has a fresh session key: the same sealed bytes twice is a replay,
-        # while a caller repeating a call gets a new seal
-        self._fresh(signed, sealed.wrapped_key + sealed.data)
+        self._timely(signed)
         return admitted
 
     def _signed_plaintext(self, body: bytes, address: str) -> Admitted:
@@ -109,9 +114,9 @@ class Gate:
         if not peer.trusts(address):
             raise FORBIDDEN_TRANSPORT
         signed = self._verified(body, peer)
-        self._fresh(signed, signed.timestamp.encode() + b"\n" + signed.signature)
+        self._timely(signed)
         key = peers.current_key(self.engine, self.policy, self._now())
-        return Admitted(signed.payload, peer, True, False, key=key)
+        return Admitted(signed.payload, peer, True, False, key=key, identity=signed.timestamp.encode() + b"\n" + signed.signature)
 
     def _open(self, sealed: envelope.Sealed, keys: list[OwnKey]) -> tuple[OwnKey, bytes]:
         opened: tuple[OwnKey, bytes] | None = None
@@ -138,16 +143,18 @@ class Gate:
             raise BAD_SIGNATURE
         return signed
 
-    def _fresh(self, signed: envelope.Signed, identity: bytes) -> None:
-        """Refuse a timestamp outside the drift, and the same envelope twice (Moodle does not)."""
-        try:
-            sent = int(signed.timestamp)
-        except ValueError:
-            raise TIME_DRIFT from None
-        if abs(self.clock() - sent) > self.drift.total_seconds():
-            raise TIME_DRIFT
-        if not peers.first_arrival(self.engine, signed.wwwroot, identity, self._now(), self.drift):
+    def remember(self, admitted: Admitted) -> None:
+        """Record the envelope; the same envelope twice is refused (Moodle does not refuse it)."""
+        if admitted.identity is None or admitted.peer is None:
+            return
+        if not peers.first_arrival(self.engine, admitted.peer.wwwroot, admitted.identity, self._now(), self.drift):
             raise REPLAYED
+
+    def _timely(self, signed: envelope.Signed) -> None:
+        """Refuse a timestamp outside the drift (or one that is not a Unix time)."""
+        sent = signed.sent_at
+        if sent is None or abs(int(self.clock()) - sent) > self.drift.total_seconds():
+            raise TIME_DRIFT
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC).replace(tzinfo=None)

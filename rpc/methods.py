@@ -1,6 +1,7 @@
 """The published methods: use_stats under Moodle's wire names and short names, and the system ones."""
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from rpc import codec, messages
 GET_STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"
 GET_SCORES = "blocks/use_stats/rpclib.php/use_stats_rpc_get_scores"
 NO_SUCH_FUNCTION = MnetFault(713, "Unable to locate function, or function prohibited for RPC.")
+XMLRPC_INT = range(-(2**31), 2**31)  # an XML-RPC <int> is a 32-bit signed integer
 
 Relay = Callable[[Peer, str, tuple[Any, ...]], Any]
 
@@ -37,14 +39,30 @@ class Method:
     required: int  # parameters that must be given; the others have defaults
 
 
-def dispatch(context: Context, payload: bytes) -> bytes:
-    params, name = codec.loads(payload)
-    method = METHODS.get(name or "")
-    if method is None or (context.peer is None and name not in ("system/keyswap", "system.keyswap")):
+@dataclass(frozen=True)
+class Call:
+    name: str
+    method: Method
+    params: list[Any]
+
+
+def resolve(payload: bytes, authenticated: bool) -> Call:
+    """The call in `payload`: a methodCall of a published method with as many parameters as it
+    takes (only keyswap for an unauthenticated caller); MnetFault otherwise."""
+    params, name = codec.loads_call(payload)
+    method = METHODS.get(name)
+    if method is None or (not authenticated and name not in ("system/keyswap", "system.keyswap")):
         raise NO_SUCH_FUNCTION
     if not method.required <= len(params) <= len(method.signature) - 1:
-        raise MnetFault(codec.BAD_PARAMETERS, f"{name} takes {method.required} to {len(method.signature) - 1} parameters.")
-    return codec.response(method.function(context, list(params)))
+        raise MnetFault(
+            codec.BAD_PARAMETERS,
+            f"{codec.xml_text(name)[:100]} takes {method.required} to {len(method.signature) - 1} parameters.",
+        )
+    return Call(name, method, list(params))
+
+
+def dispatch(context: Context, call: Call) -> bytes:
+    return codec.response(call.method.function(context, call.params))
 
 
 # --------------------------------------------------------------------------- use_stats
@@ -53,17 +71,19 @@ def dispatch(context: Context, payload: bytes) -> bytes:
 def get_stats(context: Context, params: list[Any]) -> Any:
     """use_stats_rpc_get_stats(callinguser, targetuser, whereroot, statsscope=1, timefrom=0, json_response=true)"""
     callinguser, targetuser, whereroot, statsscope, timefrom, json_response = _defaults(params, 1, 0, True)
-    as_json = _flag(json_response)
+    as_json = True  # the answer's form when json_response itself is unusable
     try:
+        as_json = _flag(json_response, "json_response")
         caller = _caller(callinguser)
+        target = _text(targetuser, "targetuser")
         scope = _integer(statsscope, "Unknown stats scope (1 site, 2 course, 3 module).")
-        since = _integer(timefrom, "timefrom must be a Unix time.")
+        since = _integer(timefrom, "timefrom must be a Unix time: an integer from -2147483648 to 2147483647.")
         peer = _route(context, caller, whereroot)
         if peer is not None:
-            forwarded = (_as_ourselves(context, caller), _text(targetuser), peer.wwwroot, scope, since, True)
+            forwarded = (_as_ourselves(context, caller), target, peer.wwwroot, scope, since, True)
             return _relayed(context, peer, GET_STATS, forwarded, as_json)
         report = usage.get_stats(
-            context.engine, caller, _text(targetuser), scope, since, context.engine_settings, _signer(context)
+            context.engine, caller, target, scope, since, context.engine_settings, _signer(context)
         )
         return messages.success(messages.stats_message(report), as_json)
     except UseStatsRefused as refused:
@@ -76,20 +96,20 @@ def get_scores(context: Context, params: list[Any]) -> Any:
     callinguser, targetuser, whereroot, scorescope, idfield, identifier, json_response = _defaults(
         params, "notes/global", "shortname", "", True
     )
-    as_json = _flag(json_response)
+    as_json = True  # the answer's form when json_response itself is unusable
     try:
+        as_json = _flag(json_response, "json_response")
         caller = _caller(callinguser)
+        texts = (
+            _text(targetuser, "targetuser"), _text(scorescope, "scorescope"),
+            _text(idfield, "courseidfield"), _text(identifier, "courseidentifier"),
+        )
         peer = _route(context, caller, whereroot)
         if peer is not None:
-            forwarded = (
-                _as_ourselves(context, caller), _text(targetuser), peer.wwwroot,
-                _text(scorescope), _text(idfield), _text(identifier), True,
-            )
+            target, *rest = texts
+            forwarded = (_as_ourselves(context, caller), target, peer.wwwroot, *rest, True)
             return _relayed(context, peer, GET_SCORES, forwarded, as_json)
-        report = usage.get_scores(
-            context.engine, caller, _text(targetuser), _text(scorescope), _text(idfield), _text(identifier),
-            _signer(context),
-        )
+        report = usage.get_scores(context.engine, caller, *texts, _signer(context))
         return messages.success(messages.scores_message(report), as_json)
     except UseStatsRefused as refused:
         return messages.refusal(refused, as_json)
@@ -102,14 +122,14 @@ def _defaults(params: list[Any], *defaults: Any) -> list[Any]:
 
 def _caller(value: Any) -> usage.Caller:
     keys = ("username", "remoteuserhostroot", "remotehostroot")
-    if not isinstance(value, dict) or any(key not in value for key in keys):
+    if not isinstance(value, dict) or any(not isinstance(value.get(key), str) for key in keys):
         raise CallerRefused("Bad client user format.")
-    return usage.Caller(*(_text(value[key]) for key in keys))
+    return usage.Caller(*(value[key] for key in keys))
 
 
 def _route(context: Context, caller: usage.Caller, whereroot: Any) -> Peer | None:
     """None to answer here; the peer to relay to; 500 "unknown host" otherwise."""
-    root = _text(whereroot).strip().rstrip("/")
+    root = _text(whereroot, "whereroot").strip().rstrip("/")
     if not root or root == context.policy.wwwroot:
         return None
     peer = peers.find_peer(context.engine, root)
@@ -131,42 +151,58 @@ def _relayed(context: Context, peer: Peer, method: str, params: tuple[Any, ...],
     value = context.relay(peer, method, params)
     try:
         answer = json.loads(value) if isinstance(value, str) else value
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
         answer = None
-    if not isinstance(answer, dict):
+    if not isinstance(answer, dict) or not isinstance(answer.get("message", ""), str):
         raise RemoteFailed("REMOTE : the peer's answer is not a use_stats answer.")
     if answer.get("status") == messages.SUCCESS:
-        return messages.success(_text(answer.get("message", "")), as_json)
+        return messages.success(answer.get("message", ""), as_json)
     errors = [text for text in _strings(answer.get("errors")) if text]
-    raise RemoteFailed(*[f"REMOTE : {text}" for text in errors or [f"status {answer.get('status')!r}"]])
+    status = answer.get("status")
+    raise RemoteFailed(*[f"REMOTE : {text}" for text in errors or [f"status {_scalar(status)}"]])
 
 
 def _strings(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
-    return [] if value is None else [str(value)]
+    """The peer's error texts: a list of scalars (anything nested is not an error text)."""
+    items = value if isinstance(value, list) else [value]
+    return [str(item) for item in items if isinstance(item, (str, int, float))]
+
+
+def _scalar(value: Any) -> str:
+    return repr(value)[:200] if isinstance(value, (str, int, float, bool, type(None))) else "(not a status)"
 
 
 def _signer(context: Context) -> str | None:
     return None if context.peer is None else context.peer.wwwroot
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+def _text(value: Any, name: str) -> str:
+    """A string parameter: a string, or a number as its text, nil as empty (as PHP reads them)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise UseStatsRefused(f"{name} must be a string.")
+    return str(value)
 
 
 def _integer(value: Any, refusal: str) -> int:
-    if isinstance(value, bool):
+    """An int parameter: an int, or a string or double holding one, within XML-RPC's int range."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise UseStatsRefused(refusal)
     try:
-        return int(value) if not isinstance(value, float) else int(value // 1)
-    except (TypeError, ValueError):
+        number = math.floor(value) if isinstance(value, float) else int(value)
+    except (ValueError, OverflowError):  # not a number, NaN, infinite, longer than int() reads
         raise UseStatsRefused(refusal) from None
+    if number not in XMLRPC_INT:
+        raise UseStatsRefused(refusal)
+    return number
 
 
-def _flag(value: Any) -> bool:
+def _flag(value: Any, name: str) -> bool:
     if isinstance(value, str):
         return value.strip().lower() not in ("0", "false", "no", "off")
+    if not isinstance(value, (bool, int, float)):
+        raise UseStatsRefused(f"{name} must be a boolean.")
     return bool(value)
 
 
@@ -178,14 +214,14 @@ def list_methods(context: Context, params: list[Any]) -> list[str]:
 
 
 def method_signature(context: Context, params: list[Any]) -> list[list[str]]:
-    method = METHODS.get(_text(params[0]))
+    method = METHODS.get(params[0]) if isinstance(params[0], str) else None
     if method is None:
         raise NO_SUCH_FUNCTION
     return [method.signature]
 
 
 def method_help(context: Context, params: list[Any]) -> str:
-    method = METHODS.get(_text(params[0]))
+    method = METHODS.get(params[0]) if isinstance(params[0], str) else None
     if method is None:
         raise NO_SUCH_FUNCTION
     return method.help

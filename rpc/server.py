@@ -1,8 +1,10 @@
-"""The XML-RPC (MNET) endpoint as a WSGI application: body limit -> gate -> dispatch -> answer.
+"""The XML-RPC (MNET) endpoint as a WSGI application:
+body limit -> gate (trust) -> resolve (the call) -> remember (replay) -> dispatch -> answer.
 
 Every refusal is an XML-RPC fault (HTTP 200, as Moodle answers; 413 for a body
-over the limit). Anything unexpected is logged with its traceback and answered
-with a generic fault: no exception text or class name reaches the caller.
+over the limit, 405 for a method other than POST). Anything unexpected is
+logged with its traceback and answered with a generic fault: no exception text
+or class name reaches the caller.
 """
 
 import logging
@@ -53,7 +55,8 @@ def create_rpc_app(settings: Settings, engine: Engine) -> WsgiApp:
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
-            return _send(start_response, b"XML-RPC: POST a methodCall here.\n", "405 Method Not Allowed", "text/plain")
+            fault = codec.fault(codec.TRANSPORT_ERROR, "transport error. POST an XML-RPC methodCall here.")
+            return _send(start_response, fault, "405 Method Not Allowed", extra=[("Allow", "POST")])
         body = _read_body(environ, settings.rpc_max_body)
         if body is None:
             fault = codec.fault(413, f"The request body is larger than the {settings.rpc_max_body} bytes accepted.")
@@ -71,15 +74,22 @@ def create_rpc_app(settings: Settings, engine: Engine) -> WsgiApp:
             log.exception("MNET gate failed")
             return codec.fault(INTERNAL_ERROR.code, INTERNAL_ERROR.text)
         try:
-            return gate.answer(admitted, _dispatched(admitted, relay))
+            call = methods.resolve(admitted.payload, authenticated=admitted.peer is not None)
+        except MnetFault as fault:  # a malformed call inside a good envelope: answered as the call would be
+            return _answered(gate, admitted, codec.fault(fault.code, fault.text))
+        try:
+            gate.remember(admitted)
+        except MnetFault as fault:
+            return codec.fault(fault.code, fault.text)
         except Exception:
-            log.exception("MNET answer could not be signed or sealed")
+            log.exception("MNET envelope could not be remembered")
             return codec.fault(INTERNAL_ERROR.code, INTERNAL_ERROR.text)
+        return _answered(gate, admitted, _dispatched(admitted, call, relay))
 
-    def _dispatched(admitted: Admitted, relay: methods.Relay) -> bytes:
+    def _dispatched(admitted: Admitted, call: methods.Call, relay: methods.Relay) -> bytes:
         context = methods.Context(engine, policy, engine_settings(settings), relay, admitted.peer)
         try:
-            return methods.dispatch(context, admitted.payload)
+            return methods.dispatch(context, call)
         except MnetFault as fault:
             return codec.fault(fault.code, fault.text)
         except Exception:
@@ -100,6 +110,14 @@ def create_publickey_app(settings: Settings, engine: Engine) -> WsgiApp:
     return application
 
 
+def _answered(gate: Gate, admitted: Admitted, document: bytes) -> bytes:
+    try:
+        return gate.answer(admitted, document)
+    except Exception:
+        log.exception("MNET answer could not be signed or sealed")
+        return codec.fault(INTERNAL_ERROR.code, INTERNAL_ERROR.text)
+
+
 def _read_body(environ: dict[str, Any], limit: int) -> bytes | None:
     declared = environ.get("CONTENT_LENGTH") or ""
     if declared.isdigit() and int(declared) > limit:
@@ -109,7 +127,13 @@ def _read_body(environ: dict[str, Any], limit: int) -> bytes | None:
 
 
 def _send(
-    start_response: Callable[..., Any], body: bytes, status: str = "200 OK", content_type: str = "text/xml"
+    start_response: Callable[..., Any],
+    body: bytes,
+    status: str = "200 OK",
+    content_type: str = "text/xml",
+    extra: list[tuple[str, str]] | None = None,
 ) -> Iterable[bytes]:
-    start_response(status, [("Content-Type", f"{content_type}; charset=utf-8"), ("Content-Length", str(len(body)))])
+    start_response(status, [
+        ("Content-Type", f"{content_type}; charset=utf-8"), ("Content-Length", str(len(body))), *(extra or []),
+    ])
     return [body]

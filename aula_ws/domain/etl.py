@@ -13,6 +13,7 @@ Where an extraction starts:
   sharing that second are neither repeated nor lost;
 - with any other `from`: after every record of second `from`.
 It ends at `to` inclusive (default now), after at most `max_records` records.
+`from` and `to` are Unix seconds from 0 to the last second of year 9999.
 """
 
 import hashlib
@@ -30,6 +31,7 @@ from aula_ws.errors import EtlError
 EPOCH = datetime(1970, 1, 1)
 ONE_SECOND = timedelta(seconds=1)
 LAST_MICROSECOND = timedelta(seconds=1) - timedelta(microseconds=1)
+MAX_UNIX = 253402300799  # 9999-12-31 23:59:59, the last second a datetime holds
 
 TEST, ACKNOWLEDGE = "special_test", "special_acknowledge"
 PLUGINS: Mapping[str, tuple[str, ...]] = {
@@ -108,29 +110,58 @@ def parse_queryparams(raw: str | None) -> dict[str, Any]:
     if raw is None or not raw.strip():
         raise EtlError("invalidparameter", "Invalid parameter value detected: queryparams is missing")
     try:
-        value = json.loads(raw)
-    except ValueError as error:
+        value = _json(raw)
+    except EtlError:
         decoded = unquote_plus(raw)
-        if decoded != raw:
-            return parse_queryparams(decoded)
-        raise EtlError("invalidqueryparams", f"queryparams is not valid JSON: {error}") from None
+        if decoded == raw:
+            raise
+        value = _json(decoded)
     if not isinstance(value, dict):
         raise EtlError("invalidqueryparams", 'queryparams must be a JSON object, e.g. {"query": "special_test"}')
     return value
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise EtlError("invalidqueryparams", f"queryparams is not valid JSON: {error}") from None
+    except ValueError:  # a number of more digits than int() reads (4300)
+        raise EtlError("invalidqueryparams", "queryparams is not valid JSON: a number is too long") from None
+    except RecursionError:  # arrays or objects nested deeper than the parser goes
+        raise EtlError("invalidqueryparams", "queryparams is not valid JSON: nested too deeply") from None
+
+
+def text_param(params: Mapping[str, Any], name: str) -> str | None:
+    """An optional parameter of a query that is text: a JSON string or number (as its text)."""
+    value = params.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise EtlError("invalidparameter", f"Invalid parameter value detected: {name} must be a string or a number")
+    return str(value)
 
 
 def _unix_param(params: Mapping[str, Any], name: str) -> int | None:
     value = params.get(name)
     if value is None or value == "":
         return None
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,12}", value.strip()):
-        return int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**12:
-        return value
-    raise EtlError("invalidparameter", f"{name} must be a Unix time in seconds, not {_shown(value)}")
+    number: int | None = None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
+        number = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    if number is None or not 0 <= number <= MAX_UNIX:
+        raise EtlError(
+            "invalidparameter",
+            f"{name} must be a Unix time in seconds from 0 to {MAX_UNIX}, not {_shown(value)}",
+        )
+    return number
 
 
 def _shown(value: object) -> str:
+    if isinstance(value, (list, dict)):  # never str(): a deeply nested one would overflow the stack
+        return "a JSON array" if isinstance(value, list) else "a JSON object"
     text = str(value)
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
@@ -146,7 +177,8 @@ def start_position(from_s: int | None, delivered: Position | None, acked: Positi
 
 def end_before(to_s: int | None, now: datetime) -> datetime:
     """The exclusive upper time: records of second `to` (default now's) are in."""
-    return from_unix((unix(now) if to_s is None else to_s) + 1)
+    last = unix(now) if to_s is None else to_s
+    return datetime.max if last >= MAX_UNIX else from_unix(last + 1)
 
 
 def wire_times(times: Sequence[datetime], start: Position | None) -> tuple[int, int]:
@@ -173,7 +205,7 @@ def masked(username: str, salt: str) -> str:
 
 # --------------------------------------------------------------------------- the XML
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # lone surrogates too
 _SPECIALS = frozenset("&<>")
 
 

@@ -4,20 +4,24 @@ the Moodle way (CONTRACT.md section 6).
 GET or POST (form-encoded; POST values win), parameters `wstoken`, `wsfunction`,
 `plugin`, `id`, `queryparams` (JSON), `moodlewsrestformat` `json` (default) or
 `xml`. Errors have Moodle's shape, `{"exception", "errorcode", "message"}` or
-`<EXCEPTION>`, and, as Moodle sends them, HTTP status 200. The token is checked
-first, so nothing is said to a caller without one; it is never logged.
+`<EXCEPTION>`, and, as Moodle sends them, HTTP status 200 (405 for another HTTP
+method). The token is checked first, so nothing is said to a caller without one,
+except that parameters which cannot be read at all (not UTF-8, a POST body that
+is not a form) are refused before: without them there is no token to check. The
+token is never logged.
 """
 
 import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape, quoteattr
 
 from sqlalchemy import Engine
 
 from aula_ws.config import Settings
+from aula_ws.domain.etl import xml_text
 from aula_ws.errors import AuthenticationFailed, EtlError, NoRight, TokenExpired
 from aula_ws.services.clock import utc_now
 from aula_ws.services.etl import EtlAnswer, report_etl_get
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 FUNCTION = "report_etl_get"
 TOKEN_SERVICES = ("etl", "admin")
 MAX_BODY = 1024 * 1024  # form parameters only: queryparams is a small JSON object
+FORM = "application/x-www-form-urlencoded"
 ANSWER_KEYS = ("recordset", "records", "firsttime", "lasttime", "xmlcontent")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -49,14 +54,21 @@ def refusal(failure: AuthenticationFailed) -> EtlError:
 
 def etl_endpoint(engine: Engine, settings: Settings) -> WsgiApp:
     def endpoint(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") not in ("GET", "POST"):
-            return _send(start_response, "405 Method Not Allowed", "text/plain; charset=utf-8",
-                         b"GET or POST\n", [("Allow", "GET, POST")])
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "POST"):
+            error = EtlError(
+                "invalidmethod", f"{FUNCTION} is called with GET or POST, not {str(method)[:20]}", "moodle_exception"
+            )
+            return _send(start_response, "405 Method Not Allowed", "application/json; charset=utf-8",
+                         _json_error(error), [("Allow", "GET, POST")])
         try:
             params = _parameters(environ)
         except _TooLarge:
             return _send(start_response, "413 Request Entity Too Large", "application/json",
                          _json_error(EtlError("invalidparameter", f"The request is larger than {MAX_BODY} bytes")))
+        except EtlError as error:
+            log.info("report_etl_get refused: %s", error.message)
+            return _error(start_response, error, False)
         xml = params.get("moodlewsrestformat") == "xml"
         try:
             answer = _call(engine, settings, params)
@@ -98,8 +110,8 @@ class _TooLarge(Exception):
 
 def _parameters(environ: dict[str, Any]) -> dict[str, str]:
     """The query string's parameters, then the form body's (the last of a repeated name wins, as in PHP)."""
-    pairs = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-    values = {name: found[-1] for name, found in pairs.items()}
+    # WSGI hands the query string over as latin-1 text: back to its bytes, then UTF-8 strictly
+    values = _pairs(environ.get("QUERY_STRING", "").encode("latin-1", "replace"), "the query string")
     if environ.get("REQUEST_METHOD") == "POST":
         declared = environ.get("CONTENT_LENGTH") or ""
         if declared.isdigit() and int(declared) > MAX_BODY:
@@ -107,16 +119,34 @@ def _parameters(environ: dict[str, Any]) -> dict[str, str]:
         body = environ["wsgi.input"].read(int(declared) if declared.isdigit() else MAX_BODY + 1)
         if len(body) > MAX_BODY:
             raise _TooLarge
-        form = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-        values.update({name: found[-1] for name, found in form.items()})
+        content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+        if body.strip() and content_type not in ("", FORM):
+            # what PHP fills $_POST from (multipart aside): anything else would be read as garbage
+            raise EtlError(
+                "invalidparameter",
+                f"Invalid parameter value detected: a POST body must be {FORM}, not {content_type[:60]}",
+            )
+        values.update(_pairs(body, "the POST body"))
     return values
 
 
+def _pairs(encoded: bytes, where: str) -> dict[str, str]:
+    """Name -> value of a form-encoded text, UTF-8 throughout (raw and %-escaped): no U+FFFD
+    stands in silently for what the caller sent."""
+    try:
+        return dict(parse_qsl(encoded.decode(), keep_blank_values=True, encoding="utf-8", errors="strict"))
+    except UnicodeDecodeError:
+        raise EtlError(
+            "invalidparameter", f"Invalid parameter value detected: {where} is not UTF-8 text"
+        ) from None
+
+
 def _json_error(error: EtlError) -> bytes:
+    # backslashreplace: a lone surrogate echoed from the request becomes its JSON escape \udXXX
     return json.dumps(
         {"exception": error.exception, "errorcode": error.errorcode, "message": error.message},
         ensure_ascii=False,
-    ).encode()
+    ).encode("utf-8", "backslashreplace")
 
 
 def _error(start_response: Callable[..., Any], error: EtlError, xml: bool) -> Iterable[bytes]:
@@ -125,8 +155,8 @@ def _error(start_response: Callable[..., Any], error: EtlError, xml: bool) -> It
     body = (
         '<?xml version="1.0" encoding="UTF-8" ?>\n'
         f"<EXCEPTION class={quoteattr(error.exception)}>\n"
-        f"<ERRORCODE>{escape(error.errorcode)}</ERRORCODE>\n"
-        f"<MESSAGE>{escape(error.message)}</MESSAGE>\n"
+        f"<ERRORCODE>{xml_text(error.errorcode)}</ERRORCODE>\n"
+        f"<MESSAGE>{xml_text(error.message)}</MESSAGE>\n"
         "</EXCEPTION>\n"
     )
     return _send(start_response, "200 OK", "application/xml; charset=utf-8", body.encode())

@@ -241,10 +241,10 @@ def _boardz(
 
 def _acknowledge(request: Request, now: datetime) -> Work:
     """Commit the delivered marks (of `ackquery`, else of every query) as acknowledged."""
-    ackquery = request.params.get("ackquery")
+    ackquery = rules.text_param(request.params, "ackquery")
     if ackquery is not None and ackquery not in SOURCES:
         raise EtlError(
-            "unknownquery", f"ackquery must be one of {', '.join(SOURCES)}, not {str(ackquery)[:60]!r}"
+            "unknownquery", f"ackquery must be one of {', '.join(SOURCES)}, not {ackquery[:60]!r}"
         )
 
     def work(marks: dict[str, etl_store.Marks]) -> tuple[EtlAnswer, Writer]:
@@ -283,6 +283,7 @@ def _progress(engine: Engine, settings: Settings, request: Request, now: datetim
     """Every membership's avance, as obtener_avance_usuarios computes it (the same
     function, the same parameters), group after group, in (id_grupo, id_usuario) order.
     A pass is one snapshot: continuing from its `lasttime` keeps the instant of its first page."""
+    params = {name: rules.text_param(request.params, name) for name in ("id_grupo", *_PROGRESS_PARAMETERS)}
 
     def work(marks: dict[str, etl_store.Marks]) -> tuple[EtlAnswer, Writer]:
         delivered = marks.get(request.query, etl_store.Marks(None, None)).delivered
@@ -292,7 +293,7 @@ def _progress(engine: Engine, settings: Settings, request: Request, now: datetim
             and rules.unix(delivered.time) == request.from_s
         )
         snapshot, after = (delivered.time, delivered.key) if continuing and delivered else (now, None)
-        members = _progress_members(engine, settings, request, snapshot, after)
+        members = _progress_members(engine, settings, params, snapshot, after)
         end = Position(snapshot, (members[-1].id_grupo, members[-1].id_usuario) if members else after or (0, ""))
         at = rules.unix(snapshot)
         values = [[getattr(m, name) for name in PROGRESS_FIELDS] for m in members]
@@ -303,9 +304,8 @@ def _progress(engine: Engine, settings: Settings, request: Request, now: datetim
 
 
 def _progress_members(
-    engine: Engine, settings: Settings, request: Request, snapshot: datetime, after: Key | None
+    engine: Engine, settings: Settings, params: dict[str, str | None], snapshot: datetime, after: Key | None
 ) -> list[Any]:
-    params = {name: _text(request.params.get(name)) for name in ("id_grupo", *_PROGRESS_PARAMETERS)}
     if params["id_grupo"] is not None:
         groups: list[str] = [params["id_grupo"]]
     else:
@@ -326,7 +326,3 @@ def _progress_members(
             if len(page) == limit:
                 return page
     return page
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)

@@ -8,6 +8,7 @@ target belongs to, and then only those groups' courses and units are
 reported (else 510).
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -208,7 +209,8 @@ def _authorised(
 
 def _named_courses(connection: Connection, field: str, identifier: str) -> list[mnet.CourseRecord]:
     if field == "id":
-        if not identifier.isdigit():
+        # ASCII digits of a database integer: str.isdigit() takes "١٢" and 40 digits overflow the column
+        if not re.fullmatch("[0-9]{1,10}", identifier) or int(identifier) >= 2**31:
             raise RecordMissing("Unknown course.")
         courses = mnet.courses_where(connection, field, int(identifier))
     else:

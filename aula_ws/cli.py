@@ -2,18 +2,25 @@
 
 Each command group lives in aula_ws/commands/ and registers its subcommands;
 a handler takes (args, settings) and returns the exit code.
-Exit codes: 0 success, 1 lines rejected, 2 bad usage, a bad setting or a refused file.
+Exit codes: 0 success, 1 lines rejected, 2 bad usage, a bad setting or a refused file,
+3 something could not be written (a full disk...): nothing of the run was stored.
+
+Every command runs under umask 077 (set here, the one place all pass through), so
+whatever a library creates in the data directory (SQLite's -wal/-shm files, alembic)
+is private too; the files we write are also created with explicit modes
+(aula_ws/private_files.py), for WSGI servers that start us elsewhere.
 """
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from aula_ws import __version__
-from aula_ws.commands import COMMAND_GROUPS, EXIT_USAGE
+from aula_ws.commands import COMMAND_GROUPS, EXIT_NOT_STORED, EXIT_USAGE
 from aula_ws.config import Settings
-from aula_ws.errors import AulaError
+from aula_ws.errors import AulaError, WriteFailed
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -28,12 +35,16 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.umask(0o077)
     args = parse_arguments(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings.from_environment()
         return int(args.handler(args, settings))
+    except WriteFailed as error:
+        print(f"aula-ws: {error}", file=sys.stderr)
+        return EXIT_NOT_STORED
     except AulaError as error:
         print(f"aula-ws: {error}", file=sys.stderr)
         return EXIT_USAGE

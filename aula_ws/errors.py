@@ -19,6 +19,8 @@
     │   └── NoRight                       the token's user is no longer a site admin
     ├── InvalidRequest                an admin request's options or file are unusable
     │   └── SyncBusy                      another runner holds the sync file kind's lock
+    ├── WriteFailed                   a file or the database could not be written (full disk...);
+    │                                 nothing of the run was stored (CLI: exit 3)
     ├── UseStatsRefused               a use_stats call answered with an MNET status (`status`)
     │   ├── CallerRefused                 501 bad caller struct, empty or unknown username
     │   ├── HostRefused                   500 calling host not registered, unknown whereroot
@@ -141,6 +143,26 @@ class SyncBusy(InvalidRequest):
     def __init__(self, kind: str):
         super().__init__(f"another runner is processing {kind} files; try again later")
         self.kind = kind
+
+
+class WriteFailed(AulaError):
+    """Something a run must write could not be written (a full disk, a read-only folder):
+    `what` names it ("the journal", "the database"...), `path` where (None for the database),
+    `reason` the system's words, `outcome` what became of the run."""
+
+    NOTHING_STORED = "nothing was stored"
+
+    def __init__(self, what: str, path: object, reason: str, outcome: str = NOTHING_STORED):
+        where = f" {path}" if path is not None else ""
+        super().__init__(f"could not write {what}{where}: {reason}; {outcome}")
+        self.what = what
+        self.path = path
+        self.reason = reason
+        self.outcome = outcome
+
+    @classmethod
+    def of(cls, what: str, error: OSError, outcome: str = NOTHING_STORED) -> "WriteFailed":
+        return cls(what, error.filename, error.strerror or str(error), outcome)
 
 
 class UseStatsRefused(AulaError):

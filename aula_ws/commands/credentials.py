@@ -8,6 +8,18 @@ from aula_ws.services import tokens
 from aula_ws.services.clock import utc_now
 from aula_ws.store.database import open_database
 
+MAX_DAYS = 3650  # ten years: longer is "never", which is what no --days says
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days") from None
+    if not 1 <= days <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{value} is not 1 to {MAX_DAYS} days")
+    return days
+
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     user = commands.add_parser("user", help="platform users")
@@ -22,7 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     create = token_actions.add_parser("create", help="create a token for a site admin; prints it once")
     create.add_argument("--user", required=True, help="the site admin's login")
     create.add_argument("--service", required=True, choices=tokens.SERVICES)
-    create.add_argument("--days", type=int, help="expires after this many days (default: never)")
+    create.add_argument("--days", type=_days, help=f"expires after this many days, 1 to {MAX_DAYS} (default: never)")
     create.set_defaults(handler=_create)
     token_actions.add_parser("list", help="list tokens (never their secret)").set_defaults(handler=_list)
     revoke = token_actions.add_parser("revoke", help="revoke a token by its id")

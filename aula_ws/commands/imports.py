@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aula_ws.commands.progress import ProgressLine
 from aula_ws.config import Settings
+from aula_ws.errors import WriteFailed
 from aula_ws.importer.statistics_plan import ON_EXISTING
 from aula_ws.services.statistics_import import KINDS, ImportOptions, import_statistics
 from aula_ws.store.database import open_database
@@ -23,7 +24,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "import",
         help="import a statistics file (lesson or course statistics, activity log)",
         description="Import a statistics file. Exit code 0: all lines applied; 1: some lines "
-        "rejected (see the journal and the rejects file); 2: bad usage or a refused file.",
+        "rejected (see the journal and the rejects file); 2: bad usage or a refused file; "
+        "3: something could not be written (a full disk): nothing was stored.",
     )
     command.add_argument("kind", choices=list(KINDS))
     command.add_argument("file", type=Path)
@@ -54,6 +56,9 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
                 engine, settings.timezone, args.kind, source, args.file.name, options,
                 settings.data_dir / "imports", progress=progress.update,
             )
+    except WriteFailed:
+        progress.done()
+        raise  # one line and exit 3 (aula_ws/cli.py)
     except SQLAlchemyError:
         progress.done()
         log.exception("import of %s failed", args.file)

@@ -9,6 +9,8 @@
 from datetime import datetime
 from pathlib import PurePath
 
+from aula_ws.domain.file_input import file_name_problem, shown
+
 KINDS = (
     "users", "courses", "deletecourses", "lessons", "enrolments", "cohorts", "cohortscourses", "avatars",
 )
@@ -24,6 +26,7 @@ DEFAULT_FILE_NAMES = {
 }
 SIMULATION_PREFIX = "SIMULATION : "
 LOCK_FILES = ("lock.txt", "alock.txt")
+STORE_FOLDERS = ("reports", "archives")  # the store's own folders: no input may take their names
 
 
 def stamp(moment: datetime) -> str:
@@ -59,3 +62,15 @@ def numbered(name: str, taken: int) -> str:
 def is_capturable(name: str) -> bool:
     """Drop-folder names left alone: hidden (`.`), omitted (`_`) and the lock files."""
     return not name.startswith((".", "_")) and name not in LOCK_FILES
+
+
+def store_name_problem(name: str) -> str | None:
+    """Why `name` cannot be an input file of the store (an upload's `file_name`), or None."""
+    problem = file_name_problem(name)
+    if problem is not None:
+        return problem
+    if not is_capturable(name):
+        return f"file name {shown(name)} is not allowed (hidden, omitted or a lock file)"
+    if name in STORE_FOLDERS:
+        return f"file name {shown(name)} is the name of a folder of the sync file store"
+    return None

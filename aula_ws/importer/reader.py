@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
+from aula_ws.domain.file_input import encoding_problem
 from aula_ws.domain.statistics_rows import detect_delimiter
 
 csv.field_size_limit(1024 * 1024)
@@ -28,10 +29,11 @@ class Record(NamedTuple):  # a tuple: the cheapest record to build a million tim
 
 
 def check_encoding(encoding: str) -> str:
-    try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        raise FileRefused(f"unknown encoding {encoding!r}") from None
+    """The codec's own name of a text encoding; FileRefused for anything else."""
+    problem = encoding_problem(encoding)
+    if problem is not None:
+        raise FileRefused(problem)
+    return codecs.lookup(encoding).name
 
 
 def _ascii_compatible(encoding: str) -> bool:

@@ -4,9 +4,12 @@ The journal and the rejects are written as the import goes, so memory stays
 bounded whatever the number of errors.
 """
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import TextIO
+
+from aula_ws.errors import WriteFailed
+from aula_ws.private_files import create_text
 
 
 @dataclass
@@ -29,19 +32,28 @@ class Counters:
         ]
 
 
-@dataclass
 class ImportReport:
-    journal_path: Path
-    rejects_path: Path
-    encoding: str
-    counters: Counters = field(default_factory=Counters)
-    _journal: TextIO | None = None
-    _rejects: TextIO | None = None
-    rejects_header: str = ""  # the input's header line, as it was: first line of the rejects file
+    """The journal `<folder>/<stem>.journal.txt` and, at the first rejected line, the rejects
+    file `<folder>/<stem without suffix>.rejects<suffix>`. Both names are claimed when the file
+    is created (aula_ws/private_files.py): two imports named alike in the same second get
+    `<stamp>_<name>` and `<stamp>_<name stem>.2<suffix>`, never one another's file.
 
-    def open(self) -> None:
-        self.journal_path.parent.mkdir(parents=True, exist_ok=True)
-        self._journal = self.journal_path.open("w", encoding="utf-8", newline="")
+    Everything is written before the import commits (finish); a write that fails raises
+    WriteFailed naming the file, and discard() removes what was written."""
+
+    def __init__(self, folder: Path, stem: str, suffix: str, encoding: str):
+        self.folder = folder
+        self.encoding = encoding
+        self.counters = Counters()
+        self.rejects_header = ""  # the input's header line, as it was: first line of the rejects file
+        self._suffix = suffix
+        self._rejects: TextIO | None = None
+        self.rejects_path: Path | None = None
+        try:
+            self.journal_path, self._journal = create_text(folder, f"{stem}.journal.txt", "utf-8")
+        except OSError as error:
+            raise WriteFailed.of("the journal", error) from None
+        self._stem = self.journal_path.name.removesuffix(".journal.txt")
 
     def file_error(self, message: str) -> None:
         self.counters.errors += 1
@@ -55,23 +67,44 @@ class ImportReport:
         self.counters.rejected += 1
         self.counters.errors += 1
         self._write_journal(f"line {line}: error: {message}\n")
-        if self._rejects is None:
-            # newline="" keeps the raw lines' own line ends
-            self._rejects = self.rejects_path.open("w", encoding=self.encoding, newline="")
-            self._rejects.write(self.rejects_header)
-        self._rejects.write(raw if raw.endswith(("\n", "\r")) else raw + "\n")
+        try:
+            if self._rejects is None:
+                # errors="replace": a character the encoding cannot write (a lone surrogate) is "?"
+                self.rejects_path, self._rejects = create_text(
+                    self.folder, f"{PurePath(self._stem).stem}.rejects{self._suffix}", self.encoding, "replace"
+                )
+                self._rejects.write(self.rejects_header)
+            self._rejects.write(raw if raw.endswith(("\n", "\r")) else raw + "\n")
+        except OSError as error:
+            raise WriteFailed.of("the rejects file", error) from None
 
     def _write_journal(self, text: str) -> None:
-        assert self._journal is not None
-        self._journal.write(text)
+        try:
+            self._journal.write(text)
+        except OSError as error:
+            raise WriteFailed.of("the journal", error) from None
 
-    def close(self) -> None:
-        assert self._journal is not None
-        self._journal.write("".join(f"{line}\n" for line in self.counters.lines()))
-        for handle in (self._journal, self._rejects):
+    def finish(self) -> None:
+        """The counters last; every byte on disk (before the import commits)."""
+        self._write_journal("".join(f"{line}\n" for line in self.counters.lines()))
+        for what, handle in (("the journal", self._journal), ("the rejects file", self._rejects)):
+            if handle is not None and not handle.closed:
+                try:
+                    handle.close()
+                except OSError as error:
+                    raise WriteFailed.of(what, error) from None
+
+    def discard(self) -> None:
+        """Closes and removes what was written (a failed import leaves no half report)."""
+        for handle, path in ((self._journal, self.journal_path), (self._rejects, self.rejects_path)):
             if handle is not None:
-                handle.close()
+                try:
+                    handle.close()
+                except OSError:
+                    pass  # the disk is full: what could not be flushed is dropped with the file
+            if path is not None:
+                path.unlink(missing_ok=True)
 
     @property
     def has_rejects(self) -> bool:
-        return self._rejects is not None
+        return self.rejects_path is not None

@@ -11,14 +11,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
 from aula_ws.domain import statistics_rows as rows
-from aula_ws.errors import InvalidRequest
+from aula_ws.domain.file_input import encoding_problem, file_name_problem, xml_problem
+from aula_ws.errors import InvalidRequest, WriteFailed
 from aula_ws.importer.reader import FileRefused, Record, check_encoding, open_delimited
 from aula_ws.importer.report import Counters, ImportReport
 from aula_ws.importer.statistics_plan import (
@@ -33,6 +34,7 @@ from aula_ws.importer.statistics_plan import (
 )
 from aula_ws.services.clock import utc_now
 from aula_ws.store import statistics as store
+from aula_ws.store.database import full_database_reported
 from aula_ws.store.unit_of_work import UnitOfWork
 
 BATCH_SIZE = 5000
@@ -138,15 +140,14 @@ KINDS = {
 }
 
 
-def check_options(kind: str, options: ImportOptions) -> None:
+def check_options(kind: str, options: ImportOptions, name: str = "import.csv") -> None:
     if kind not in KINDS:
         raise InvalidRequest(f"unknown file kind {kind!r}: one of {', '.join(KINDS)}")
     if options.on_existing not in ON_EXISTING:
         raise InvalidRequest(f"on_existing must be one of {', '.join(ON_EXISTING)}, not {options.on_existing!r}")
-    try:
-        check_encoding(options.encoding)
-    except FileRefused as refused:
-        raise InvalidRequest(str(refused)) from None
+    for problem in (file_name_problem(name), encoding_problem(options.encoding)):
+        if problem is not None:
+            raise InvalidRequest(problem)
 
 
 def import_statistics(
@@ -160,38 +161,49 @@ def import_statistics(
     now: Callable[[], datetime] = utc_now,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Import `source` (a `kind` file called `name`); the journal and rejects go to `report_dir`."""
-    check_options(kind, options)
+    """Import `source` (a `kind` file called `name`); the journal and rejects go to `report_dir`.
+
+    Everything is written (the rows, the journal, the rejects) or nothing: a journal or rejects
+    file that cannot be written (a full disk) rolls the rows back, removes what was written and
+    raises WriteFailed naming it; so does a full database."""
+    check_options(kind, options, name)
     spec = KINDS[kind]
     started = now()
-    stem = f"{started:%Y%m%d-%H%M%S}_{Path(name).name}"
-    suffix = Path(name).suffix or ".csv"
     report = ImportReport(
-        report_dir / f"{stem}.journal.txt",
-        report_dir / f"{Path(stem).stem}.rejects{suffix}",
-        encoding=check_encoding(options.encoding),
+        report_dir, f"{started:%Y%m%d-%H%M%S}_{name}", PurePath(name).suffix or ".csv",
+        check_encoding(options.encoding),
     )
     plan_options = Options(options.on_existing, options.enrol, zone, started)
     result = ImportResult(report.counters, report.journal_path, None)
-    report.open()
+    outcome = f"nothing of {name} was stored; it can be imported again"
     try:
-        delimited = open_delimited(source, options.encoding, options.header)
-        header = delimited.header
-        columns = rows.map_columns(spec.columns, header.fields if header else None)
-        report.rejects_header = header.raw if header else ""
-        for unknown in columns.unknown:
-            report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
-        with UnitOfWork(engine) as uow:
-            _import_batches(uow.connection, spec, delimited.body, columns, plan_options, zone, report, progress)
-            if not options.dry_run:
-                uow.commit()
-    except (FileRefused, rows.HeaderError) as refused:
-        result.refused = str(refused)
-        report.file_error(str(refused))
-        report.counters.added = report.counters.updated = 0
-    finally:
-        report.close()
-    result.rejects_path = report.rejects_path if report.has_rejects else None
+        with full_database_reported(outcome):
+            try:
+                delimited = open_delimited(source, options.encoding, options.header)
+                header = delimited.header
+                if header is not None and (problem := xml_problem(header.raw)):
+                    raise rows.HeaderError(f"line {header.line} (the header): {problem}")
+                columns = rows.map_columns(spec.columns, header.fields if header else None)
+                report.rejects_header = header.raw if header else ""
+                for unknown in columns.unknown:
+                    report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
+                with UnitOfWork(engine) as uow:
+                    _import_batches(uow.connection, spec, delimited.body, columns, plan_options, zone, report, progress)
+                    report.finish()  # before the commit: a journal that cannot be written stores nothing
+                    if not options.dry_run:
+                        uow.commit()
+            except (FileRefused, rows.HeaderError) as refused:
+                result.refused = str(refused)
+                report.file_error(str(refused))
+                report.counters.added = report.counters.updated = 0
+                report.finish()
+    except WriteFailed as failed:
+        report.discard()
+        raise WriteFailed(failed.what, failed.path, failed.reason, outcome) from None
+    except BaseException:
+        report.discard()
+        raise
+    result.rejects_path = report.rejects_path
     return result
 
 
@@ -217,6 +229,8 @@ def _import_batches(connection, spec, records, columns, options, zone, report, p
 def _read(spec: _Kind, record: Record, columns: rows.ColumnMap, zone: ZoneInfo) -> Any:
     if record.fields is None:
         return rows.RowError("the line is not valid CSV (check its quotes)")
+    if problem := xml_problem(record.raw):
+        return rows.RowError(problem)
     try:
         return spec.read_line(record.fields, columns, zone)
     except rows.RowError as error:

@@ -11,6 +11,7 @@ beside the input. A simulation writes nothing but its report.
 import io
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
@@ -20,19 +21,23 @@ from typing import Any, BinaryIO
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from aula_ws.config import Settings
 from aula_ws.domain import sync_files as names
+from aula_ws.domain.file_input import file_name_problem, xml_problem
 from aula_ws.domain.sync_rows import HeaderError, RowError, read_header
-from aula_ws.errors import InvalidRequest, SyncBusy
+from aula_ws.errors import InvalidRequest, SyncBusy, WriteFailed
+from aula_ws.private_files import create_binary, place
 from aula_ws.services.clock import utc_now
 from aula_ws.services.sync_batches import KINDS, apply_snapshot, load_snapshot
 from aula_ws.services.sync_capture import capture_drop_folder
 from aula_ws.store import sync as store
+from aula_ws.store.database import full_database_reported
 from aula_ws.store.sync_locks import runner_lock, this_runner
 from aula_ws.store.unit_of_work import UnitOfWork
 from aula_ws.sync.csvfile import FileRefused, SyncLine, open_sync_file
-from aula_ws.sync.filestore import FileStore, free_path, move
+from aula_ws.sync.filestore import FileStore
 from aula_ws.sync.lines import PlanContext
 from aula_ws.sync.report import SyncCounters, SyncReport
 
@@ -81,66 +86,119 @@ def sync_file(
     now: datetime | None = None, progress: Progress | None = None, want_text: bool = False,
     capture: bool = True,
 ) -> SyncResult:
-    """Runs the sync file at `path` (in the file store or anywhere), after capturing the drop folder."""
+    """Runs the sync file at `path` (in the file store or anywhere), after capturing the drop folder.
+
+    A report, tryback or database that cannot be written (a full disk) before the commit
+    applies nothing, leaves no half-written report and raises WriteFailed naming it."""
     check_kind(kind)
     now = now or utc_now()
-    if capture:
-        capture_drop_folder(engine, settings, now)
     path = path.resolve()
+    if problem := file_name_problem(path.name):
+        raise InvalidRequest(problem)
     result = SyncResult(kind, path.name, simulate)
-    if not path.is_file():
-        raise InvalidRequest(f"no such file: {path}")
-    if simulate:
-        with path.open("rb") as source:
-            _run(engine, settings, kind, source, path, result, now, progress)
-        return _place_outputs(settings, path, result, now, want_text)
-    stale = timedelta(minutes=settings.sync.lock_stale_minutes)
-    with runner_lock(engine, f"sync:{kind}", now, stale) as held:
-        if not held:
-            raise SyncBusy(kind)
-        result.set_aside = set_aside_killed_runs(engine, kind, now)
-        if not path.exists():
-            result.skipped = f"{path.name} was set aside: its last run was killed part-way"
-            return result
-        with UnitOfWork(engine) as uow:
-            run_id = store.start_run(uow.connection, kind, str(path), this_runner(), now)
-            uow.commit()
-        try:
+    with _nothing_applied(path.name):
+        if capture:
+            capture_drop_folder(engine, settings, now)
+        if not path.is_file():
+            raise InvalidRequest(f"no such file: {path}")
+        if simulate:
             with path.open("rb") as source:
-                _run(engine, settings, kind, source, path, result, now, progress, run_id)
-        except BaseException:
+                _run(engine, settings, kind, source, path, result, now, progress)
+            return _place_outputs(settings, path, result, now, want_text)
+        stale = timedelta(minutes=settings.sync.lock_stale_minutes)
+        with runner_lock(engine, f"sync:{kind}", now, stale) as held:
+            if not held:
+                raise SyncBusy(kind)
+            result.set_aside = set_aside_killed_runs(engine, kind, now)
+            if not path.exists():
+                result.skipped = f"{path.name} was set aside: its last run was killed part-way"
+                return result
             with UnitOfWork(engine) as uow:
-                store.set_run_state(uow.connection, run_id, "crashed", utc_now())
+                run_id = store.start_run(uow.connection, kind, str(path), this_runner(), now)
                 uow.commit()
-            raise
-        _place_outputs(settings, path, result, now, want_text)
-        with UnitOfWork(engine) as uow:
-            store.set_run_state(uow.connection, run_id, "done", utc_now())
-            uow.commit()
+            try:
+                with path.open("rb") as source:
+                    _run(engine, settings, kind, source, path, result, now, progress, run_id)
+            except BaseException:
+                _forget_run(engine, run_id)
+                raise
+            _place_outputs(settings, path, result, now, want_text)
+            try:
+                with UnitOfWork(engine) as uow:
+                    store.set_run_state(uow.connection, run_id, "done", utc_now())
+                    uow.commit()
+            except SQLAlchemyError as error:  # left `applied`: the next run finds its file archived
+                log.warning("sync %s: run %s done, but its state could not be recorded: %s", kind, run_id, error)
     return result
+
+
+def _forget_run(engine: Engine, run_id: int) -> None:
+    """A run that failed on its own (nothing applied) is not a killed run: its file stays as it is."""
+    try:
+        with UnitOfWork(engine) as uow:
+            store.set_run_state(uow.connection, run_id, "crashed", utc_now())
+            uow.commit()
+    except SQLAlchemyError as error:  # the database is full too: the next run sets the file aside
+        log.warning("sync run %s failed and its state could not be recorded: %s", run_id, error)
+
+
+def _nothing_outcome(name: str) -> str:
+    return f"nothing of {name} was applied"
+
+
+@contextmanager
+def _nothing_applied(name: str) -> Iterator[None]:
+    """WriteFailed (a file, or a full database) before the commit: says nothing of `name` was applied."""
+    outcome = _nothing_outcome(name)
+    try:
+        with full_database_reported(outcome):
+            yield
+    except WriteFailed as failed:
+        if failed.outcome != WriteFailed.NOTHING_STORED:
+            raise  # said by whoever knew better (the outputs of an applied run)
+        raise WriteFailed(failed.what, failed.path, failed.reason, outcome) from None
 
 
 def sync_upload(
     engine: Engine, settings: Settings, kind: str, content: bytes, file_name: str | None,
     simulate: bool = False, now: datetime | None = None,
 ) -> SyncResult:
-    """Runs uploaded content: stored as `file_name` in the file store (a simulation stores nothing)."""
+    """Runs uploaded content: stored as `file_name` in the file store (a simulation stores nothing).
+
+    The content is staged under a name of its own, then stored under the first free name of
+    `file_name`, `<stem>.2<ext>`...: two uploads of one name never share a file. A run that is
+    refused (another runner busy) or fails before its commit leaves nothing in the store."""
     check_kind(kind)
-    name = Path(file_name or settings.sync.file_names[kind]).name
-    if not names.is_capturable(name):
-        raise InvalidRequest(f"file name {name!r} is not allowed (hidden, omitted or a lock file)")
+    name = (file_name or "").strip() or settings.sync.file_names[kind]
+    if problem := names.store_name_problem(name):
+        raise InvalidRequest(problem)
     now = now or utc_now()
     files = FileStore(settings.data_dir)
-    files.create()
-    if simulate:
-        result = SyncResult(kind, name, True)
-        _run(engine, settings, kind, io.BytesIO(content), files.root / name, result, now, None)
-        return _place_outputs(settings, files.root / name, result, now, True)
-    capture_drop_folder(engine, settings, now)
-    staged = files.work / f"upload-{this_runner().replace(':', '-')}-{name}"
-    staged.write_bytes(content)
-    target = move(staged, free_path(files.root, name))
-    return sync_file(engine, settings, kind, target, now=now, want_text=True, capture=False)
+    with _nothing_applied(name):
+        files.create()
+        if simulate:
+            result = SyncResult(kind, name, True)
+            _run(engine, settings, kind, io.BytesIO(content), files.root / name, result, now, None)
+            return _place_outputs(settings, files.root / name, result, now, True)
+        capture_drop_folder(engine, settings, now)
+        target = _store_upload(files, name, content)
+    try:
+        return sync_file(engine, settings, kind, target, now=now, want_text=True, capture=False)
+    except (SyncBusy, WriteFailed) as error:
+        if not isinstance(error, WriteFailed) or error.outcome == _nothing_outcome(target.name):
+            target.unlink(missing_ok=True)
+        raise
+
+
+def _store_upload(files: FileStore, name: str, content: bytes) -> Path:
+    staged, output = create_binary(files.work, f"upload-{name}")
+    try:
+        with output:
+            output.write(content)
+        return place(staged, files.root, name)
+    except OSError as error:
+        staged.unlink(missing_ok=True)
+        raise WriteFailed.of("the uploaded file", error) from None
 
 
 def set_aside_killed_runs(engine: Engine, kind: str, now: datetime) -> list[Path]:
@@ -151,11 +209,14 @@ def set_aside_killed_runs(engine: Engine, kind: str, now: datetime) -> list[Path
         for run_id, file_path, state in store.unfinished_runs(uow.connection, kind):
             path = Path(file_path)
             if path.exists():
-                if state == "running":
-                    moved.append(move(path, free_path(path.parent, names.failed_name(path.name))))
-                    log.warning("sync %s: the run of %s was killed part-way; set aside as %s", kind, path, moved[-1])
-                else:
-                    moved.append(move(path, free_path(path.parent, names.archive_name(now, path.name))))
+                try:
+                    if state == "running":
+                        moved.append(place(path, path.parent, names.failed_name(path.name)))
+                        log.warning("sync %s: the run of %s was killed part-way; set aside as %s", kind, path, moved[-1])
+                    else:
+                        moved.append(place(path, path.parent, names.archive_name(now, path.name)))
+                except OSError as error:
+                    raise WriteFailed.of(f"the set-aside of {path.name}", error) from None
             store.set_run_state(uow.connection, run_id, "crashed", now)
         uow.commit()
     return moved
@@ -168,27 +229,28 @@ def _run(
     files = FileStore(settings.data_dir)
     files.create()
     report = SyncReport(
-        free_path(files.work, names.report_name(now, path.name)),
-        free_path(files.work, names.tryback_name(now, path.name)),
-        settings.sync.encoding,
-        result.simulate,
+        files.work, names.report_name(now, path.name), names.tryback_name(now, path.name),
+        settings.sync.encoding, result.simulate,
     )
     result.counters = report.counters
-    report.write(f"{kind} file {path.name}, run at {now:%Y-%m-%d %H:%M} UTC")
     try:
-        if kind == "avatars":
-            from aula_ws.services.sync_avatars import run_avatars
+        report.write(f"{kind} file {path.name}, run at {now:%Y-%m-%d %H:%M} UTC")
+        try:
+            if kind == "avatars":
+                from aula_ws.services.sync_avatars import run_avatars
 
-            run_avatars(engine, settings, source, report, now, result.simulate, run_id)
-        else:
-            _run_lines(engine, settings, kind, source, report, now, result.simulate, progress, run_id)
-    except (FileRefused, HeaderError) as refused:
-        result.refused = str(refused)
-        report.write(f"file refused, nothing applied: {refused}")
-    finally:
-        report.close()
+                run_avatars(engine, settings, source, report, now, result.simulate, run_id)
+            else:
+                _run_lines(engine, settings, kind, source, report, now, result.simulate, progress, run_id)
+        except (FileRefused, HeaderError) as refused:
+            result.refused = str(refused)
+            report.write(f"file refused, nothing applied: {refused}")
+        report.finish()
+    except BaseException:
+        report.discard()
+        raise
     result.report_path = report.report_path
-    result.tryback_path = report.tryback_path if report.has_tryback else None
+    result.tryback_path = report.tryback_path
 
 
 def plan_context(settings: Settings, now: datetime) -> PlanContext:
@@ -210,6 +272,8 @@ def _run_lines(
         if sync_file_.header is None:
             raise HeaderError("the file is empty (no header line)")
         identity = settings.sync.user_identity if kind == "users" else None
+        if problem := xml_problem(sync_file_.header.raw):
+            raise HeaderError(f"line {sync_file_.header.number} (the header): {problem}")
         header = read_header(kind, sync_file_.header.fields, identity)
         report.header_raw = sync_file_.header.raw
         for unknown in header.unknown:
@@ -234,11 +298,14 @@ def _run_lines(
                 progress(report.counters.processed)
         if run_id is not None:
             store.set_run_state(uow.connection, run_id, "applied")
+        report.finish()  # before the commit: a report that cannot be written applies nothing
         if not simulate:
             uow.commit()
 
 
 def _read(reader: Callable[..., Any], line: SyncLine, header: Any, ctx: PlanContext) -> Any:
+    if problem := xml_problem(line.raw):
+        return RowError(problem)
     try:
         return reader(line.fields, header, ctx)
     except RowError as error:
@@ -252,24 +319,33 @@ def _batches(lines: Iterator[SyncLine]) -> Iterator[list[SyncLine]]:
 
 def _place_outputs(settings: Settings, path: Path, result: SyncResult, now: datetime, want_text: bool) -> SyncResult:
     """Report to reports/ (unless disabled), tryback beside the input, input to archives/;
-    a simulation keeps only its report."""
+    a simulation keeps only its report. Every name is claimed, never replaced; these are
+    renames and links (no space needed), so after the commit they fail only on a broken disk."""
     files = FileStore(settings.data_dir)
-    if result.tryback_path is not None:
+    applied = not result.simulate and result.refused is None
+    what = "the tryback file"
+    try:
+        if result.tryback_path is not None:
+            if want_text:
+                result.tryback = result.tryback_path.read_bytes()
+            if settings.sync.tryback and not result.simulate:
+                result.tryback_path = place(result.tryback_path, path.parent, names.tryback_name(now, path.name))
+            else:
+                result.tryback_path.unlink()
+                result.tryback_path = None
+        what = "the archive"
+        if settings.sync.archive and applied:
+            result.archive_path = place(path, files.archives, names.archive_name(now, path.name))
+        what = "the report"
+        assert result.report_path is not None
         if want_text:
-            result.tryback = result.tryback_path.read_bytes()
-        if settings.sync.tryback and not result.simulate:
-            result.tryback_path = move(result.tryback_path, free_path(path.parent, result.tryback_path.name))
+            result.report_text = result.report_path.read_text(encoding="utf-8")
+        if settings.sync.reports:
+            result.report_path = place(result.report_path, files.reports, names.report_name(now, path.name))
         else:
-            result.tryback_path.unlink()
-            result.tryback_path = None
-    if settings.sync.archive and not result.simulate and result.refused is None:
-        result.archive_path = move(path, free_path(files.archives, names.archive_name(now, path.name)))
-    assert result.report_path is not None
-    if want_text:
-        result.report_text = result.report_path.read_text(encoding="utf-8")
-    if settings.sync.reports:
-        result.report_path = move(result.report_path, free_path(files.reports, result.report_path.name))
-    else:
-        result.report_path.unlink()
-        result.report_path = None
+            result.report_path.unlink()
+            result.report_path = None
+    except OSError as error:
+        outcome = f"{path.name} was applied; the rest is in {files.work}" if applied else _nothing_outcome(path.name)
+        raise WriteFailed.of(what, error, outcome) from None
     return result

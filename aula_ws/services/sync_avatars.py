@@ -35,6 +35,7 @@ def run_avatars(
                 report.action(name, counter, f'picture of "{outcome.username}" stored (100x100 and 35x35 PNG)')
             if run_id is not None:
                 store.set_run_state(uow.connection, run_id, "applied")
+            report.finish()  # before the commit: a report that cannot be written applies nothing
             if not simulate:
                 uow.commit()
     except ArchiveRefused as refused:

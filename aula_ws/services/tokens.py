@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from aula_ws.errors import AuthenticationFailed, NoRight, NotAllowed, NotFound, TokenExpired
+from aula_ws.errors import AuthenticationFailed, InvalidRequest, NoRight, NotAllowed, NotFound, TokenExpired
 from aula_ws.store import credentials, platform
 from aula_ws.store.unit_of_work import Reading, UnitOfWork
 
@@ -43,7 +43,9 @@ def set_site_admin(engine: Engine, username: str, on: bool = True) -> None:
 def create_token(
     engine: Engine, username: str, service: str, now: datetime, expires_at: datetime | None = None
 ) -> tuple[int, str]:
-    """A new token for a site admin: (its id, the secret to show once)."""
+    """A new token for a site admin: (its id, the secret to show once); it must outlive `now`."""
+    if expires_at is not None and expires_at <= now:
+        raise InvalidRequest("a token must expire after it is created (a dead token is refused)")
     if service not in SERVICES:
         raise NotAllowed(f"unknown service {service!r}: one of {', '.join(SERVICES)}")
     with UnitOfWork(engine) as uow:

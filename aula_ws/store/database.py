@@ -1,5 +1,8 @@
 """Engines and the schema's revision: the only place that knows how to open the database."""
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -7,8 +10,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 
-from aula_ws.errors import SchemaOutdated
+from aula_ws.errors import SchemaOutdated, WriteFailed
+from aula_ws.private_files import FILE_MODE, private_dir
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -24,9 +29,19 @@ def create_database_engine(url: str) -> Engine:
 
 
 def _ensure_sqlite_directory(url: str) -> None:
-    path = url.split("///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """The file holds the MNET private key and token hashes: its folder is created 0700 and the
+    file 0600 before SQLite opens it; SQLite gives its -wal/-shm/-journal files the database
+    file's own mode, so they are 0600 too. A database file others may read is made 0600."""
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    database = Path(path)
+    private_dir(database.parent)
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        if database.stat().st_mode & 0o077 and database.stat().st_uid == os.geteuid():
+            os.chmod(database, FILE_MODE)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -72,3 +87,24 @@ def open_database(url: str) -> Engine:
     engine = create_database_engine(url)
     require_current_schema(engine)
     return engine
+
+
+# SQLite's SQLITE_FULL, PostgreSQL's disk_full (SQLSTATE 53100)
+_SQLITE_FULL = 13
+_DISK_FULL = "53100"
+
+
+@contextmanager
+def full_database_reported(outcome: str = "nothing was stored") -> Iterator[None]:
+    """Turns "database or disk is full" (either engine) into WriteFailed("the database");
+    any other database error goes on as it is."""
+    try:
+        yield
+    except DBAPIError as error:
+        original = error.orig
+        full = getattr(original, "sqlite_errorcode", None) == _SQLITE_FULL or (
+            getattr(original, "sqlstate", None) == _DISK_FULL
+        )
+        if not full:
+            raise
+        raise WriteFailed("the database", None, str(original).strip() or "disk full", outcome) from None

@@ -4,14 +4,16 @@
     <data>/syncfiles/     captured and uploaded input files; trybacks beside them
         reports/ archives/
         .work/            files being written (never seen as inputs)
+
+Folders are created 0700, files 0600, names claimed for one run alone
+(aula_ws/private_files.py).
 """
 
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from aula_ws.domain.sync_files import numbered
+from aula_ws.errors import WriteFailed
+from aula_ws.private_files import private_dir
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,11 @@ class FileStore:
         return self.root / ".work"
 
     def create(self) -> None:
-        for folder in (self.drop, self.root, self.reports, self.archives, self.work):
-            folder.mkdir(parents=True, exist_ok=True)
+        try:
+            for folder in (self.drop, self.root, self.reports, self.archives, self.work):
+                private_dir(folder)
+        except OSError as error:
+            raise WriteFailed.of("the sync file store", error) from None
 
     def resolve(self, name: str) -> Path:
         """A name of the store (no folders), or a path."""
@@ -48,21 +53,3 @@ class FileStore:
         if not candidate.exists() and candidate.name == name and (self.root / name).exists():
             return self.root / name
         return candidate
-
-
-def free_path(folder: Path, name: str) -> Path:
-    """`folder/name`, or a numbered variant when it is taken (two runs in one minute)."""
-    taken = 0
-    while (folder / numbered(name, taken)).exists():
-        taken += 1
-    return folder / numbered(name, taken)
-
-
-def move(source: Path, target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(source, target)
-    except OSError:  # another file system: copy, then remove
-        shutil.copyfile(source, target)
-        source.unlink()
-    return target

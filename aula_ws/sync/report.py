@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from aula_ws.domain.file_input import xml_safe
 from aula_ws.domain.sync_files import SIMULATION_PREFIX
+from aula_ws.errors import WriteFailed
+from aula_ws.private_files import create_text
 
 
 @dataclass
@@ -35,19 +38,31 @@ class SyncCounters:
 
 
 class SyncReport:
-    def __init__(self, report_path: Path, tryback_path: Path, encoding: str, simulate: bool):
-        self.report_path = report_path
-        self.tryback_path = tryback_path
+    """The report and the tryback file of one run, written in the store's work folder under
+    names claimed for this run alone (aula_ws/private_files.py), placed by the run once done.
+
+    Everything is written before the run commits (finish); a write that fails raises
+    WriteFailed naming the file, and discard() removes what was written."""
+
+    def __init__(self, folder: Path, report_name: str, tryback_name: str, encoding: str, simulate: bool):
+        self.folder = folder
+        self.tryback_name = tryback_name
         self.encoding = encoding
         self.prefix = SIMULATION_PREFIX if simulate else ""
         self.counters = SyncCounters()
         self.header_raw = ""
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        self._report: TextIO = report_path.open("w", encoding="utf-8", newline="")
+        self.tryback_path: Path | None = None
         self._tryback: TextIO | None = None
+        try:
+            self.report_path, self._report = create_text(folder, report_name, "utf-8")
+        except OSError as error:
+            raise WriteFailed.of("the report", error) from None
 
     def write(self, message: str) -> None:
-        self._report.write(f"{self.prefix}{message}\n")
+        try:
+            self._report.write(f"{self.prefix}{message}\n")
+        except OSError as error:
+            raise WriteFailed.of("the report", error) from None
 
     def action(self, where: int | str, counter: str, message: str) -> None:
         """An action on a line (its number) or an archive entry (its name)."""
@@ -64,24 +79,45 @@ class SyncReport:
         self.write(f"{_label(where)}: error: {message}")
         if raw is None:
             return
-        if self._tryback is None:
-            # newline="" keeps the raw lines' own line ends
-            self._tryback = self.tryback_path.open("w", encoding=self.encoding, newline="", errors="replace")
-            self._tryback.write(self.header_raw)
-        self._tryback.write(raw if raw.endswith(("\n", "\r")) else raw + "\n")
+        try:
+            if self._tryback is None:
+                self.tryback_path, self._tryback = create_text(
+                    self.folder, self.tryback_name, self.encoding, errors="replace"
+                )
+                self._tryback.write(self.header_raw)
+            self._tryback.write(raw if raw.endswith(("\n", "\r")) else raw + "\n")
+        except OSError as error:
+            raise WriteFailed.of("the tryback file", error) from None
 
-    def close(self) -> None:
+    def finish(self) -> None:
+        """The counters last; every byte on disk (before the run commits). Idempotent."""
+        if self._report.closed:
+            return
         for line in self.counters.lines():
             self.write(line)
-        self._report.close()
-        if self._tryback is not None:
-            self._tryback.close()
+        for what, handle in (("the report", self._report), ("the tryback file", self._tryback)):
+            if handle is not None:
+                try:
+                    handle.close()
+                except OSError as error:
+                    raise WriteFailed.of(what, error) from None
+
+    def discard(self) -> None:
+        """Closes and removes what was written (a failed run leaves no half report)."""
+        for handle, path in ((self._report, self.report_path), (self._tryback, self.tryback_path)):
+            if handle is not None:
+                try:
+                    handle.close()
+                except OSError:
+                    pass  # the disk is full: what could not be flushed goes with the file
+            if path is not None:
+                path.unlink(missing_ok=True)
 
     @property
     def has_tryback(self) -> bool:
-        return self._tryback is not None
-
+        return self.tryback_path is not None
 
 
 def _label(where: int | str) -> str:
-    return f"line {where}" if isinstance(where, int) else where
+    # an archive entry's name is the sender's text: written so that XML can carry it
+    return f"line {where}" if isinstance(where, int) else xml_safe(where)

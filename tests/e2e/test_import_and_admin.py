@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import zeep
 from lxml import etree
 from sqlalchemy import func, select
 
+from aula_ws.services import tokens
+from aula_ws.services.clock import utc_now
 from aula_ws.store.database import create_database_engine
 from aula_ws.store.tables import lesson_sessions
 from tests.builders import PlatformBuilder
@@ -151,7 +154,8 @@ def test_missing_wrong_expired_revoked_or_powerless_tokens_change_nothing(admin_
     expect_refused(client, engine, _soapheaders=header("0" * 64))
     etl = aula_ws(env, "token", "create", "--user", "admin", "--service", "etl").stdout.split()[-1]
     expect_refused(client, engine, _soapheaders=header(etl))
-    expired = aula_ws(env, "token", "create", "--user", "admin", "--service", "admin", "--days", "0").stdout.split()[-1]
+    # the CLI refuses a dead token (--days 0): one created two days ago for one day has expired
+    _, expired = tokens.create_token(engine, "admin", "admin", utc_now() - timedelta(days=2), utc_now() - timedelta(days=1))
     expect_refused(client, engine, _soapheaders=header(expired))
     assert aula_ws(env, "user", "set-admin", "admin", "--off").returncode == 0
     expect_refused(client, engine, _soapheaders=header(secret))

@@ -17,7 +17,7 @@ from aula_ws.domain.sync_rows import (
     read_header,
     split_line,
 )
-from aula_ws.sync.capture import Alarm, Capture, Entry, Stop, Wait, determine_actions
+from aula_ws.sync.capture import Alarm, Capture, Entry, Leave, Stop, Wait, determine_actions
 from aula_ws.sync.schedule import due_kinds
 
 UTC = ZoneInfo("UTC")
@@ -97,16 +97,33 @@ def test_report_archive_tryback_and_failed_names_follow_the_contract():
     assert names.numbered("a.csv", 0) == "a.csv" and names.numbered("a.csv", 1) == "a.2.csv"
 
 
-def entry(name, age, is_file=True):
-    return Entry(name, is_file, 10_000 - age)
+def entry(name, age, is_file=True, type="regular file"):
+    return Entry(name, is_file, 10_000 - age, type=type)
 
 
 def test_the_capture_takes_settled_files_and_waits_for_recent_ones():
     actions = determine_actions(
-        [entry("b.csv", 60), entry("a.csv", 2), entry(".h", 60), entry("_o", 60), entry("d", 60, is_file=False)],
+        [entry("b.csv", 60), entry("a.csv", 2), entry(".h", 60), entry("_o", 60)],
         now=10_000, stale_seconds=3 * 3600, settle_seconds=10,
     )
     assert actions == [Wait("a.csv"), Capture("b.csv")]
+
+
+def test_the_capture_leaves_and_reports_links_folders_fifos_and_the_store_folder_names():
+    actions = determine_actions(
+        [entry("l.csv", 60, False, "symbolic link"), entry("d", 60, False, "folder"),
+         entry("f", 60, False, "FIFO"), entry("archives", 60), entry("reports", 60), entry("x.csv", 60),
+         entry("_hidden_link", 60, False, "symbolic link")],
+        now=10_000, stale_seconds=3 * 3600, settle_seconds=10,
+    )
+    assert actions == [
+        Leave("archives", "named like a folder of the file store (rename it)"),
+        Leave("d", "not a regular file but a folder"),
+        Leave("f", "not a regular file but a FIFO"),
+        Leave("l.csv", "not a regular file but a symbolic link"),
+        Leave("reports", "named like a folder of the file store (rename it)"),
+        Capture("x.csv"),
+    ]
 
 
 def test_alock_stops_the_capture_and_raises_an_alarm_only_when_stale():

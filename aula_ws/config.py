@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aula_ws.config_sync import SmtpSettings, SyncSettings, smtp_settings, sync_settings
@@ -29,6 +30,11 @@ class Settings:
     port: int = 8080
     contract_max_body: int = 1024 * 1024  # bytes, the contract endpoint /soap
     admin_max_body: int = 50 * 1024 * 1024  # bytes, admin uploads
+    rest_max_body: int = 1024 * 1024  # bytes, the ETL REST endpoint (form parameters only)
+    public_url: str | None = None  # the public base URL written into WSDLs; None: each request's Host
+    # the embedded server (waitress): slow or idle clients must not exhaust it
+    max_connections: int = 1000  # open connections; past it new ones wait in the listen backlog
+    channel_timeout: int = 30  # seconds an idle connection is kept open
     # MNET XML-RPC (use_stats), CONTRACT.md section 3
     wwwroot: str = "http://127.0.0.1:8080"  # our root URL: the CN of our certificate
     use_stats_threshold: int = 60  # minutes: a longer gap is replaced by the last-ping credit
@@ -62,6 +68,10 @@ class Settings:
             port=source.cast("port", 8080, _port),
             contract_max_body=source.cast("contract_max_body", 1024 * 1024, _positive_int),
             admin_max_body=source.cast("admin_max_body", 50 * 1024 * 1024, _positive_int),
+            rest_max_body=source.cast("rest_max_body", 1024 * 1024, _positive_int),
+            public_url=source.cast("public_url", None, _public_url),
+            max_connections=source.cast("max_connections", 1000, _int_between(10, 100_000, "connections")),
+            channel_timeout=source.cast("channel_timeout", 30, _int_between(1, 3600, "seconds")),
             **_mnet_settings(source),
             sync=sync_settings(source),
             smtp=smtp_settings(source),
@@ -174,6 +184,19 @@ def _root_url(value: Any) -> str:
     scheme, _, rest = url.partition("://")
     if scheme not in ("http", "https") or not rest or any(c.isspace() for c in url):
         raise ValueError("expected a root URL such as https://aula.example.org")
+    return url
+
+
+def _public_url(value: Any) -> str:
+    """`https://host[:port][/prefix]`: where clients reach us, without a trailing slash."""
+    url = str(value).strip().rstrip("/")
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment
+        or parts.username or parts.password or any(c.isspace() or c in "\"'<>" for c in url)
+    ):
+        raise ValueError("expected the public base URL, such as https://aula.example.org or https://example.org/aula")
+    parts.port  # raises ValueError on a bad port
     return url
 
 

@@ -1,11 +1,35 @@
-"""`aula-ws serve`: settings -> (demo data) -> create_app -> waitress on one port."""
+"""`aula-ws serve`: settings -> (demo data) -> create_app -> waitress on one port.
 
+waitress, set deliberately for a hostile network (the production setting puts a
+reverse proxy in front as well: README, Production):
+
+- Bodies: each endpoint's own limit is applied while the body arrives (the
+  declared Content-Length, or the de-chunked bytes so far), not after waitress
+  has buffered it; a body over it is answered by the endpoint's own "too
+  large" answer (a SOAP fault, not waitress's plain-text 413), and the
+  connection closed. waitress's own cap stays above every limit as a backstop.
+- Slow clients: waitress hands a request to a worker thread only once it is
+  whole, so clients trickling their headers hold a connection, not a thread.
+  The connection limit (`AULA_MAX_CONNECTIONS`, default 1000, waitress's own
+  default is 100) and poll() instead of select() (which cannot watch more than
+  1024 sockets) keep room for normal calls; an idle connection is closed
+  after `AULA_CHANNEL_TIMEOUT` seconds.
+"""
+
+import io
 import logging
+import resource
+from collections.abc import Callable
+from typing import Any
 
 from waitress import create_server
+from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
+from waitress.task import ErrorTask, WSGITask
+from waitress.utilities import RequestEntityTooLarge
 
 from aula_ws import __version__
-from aula_ws.app import create_app
+from aula_ws.app import BODY_TOO_LARGE, AulaApplication, create_app
 from aula_ws.config import Settings
 from aula_ws.services.demo import create_demo_platform
 from aula_ws.services.clock import utc_now
@@ -22,16 +46,7 @@ def serve(
         state = "created" if summary.created else "already present"
         print(f"demo platform {state}: groups {', '.join(map(str, summary.groups))}")
     app = create_app(settings, engine)
-    # waitress warns on every queued request under load: noise, not news
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    server = create_server(
-        app,
-        host=host or settings.host,
-        port=settings.port if port is None else port,
-        threads=threads,
-        # waitress buffers bodies before the app sees them: never more than an endpoint accepts
-        max_request_body_size=max(settings.contract_max_body, settings.admin_max_body),
-    )
+    server = create_waitress(app, settings, host or settings.host, settings.port if port is None else port, threads)
     base = f"http://{server.effective_host}:{server.effective_port}"
     print(f"aula-ws {__version__} serving on {base}/ (WSDL: {base}/soap?wsdl)", flush=True)
     if demo:
@@ -52,6 +67,81 @@ def serve(
         if sync_scheduler is not None:
             sync_scheduler.stop()
     return 0
+
+
+def create_waitress(app: AulaApplication, settings: Settings, host: str, port: int, threads: int) -> Any:
+    """The waitress server of `aula-ws serve` (see the module docstring)."""
+    # waitress warns on every queued request under load: noise, not news
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    _allow_open_files(settings.max_connections + threads + 64)
+    largest = max(settings.contract_max_body, settings.admin_max_body, settings.rpc_max_body, settings.rest_max_body)
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        connection_limit=settings.max_connections,
+        asyncore_use_poll=True,
+        channel_timeout=settings.channel_timeout,
+        cleanup_interval=max(1, min(30, settings.channel_timeout // 2)),
+        # a backstop only (the endpoints' limits are applied by _LimitedParser): it counts the
+        # chunked framing too, and refuses a body of exactly its size (`>=`)
+        max_request_body_size=2 * largest + 65536,
+    )
+    server.channel_class = type("AulaChannel", (_Channel,), {
+        "parser_class": type("AulaParser", (_LimitedParser,), {"body_limit": staticmethod(app.body_limit)}),
+    })
+    return server
+
+
+class _LimitedParser(HTTPRequestParser):  # type: ignore[misc]
+    """Applies the endpoint's body limit as the body arrives."""
+
+    body_limit: Callable[[str], int | None]
+
+    def received(self, data: bytes) -> int:
+        consumed: int = super().received(data)
+        if self.error is None and self.headers_finished and not self.empty:
+            limit = self.body_limit(self.path)
+            if limit is not None:
+                arrived = len(self.body_rcv) if self.chunked and self.body_rcv is not None else self.content_length
+                if arrived > limit:
+                    self.error = RequestEntityTooLarge(f"exceeds the endpoint's {limit} bytes")
+                    self.completed = True
+        return consumed
+
+
+class _TooLargeTask(WSGITask):  # type: ignore[misc]
+    """A body refused by _LimitedParser (or waitress's own cap): the endpoint answers it,
+    in its own terms, without the body; the connection is closed (its rest is unread)."""
+
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environment()
+        environ[BODY_TOO_LARGE] = True
+        environ["wsgi.input"] = io.BytesIO()
+        return environ
+
+    def execute(self) -> None:
+        self.set_close_on_finish()
+        super().execute()
+
+
+def _error_task(channel: HTTPChannel, request: HTTPRequestParser) -> Any:
+    if isinstance(request.error, RequestEntityTooLarge):
+        return _TooLargeTask(channel, request)
+    return ErrorTask(channel, request)
+
+
+class _Channel(HTTPChannel):  # type: ignore[misc]
+    error_task_class = staticmethod(_error_task)
+
+
+def _allow_open_files(needed: int) -> None:
+    """Raise the soft limit of open files to `needed` when the hard limit allows it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def _demo_examples(base: str) -> str:

@@ -12,7 +12,9 @@ from aula_ws.errors import IdGrupoInvalido, IdUsuarioInvalido
 LOGIN_PATTERN = re.compile(r"[A-Za-z0-9_.@-]{1,100}")
 ANONYMOUS_LOGIN = "_anonimo"
 
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+# an xs:int has at most 10 digits after any leading zeros (`007`); int() only ever sees
+# those, never a text of thousands of digits (Python refuses more than 4300)
+_INTEGER = re.compile(r"([+-]?)0*([0-9]{1,10})")
 _XS_INT_RANGE = range(-(2**31), 2**31)
 _ECHO_LIMIT = 80  # longest client value echoed back in an error message
 
@@ -35,9 +37,10 @@ def parse_group_id(raw: str | None) -> int:
     text = given(raw)
     if text is None:
         raise IdGrupoInvalido('Falta el parámetro obligatorio "id_grupo"', raw)
-    if not _INTEGER.fullmatch(text) or int(text) not in _XS_INT_RANGE:
+    number = _INTEGER.fullmatch(text)
+    if not number or int(number[1] + number[2]) not in _XS_INT_RANGE:
         raise IdGrupoInvalido(f'El id_grupo "{echo(text)}" no es un número entero', raw)
-    return int(text)
+    return int(number[1] + number[2])
 
 
 def parse_login(raw: str | None) -> str | None:

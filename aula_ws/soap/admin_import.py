@@ -2,12 +2,12 @@
 
 import io
 
-from spyne import Boolean, ByteArray, ComplexModel, Integer, Unicode, rpc
+from spyne import ByteArray, ComplexModel, Integer, Unicode, rpc
 
 from aula_ws.services.statistics_import import ImportOptions, ImportResult, import_statistics
 from aula_ws.soap.admin import AdminService
 from aula_ws.soap.namespaces import AULA_ADMIN
-from aula_ws.soap.protocol import required
+from aula_ws.soap.protocol import Flag, Upload, required, xs_base64, xs_boolean
 
 
 class ImportReport(ComplexModel):  # type: ignore[misc]
@@ -32,18 +32,17 @@ IMPORT_ARGUMENTS = dict(
     _args=("content", "file_name", "on_existing", "enrol", "header", "dry_run", "encoding"),
     _returns=ImportReport,
 )
-Content = required(ByteArray)
 
 
 def _run(ctx, kind, content, file_name, on_existing, enrol, header, dry_run, encoding) -> ImportReport:  # type: ignore[no-untyped-def]
     options = ImportOptions(
         on_existing=on_existing or "new-session",
-        enrol=bool(enrol),
-        header=True if header is None else bool(header),
-        dry_run=bool(dry_run),
+        enrol=xs_boolean(enrol, "enrol", False),
+        header=xs_boolean(header, "header", True),
+        dry_run=xs_boolean(dry_run, "dry_run", False),
         encoding=encoding or "utf-8",
     )
-    data = b"".join(content) if isinstance(content, (list, tuple)) else (content or b"")
+    data = xs_base64(content, "content")
     app = ctx.app
     result = import_statistics(
         app.engine, app.settings.timezone, kind, io.BytesIO(data), file_name or f"{kind}.csv",
@@ -62,14 +61,14 @@ def _report(result: ImportResult) -> ImportReport:
 
 
 class ImportService(AdminService):
-    @rpc(Content, Unicode, Unicode, Boolean, Boolean, Boolean, Unicode, **IMPORT_ARGUMENTS)
+    @rpc(Upload, Unicode, Unicode, Flag, Flag, Flag, Unicode, **IMPORT_ARGUMENTS)
     def import_lesson_stats(ctx, content, file_name, on_existing, enrol, header, dry_run, encoding):  # type: ignore[no-untyped-def]
         return _run(ctx, "lessons", content, file_name, on_existing, enrol, header, dry_run, encoding)
 
-    @rpc(Content, Unicode, Unicode, Boolean, Boolean, Boolean, Unicode, **IMPORT_ARGUMENTS)
+    @rpc(Upload, Unicode, Unicode, Flag, Flag, Flag, Unicode, **IMPORT_ARGUMENTS)
     def import_course_stats(ctx, content, file_name, on_existing, enrol, header, dry_run, encoding):  # type: ignore[no-untyped-def]
         return _run(ctx, "courses", content, file_name, on_existing, enrol, header, dry_run, encoding)
 
-    @rpc(Content, Unicode, Unicode, Boolean, Boolean, Boolean, Unicode, **IMPORT_ARGUMENTS)
+    @rpc(Upload, Unicode, Unicode, Flag, Flag, Flag, Unicode, **IMPORT_ARGUMENTS)
     def import_activity(ctx, content, file_name, on_existing, enrol, header, dry_run, encoding):  # type: ignore[no-untyped-def]
         return _run(ctx, "activity", content, file_name, on_existing, enrol, header, dry_run, encoding)

@@ -3,13 +3,13 @@ sync_users, sync_courses, sync_deletecourses, sync_lessons, sync_enrolments, syn
 sync_cohortscourses, sync_avatars (file content as base64, an optional file name, `simulate`;
 the answer: counters, the report and the tryback file) and sync_capture."""
 
-from spyne import Array, Boolean, ByteArray, ComplexModel, Integer, Unicode, rpc
+from spyne import Array, ByteArray, ComplexModel, Integer, Unicode, rpc
 
 from aula_ws.services.sync import SyncResult, sync_upload
 from aula_ws.services.sync_capture import capture_drop_folder
 from aula_ws.soap.admin import AdminService
 from aula_ws.soap.namespaces import AULA_ADMIN
-from aula_ws.soap.protocol import required
+from aula_ws.soap.protocol import Flag, Upload, required, xs_base64, xs_boolean
 
 Count = required(Integer)
 
@@ -39,14 +39,13 @@ class CaptureReport(ComplexModel):  # type: ignore[misc]
     ]
 
 
-Content = required(ByteArray)
 SYNC_ARGUMENTS = dict(_args=("content", "file_name", "simulate"), _returns=SyncReport)
 
 
 def _run(ctx, kind: str, content, file_name, simulate) -> SyncReport:  # type: ignore[no-untyped-def]
-    data = b"".join(content) if isinstance(content, (list, tuple)) else (content or b"")
+    data, simulate = xs_base64(content, "content"), xs_boolean(simulate, "simulate", False)
     app = ctx.app
-    return _report(sync_upload(app.engine, app.settings, kind, data, file_name, bool(simulate)))
+    return _report(sync_upload(app.engine, app.settings, kind, data, file_name, simulate))
 
 
 def _report(result: SyncResult) -> SyncReport:
@@ -64,7 +63,7 @@ def _operation(kind: str):  # type: ignore[no-untyped-def]
         return _run(ctx, kind, content, file_name, simulate)
 
     operation.__name__ = f"sync_{kind}"
-    return rpc(Content, Unicode, Boolean, **SYNC_ARGUMENTS)(operation)
+    return rpc(Upload, Unicode, Flag, **SYNC_ARGUMENTS)(operation)
 
 
 class SyncService(AdminService):

@@ -9,7 +9,8 @@ from aula_ws.errors import ContractError
 from aula_ws.services.progress import MemberProgress, ProgressQuery
 from aula_ws.soap import envelopes
 from aula_ws.soap.namespaces import AULA
-from aula_ws.soap.protocol import AulaSoap11, ContractFault, lenient, required
+from aula_ws.soap.faults import ContractFault
+from aula_ws.soap.protocol import AulaSoap11, lenient, required
 
 OPERATION = "obtener_avance_usuarios"
 

@@ -6,6 +6,7 @@ its children carry no prefix (legacy scripts match these strings). Writing it
 as text is also ~10x cheaper than Spyne's object walk for large groups.
 """
 
+import re
 from collections.abc import Iterable
 from typing import Protocol
 from xml.sax.saxutils import escape
@@ -18,6 +19,8 @@ _OPEN = (
 )
 _CLOSE = "</soap11env:Body></soap11env:Envelope>"
 _TEXT_SPECIALS = frozenset("&<>")
+# characters XML 1.0 cannot carry (section 2.2), even as character references
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class UsuarioRow(Protocol):
@@ -51,15 +54,20 @@ def progress_response(rows: Iterable[UsuarioRow]) -> bytes:
     )
     parts.append("</obtener_avance_usuarios_response>")
     parts.append(_CLOSE)
-    return "".join(parts).encode("utf-8")
+    answer = "".join(parts)
+    if NOT_XML.search(answer):  # one scan of the whole answer is cheaper than one per value
+        raise ValueError("a value of the answer has a character XML 1.0 cannot carry")
+    return answer.encode("utf-8")
 
 
 def fault(code: str, faultstring: str, error_code: str, error_string: str) -> bytes:
     """A SOAP 1.1 Fault; `code` (`Client`, `Server`, or dotted as `Client.Authentication`)
     is written as a QName in the envelope's namespace.
 
-    The detail mirrors how Educativa reports errors in its batch operations.
+    The detail mirrors how Educativa reports errors in its batch operations. A character
+    XML 1.0 cannot carry (a message quoting a client's bytes) is written as U+FFFD.
     """
+    faultstring, error_string = _xml_safe(faultstring), _xml_safe(error_string)
     return (
         f"{_OPEN}<soap11env:Fault><faultcode>soap11env:{code}</faultcode>"
         f"<faultstring>{escape(faultstring)}</faultstring>"
@@ -67,3 +75,7 @@ def fault(code: str, faultstring: str, error_code: str, error_string: str) -> by
         f"<error_string>{escape(error_string)}</error_string></error></detail>"
         f"</soap11env:Fault>{_CLOSE}"
     ).encode("utf-8")
+
+
+def _xml_safe(text: str) -> str:
+    return NOT_XML.sub("\ufffd", text)

@@ -1,0 +1,95 @@
+"""Shared pieces of the HTTP/SOAP edge tests: a seeded platform with an admin token, envelopes,
+fault parsing, and what "nothing was written" means (every table's row count, every file)."""
+
+import base64
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from aula_ws.services.tokens import create_token
+from aula_ws.store.database import create_database_engine
+from aula_ws.store.tables import metadata
+from tests.builders import PlatformBuilder
+
+ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+AULA = "urn:Educativa/Aula/"
+ADMIN = "urn:Educativa/Aula/Admin/"
+XML = {"Content-Type": "text/xml; charset=utf-8"}
+USERS_CSV = b"username;firstname;lastname;course1\nann;A;N;C1\n"
+LESSONS_TSV = (b"user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score"
+               b"\tlesson_time\tilt_status\ndemo\tC1\tU1\tL\tP\t22/03/2013\t90\t1800\t\n")
+
+
+@dataclass
+class Platform:
+    data_dir: Path
+    database_url: str
+    token: str
+
+
+def seed_platform(data_dir: Path, database_url: str) -> Platform:
+    """Group 64 (`C1`, units U1 U2) with `demo` enrolled, and a site admin `admin` with a token."""
+    engine = create_database_engine(database_url)
+    builder = PlatformBuilder(engine)
+    builder.group("C1", units=["U1", "U2"], group_id=64)
+    builder.member("demo", 64, "A", fecha_alta=date(2015, 6, 17))
+    builder.user("admin", site_admin=True)
+    _, token = create_token(engine, "admin", "admin", datetime.now())
+    engine.dispose()
+    return Platform(data_dir, database_url, token)
+
+
+def contract_envelope(**params: str) -> bytes:
+    children = "".join(f"<a:{k}>{v}</a:{k}>" for k, v in params.items())
+    return (f'<s:Envelope xmlns:s="{ENV}" xmlns:a="{AULA}"><s:Body>'
+            f"<a:obtener_avance_usuarios>{children}</a:obtener_avance_usuarios></s:Body></s:Envelope>").encode()
+
+
+def admin_envelope(operation: str, token: str | None, **params: str | bytes) -> bytes:
+    """An admin call; bytes parameters are sent as base64, text as it is."""
+    header = f"<s:Header><a:wstoken>{token}</a:wstoken></s:Header>" if token else ""
+    children = "".join(
+        f"<a:{k}>{base64.b64encode(v).decode() if isinstance(v, bytes) else v}</a:{k}>" for k, v in params.items()
+    )
+    return (f'<s:Envelope xmlns:s="{ENV}" xmlns:a="{ADMIN}">{header}<s:Body>'
+            f"<a:{operation}>{children}</a:{operation}></s:Body></s:Envelope>").encode()
+
+
+def fault_of(content: bytes) -> dict[str, str]:
+    """faultcode (local part, checked to be in the envelope's namespace), faultstring, error_string."""
+    root = etree.fromstring(content)
+    fault = root.find(f"{{{ENV}}}Body/{{{ENV}}}Fault")
+    assert fault is not None, content[:500]
+    prefix, _, code = fault.findtext("faultcode").partition(":")
+    assert fault.nsmap[prefix] == ENV
+    return {"faultcode": code, "faultstring": fault.findtext("faultstring"),
+            "error_string": fault.findtext(f"detail/{{{AULA}}}error/{{{AULA}}}error_string") or ""}
+
+
+def soap_body_of(content: bytes) -> etree._Element:
+    """The answer's Body, which must hold exactly one element (an answer or a Fault)."""
+    body = etree.fromstring(content).find(f"{{{ENV}}}Body")
+    assert body is not None and len(body) == 1, content[:500]
+    return body
+
+
+def row_counts(database_url: str) -> dict[str, int]:
+    engine = create_database_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return {t.name: connection.scalar(select(func.count()).select_from(t)) for t in metadata.sorted_tables}
+    finally:
+        engine.dispose()
+
+
+def files_in(data_dir: Path) -> set[str]:
+    """Every file the service keeps under its data directory, the database's own files aside."""
+    return {str(p.relative_to(data_dir)) for p in data_dir.rglob("*")
+            if p.is_file() and not p.name.startswith("aula.sqlite3")}
+
+
+def stored_state(platform: Platform) -> tuple[dict[str, int], set[str]]:
+    return row_counts(platform.database_url), files_in(platform.data_dir)

@@ -148,21 +148,28 @@ class SyncBusy(InvalidRequest):
 class WriteFailed(AulaError):
     """Something a run must write could not be written (a full disk, a read-only folder):
     `what` names it ("the journal", "the database"...), `path` where (None for the database),
-    `reason` the system's words, `outcome` what became of the run."""
+    `reason` the system's words, `outcome` what became of the run, `applied` whether the run's
+    changes were committed before (only its outputs' placing failed)."""
 
     NOTHING_STORED = "nothing was stored"
 
-    def __init__(self, what: str, path: object, reason: str, outcome: str = NOTHING_STORED):
+    def __init__(
+        self, what: str, path: object, reason: str, outcome: str = NOTHING_STORED, applied: bool = False
+    ):
         where = f" {path}" if path is not None else ""
         super().__init__(f"could not write {what}{where}: {reason}; {outcome}")
         self.what = what
         self.path = path
         self.reason = reason
         self.outcome = outcome
+        self.applied = applied
 
     @classmethod
-    def of(cls, what: str, error: OSError, outcome: str = NOTHING_STORED) -> "WriteFailed":
-        return cls(what, error.filename, error.strerror or str(error), outcome)
+    def of(
+        cls, what: str, error: OSError, outcome: str = NOTHING_STORED, path: object = None, applied: bool = False
+    ) -> "WriteFailed":
+        """From an OSError; `path` when the error does not name the file (a failed write)."""
+        return cls(what, path or error.filename, error.strerror or str(error), outcome, applied)
 
 
 class UseStatsRefused(AulaError):

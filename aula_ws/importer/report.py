@@ -76,23 +76,25 @@ class ImportReport:
                 self._rejects.write(self.rejects_header)
             self._rejects.write(raw if raw.endswith(("\n", "\r")) else raw + "\n")
         except OSError as error:
-            raise WriteFailed.of("the rejects file", error) from None
+            raise WriteFailed.of("the rejects file", error, path=self.rejects_path) from None
 
     def _write_journal(self, text: str) -> None:
         try:
             self._journal.write(text)
         except OSError as error:
-            raise WriteFailed.of("the journal", error) from None
+            raise WriteFailed.of("the journal", error, path=self.journal_path) from None
 
     def finish(self) -> None:
         """The counters last; every byte on disk (before the import commits)."""
         self._write_journal("".join(f"{line}\n" for line in self.counters.lines()))
-        for what, handle in (("the journal", self._journal), ("the rejects file", self._rejects)):
+        for what, handle, path in (
+            ("the journal", self._journal, self.journal_path), ("the rejects file", self._rejects, self.rejects_path)
+        ):
             if handle is not None and not handle.closed:
                 try:
                     handle.close()
                 except OSError as error:
-                    raise WriteFailed.of(what, error) from None
+                    raise WriteFailed.of(what, error, path=path) from None
 
     def discard(self) -> None:
         """Closes and removes what was written (a failed import leaves no half report)."""

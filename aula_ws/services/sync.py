@@ -154,8 +154,8 @@ def _nothing_applied(name: str) -> Iterator[None]:
         with full_database_reported(outcome):
             yield
     except WriteFailed as failed:
-        if failed.outcome != WriteFailed.NOTHING_STORED:
-            raise  # said by whoever knew better (the outputs of an applied run)
+        if failed.applied:
+            raise  # only the outputs of an applied run: it says so itself
         raise WriteFailed(failed.what, failed.path, failed.reason, outcome) from None
 
 
@@ -185,7 +185,7 @@ def sync_upload(
     try:
         return sync_file(engine, settings, kind, target, now=now, want_text=True, capture=False)
     except (SyncBusy, WriteFailed) as error:
-        if not isinstance(error, WriteFailed) or error.outcome == _nothing_outcome(target.name):
+        if not isinstance(error, WriteFailed) or not error.applied:
             target.unlink(missing_ok=True)
         raise
 
@@ -198,7 +198,7 @@ def _store_upload(files: FileStore, name: str, content: bytes) -> Path:
         return place(staged, files.root, name)
     except OSError as error:
         staged.unlink(missing_ok=True)
-        raise WriteFailed.of("the uploaded file", error) from None
+        raise WriteFailed.of("the uploaded file", error, path=staged) from None
 
 
 def set_aside_killed_runs(engine: Engine, kind: str, now: datetime) -> list[Path]:
@@ -347,5 +347,5 @@ def _place_outputs(settings: Settings, path: Path, result: SyncResult, now: date
             result.report_path = None
     except OSError as error:
         outcome = f"{path.name} was applied; the rest is in {files.work}" if applied else _nothing_outcome(path.name)
-        raise WriteFailed.of(what, error, outcome) from None
+        raise WriteFailed.of(what, error, outcome, applied=applied) from None
     return result

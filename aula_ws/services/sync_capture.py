@@ -34,6 +34,7 @@ from aula_ws.errors import WriteFailed
 from aula_ws.private_files import FILE_MODE, create_binary
 from aula_ws.services.clock import utc_now
 from aula_ws.store import sync as store
+from aula_ws.store.database import full_database_reported
 from aula_ws.store.sync_locks import runner_lock, this_runner
 from aula_ws.store.unit_of_work import UnitOfWork
 from aula_ws.sync.alarms import SmtpSender
@@ -64,7 +65,12 @@ class CaptureResult:
 def capture_drop_folder(
     engine: Engine, settings: Settings, now: datetime | None = None, sender: SmtpSender | None = None
 ) -> CaptureResult:
-    now = now or utc_now()
+    """Captures what the drop folder holds (see the module); WriteFailed when the disk is full."""
+    with full_database_reported("nothing more was captured"):
+        return _capture_drop_folder(engine, settings, now or utc_now(), sender)
+
+
+def _capture_drop_folder(engine: Engine, settings: Settings, now: datetime, sender: SmtpSender | None) -> CaptureResult:
     files = FileStore(settings.data_dir)
     files.create()
     result = CaptureResult()
@@ -115,7 +121,7 @@ def _write_lock(lock: Path) -> Path:
             handle.write(f"{int(time.time())}\n{this_runner()}\n")
     except OSError as error:
         lock.unlink(missing_ok=True)
-        raise WriteFailed.of("the capture lock file", error, "nothing was captured") from None
+        raise WriteFailed.of("the capture lock file", error, "nothing was captured", path=lock) from None
     return lock
 
 
@@ -188,7 +194,9 @@ def _copy(files: FileStore, name: str, data: BinaryIO) -> Path:
     except OSError as error:
         if staged is not None:
             staged.unlink(missing_ok=True)
-        raise WriteFailed.of(f"the capture of {xml_safe(name)}", error, "it is left in the drop folder") from None
+        raise WriteFailed.of(
+            f"the capture of {xml_safe(name)}", error, "it is left in the drop folder", path=staged
+        ) from None
     return staged
 
 

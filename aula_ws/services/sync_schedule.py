@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from aula_ws.config import Settings
-from aula_ws.errors import SyncBusy
+from aula_ws.errors import SyncBusy, WriteFailed
 from aula_ws.services.clock import utc_now
 from aula_ws.services.sync import SyncResult, sync_file
 from aula_ws.services.sync_capture import CaptureResult, capture_drop_folder
 from aula_ws.store import sync as store
+from aula_ws.store.database import full_database_reported
 from aula_ws.store.sync_locks import runner_lock
 from aula_ws.store.unit_of_work import UnitOfWork
 from aula_ws.sync.filestore import FileStore
@@ -44,7 +45,11 @@ def refresh_memberships(engine: Engine, now: datetime) -> int:
 
 
 def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> ScheduledRun:
-    now = now or utc_now()
+    with full_database_reported("the due runs after it were not started"):
+        return _run_due(engine, settings, now or utc_now())
+
+
+def _run_due(engine: Engine, settings: Settings, now: datetime) -> ScheduledRun:
     outcome = ScheduledRun(capture_drop_folder(engine, settings, now))
     refresh_memberships(engine, now)
     stale = timedelta(minutes=settings.sync.lock_stale_minutes)
@@ -92,6 +97,8 @@ class Scheduler:
                 ran = run_due(self.engine, self.settings)
                 for result in ran.results:
                     log.info("scheduled sync %s %s: %s", result.kind, result.input_name, "; ".join(result.counters.lines()))
+            except WriteFailed as failed:  # a full disk: one line, and the next tick tries again
+                log.error("scheduled sync: %s", failed)
             except Exception:  # the scheduler keeps going; the next tick tries again
                 log.exception("scheduled sync failed")
             self._stop.wait(self.interval)

@@ -62,7 +62,7 @@ class SyncReport:
         try:
             self._report.write(f"{self.prefix}{message}\n")
         except OSError as error:
-            raise WriteFailed.of("the report", error) from None
+            raise WriteFailed.of("the report", error, path=self.report_path) from None
 
     def action(self, where: int | str, counter: str, message: str) -> None:
         """An action on a line (its number) or an archive entry (its name)."""
@@ -87,7 +87,7 @@ class SyncReport:
                 self._tryback.write(self.header_raw)
             self._tryback.write(raw if raw.endswith(("\n", "\r")) else raw + "\n")
         except OSError as error:
-            raise WriteFailed.of("the tryback file", error) from None
+            raise WriteFailed.of("the tryback file", error, path=self.tryback_path) from None
 
     def finish(self) -> None:
         """The counters last; every byte on disk (before the run commits). Idempotent."""
@@ -95,12 +95,14 @@ class SyncReport:
             return
         for line in self.counters.lines():
             self.write(line)
-        for what, handle in (("the report", self._report), ("the tryback file", self._tryback)):
+        for what, handle, path in (
+            ("the report", self._report, self.report_path), ("the tryback file", self._tryback, self.tryback_path)
+        ):
             if handle is not None:
                 try:
                     handle.close()
                 except OSError as error:
-                    raise WriteFailed.of(what, error) from None
+                    raise WriteFailed.of(what, error, path=path) from None
 
     def discard(self) -> None:
         """Closes and removes what was written (a failed run leaves no half report)."""

@@ -49,7 +49,7 @@ def decoded_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
         try:
             for number, line in enumerate(text, start=1):  # noqa: B007
                 yield line.lstrip("\ufeff") if number == 1 else line
-        except UnicodeDecodeError:
+        except UnicodeError:  # UTF-16 without a BOM raises the base class
             raise FileRefused(f"line {number + 1} (or soon after) is not valid {encoding}") from None
         return
     for number, raw in enumerate(stream, start=1):
@@ -61,6 +61,8 @@ def decoded_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
             raise FileRefused(
                 f"line {number} is not valid {encoding} (byte {error.start + 1} of the line)"
             ) from None
+        except UnicodeError:  # codecs such as idna raise the base class, with no position
+            raise FileRefused(f"line {number} is not valid {encoding}") from None
 
 
 def records(lines: Iterator[str], delimiter: str) -> Iterator[Record]:

@@ -194,7 +194,7 @@ def to_xmlrpc(value: Any) -> str:
     if isinstance(value, bytes):
         return f"<value><base64>{base64.b64encode(value).decode()}</base64></value>"
     if isinstance(value, datetime):
-        return f"<value><dateTime.iso8601>{value.strftime('%Y%m%dT%H:%M:%S')}</dateTime.iso8601></value>"
+        return f"<value><dateTime.iso8601>{value.year:04d}{value.strftime('%m%dT%H:%M:%S')}</dateTime.iso8601></value>"
     if isinstance(value, list):
         return "<value><array><data>" + "".join(map(to_xmlrpc, value)) + "</data></array></value>"
     if isinstance(value, dict):

@@ -4,15 +4,12 @@ nothing is written. Item 7 (answer side): an answer that cannot be written is a 
 with its Body, never an envelope without one. Through `aula-ws serve` on 127.0.0.1."""
 
 import io
-import warnings
 
 import pytest
 import requests
 
-with warnings.catch_warnings():  # spyne 2.14 imports through six's importer, which Python 3.11 warns about
-    warnings.simplefilter("ignore", ImportWarning)
-    from spyne import Application, ServiceBase, Unicode, rpc
-    from spyne.server.wsgi import WsgiApplication
+from spyne import Application, ServiceBase, Unicode, rpc
+from spyne.server.wsgi import WsgiApplication
 from sqlalchemy import func, select
 
 from aula_ws.soap.protocol import AulaSoap11

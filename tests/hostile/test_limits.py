@@ -116,23 +116,23 @@ def test_a_body_of_exactly_the_limit_is_served_and_one_byte_more_is_refused(serv
     assert "Traceback" not in server.log
 
 
-@pytest.mark.parametrize("declared", ["one byte over", "a gigabyte"])
 @pytest.mark.parametrize("path", ENDPOINTS)
-def test_a_declared_length_over_the_limit_is_answered_without_waiting_for_the_body(server, path, declared):
+def test_a_declared_length_far_over_the_limit_is_answered_without_waiting_for_the_body(server, path):
     """The body never comes: the answer must not wait for it (waitress applies the endpoint's
-    limit as the request arrives, not once it has buffered the body). 10**9 is also far over
-    waitress's own cap: still the endpoint's own answer."""
+    limit as the request arrives, not once it has buffered the body). A gigabyte is also far
+    over waitress's own cap: still the endpoint's own answer. (A body just over the limit is
+    read to its end, into nothing, before the answer: see serving.py.)"""
     limit = LIMITS[ENDPOINTS[path][1]]
-    length = limit + 1 if declared == "one byte over" else 10**9
-    head = f"Content-Length: {length}\r\n\r\n".encode()
-    assert_refused(path, raw_post(server, path, head), limit)
+    assert_refused(path, raw_post(server, path, f"Content-Length: {10**9}\r\n\r\n".encode()), limit)
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
-def test_a_chunked_body_over_the_limit_is_answered_without_waiting_for_its_end(server, path):
+def test_a_chunked_body_far_over_the_limit_is_answered_without_waiting_for_its_end(server, path):
     limit = LIMITS[ENDPOINTS[path][1]]
-    chunk = b"<" * (limit + 1)
-    head = f"Transfer-Encoding: chunked\r\n\r\n{len(chunk):x}\r\n".encode() + chunk + b"\r\n"  # no last chunk
+    # a chunk of a gigabyte announced; sent: one byte past the limit and past what is drained
+    # (no more: a server closing on unread bytes resets the connection, and the answer with it)
+    sent = b"<" * (2 * limit + (1 << 20) + 1)
+    head = f"Transfer-Encoding: chunked\r\n\r\n{10**9:x}\r\n".encode() + sent
     assert_refused(path, raw_post(server, path, head), limit)
 
 

@@ -57,18 +57,26 @@ def counts(engine: Engine) -> dict[str, int]:
         return {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() for table in COUNTED}
 
 
-def logged_during(server: RunningServer, act: Callable[[], Any]) -> tuple[Any, list[str]]:
-    """What `act` returns and the server's log lines written meanwhile: a REST call with an
-    unknown token, which logs one known line, marks the end (the log is one ordered stream)."""
-    start = len(server.output)
-    result = act()
+def log_mark(server: RunningServer) -> int:
+    """The index just past a new marker line in the server's log: a REST call with an unknown
+    token logs one known line, and the log is one ordered stream, so every line logged before
+    it has been read by then."""
+    count = sum(LOG_MARKER in line for line in server.output)
     requests.get(f"{server.base_url}/webservice/rest/server.php", params={"wstoken": "marker"}, timeout=10)
     for _ in range(1000):
-        lines = server.output[start:]
-        if any(LOG_MARKER in line for line in lines):
-            return result, lines[: next(i for i, line in enumerate(lines) if LOG_MARKER in line)]
+        marks = [i for i, line in enumerate(list(server.output)) if LOG_MARKER in line]
+        if len(marks) > count:
+            return marks[count] + 1
         time.sleep(0.01)
     raise AssertionError(f"the log marker never came:\n{server.log}")
+
+
+def logged_during(server: RunningServer, act: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """What `act` returns and the log lines the server wrote meanwhile."""
+    start = log_mark(server)
+    result = act()
+    end = log_mark(server) - 1
+    return result, server.output[start:end]
 
 
 def send(site, body: bytes, method: str = "POST") -> tuple[requests.Response, dict[str, int], list[str]]:

@@ -20,9 +20,10 @@ from spyne import Application, Fault, ServiceBase
 from sqlalchemy import Engine
 
 from aula_ws.config import Settings
-from aula_ws.errors import AuthenticationFailed, InvalidRequest
+from aula_ws.errors import AuthenticationFailed, InvalidRequest, WriteFailed
 from aula_ws.services.clock import utc_now
 from aula_ws.services.tokens import TokenHolder, authenticate
+from aula_ws.soap.faults import ServerRefusal
 from aula_ws.soap.namespaces import AULA_ADMIN
 from aula_ws.soap.protocol import AulaSoap11
 from aula_ws.soap.reading import XmlLimits
@@ -46,6 +47,9 @@ class AdminService(ServiceBase):  # type: ignore[misc]
             return super().call_wrapper(ctx)
         except InvalidRequest as error:
             raise Fault("Client.InvalidRequest", str(error)) from None
+        except WriteFailed as error:  # a full disk: one line, no traceback, the caller told what
+            log.error("admin call %s: %s", ctx.method_request_string, error)
+            raise ServerRefusal("Server.WriteFailed", str(error)) from None
 
 
 def admit(engine: Engine, ctx) -> None:  # type: ignore[no-untyped-def]

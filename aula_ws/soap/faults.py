@@ -29,7 +29,17 @@ class RequestRefused(Fault):  # type: ignore[misc]
         super().__init__(name, message)
 
 
+class ServerRefusal(Fault):  # type: ignore[misc]
+    """A failure on our side the caller must hear about by name (`Server.<Cause>`): its
+    message is written as it is (a full disk: what could not be written, what was stored)."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(name, message)
+
+
 def fault_envelope(error: Fault) -> bytes:
+    if isinstance(error, ServerRefusal):
+        return envelopes.fault(error.faultcode, error.faultcode, error.faultcode, str(error.faultstring))
     if isinstance(error, ContractFault):
         return envelopes.fault("Client", error.error.name, error.error.name, error.error.message)
     code = str(error.faultcode or "Server")

@@ -158,7 +158,10 @@ def quiet_spyne_logging() -> None:
     full; client mistakes are answered, not logged. Server errors stay logged
     (by Spyne's application logger and by `serialize` above)."""
     logging.getLogger("spyne").setLevel(logging.WARNING)
+    # unexpected exceptions in a method: logged, with their traceback
+    logging.getLogger("spyne.application.server").setLevel(logging.WARNING)
     for name in (
+        "spyne.application",  # a deliberate Server.<Cause> fault: logged in one line where raised
         "spyne.application.client",
         "spyne.protocol.soap.soap11.invalid",
         "spyne.protocol.xml.invalid",

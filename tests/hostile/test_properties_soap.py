@@ -7,18 +7,18 @@ import io
 import string
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from aula_ws.app import create_app
 from aula_ws.config import Settings
 from aula_ws.store.database import create_database_engine
 from tests.databases import migrated_sqlite
 from tests.hostile.soap_edge import ADMIN, AULA, ENV, fault_of, seed_platform, soap_body_of
-
-from aula_ws.app import create_app
 
 EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -27,8 +27,6 @@ EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 def app(tmp_path_factory) -> Iterator[tuple]:
     data_dir = tmp_path_factory.mktemp("properties")
     platform = seed_platform(data_dir, migrated_sqlite(data_dir))
-    from zoneinfo import ZoneInfo
-
     engine = create_database_engine(platform.database_url)
     yield create_app(Settings(data_dir=data_dir, database_url=platform.database_url, timezone=ZoneInfo("UTC")),
                      engine), platform

@@ -137,3 +137,36 @@ def test_spynes_own_serialiser_failing_is_a_server_fault_with_its_body_too():
     assert status == ["500 Internal Server Error"]
     soap_body_of(answer)
     assert fault_of(answer)["faultcode"] == "Server"
+
+
+def test_a_full_disk_in_an_admin_call_is_a_server_fault_naming_it_in_one_log_line(platform, caplog):
+    """What could not be written reaches the (authenticated) caller as `Server.WriteFailed`,
+    with the service's own sentence; the log gets one line, no traceback. (A real full disk
+    through the server: tests/hostile/test_disk_full.py.)"""
+    from aula_ws.errors import WriteFailed
+    from aula_ws.soap.admin import AdminApplication, AdminService
+    from aula_ws.soap.protocol import quiet_spyne_logging
+
+    quiet_spyne_logging()  # as create_app does
+
+    class Full(AdminService):
+        @rpc(_returns=Unicode)
+        def fill(ctx):  # type: ignore[no-untyped-def]
+            raise WriteFailed("the report", "/data/report.txt", "No space left on device", "nothing was applied")
+
+    engine = create_database_engine(platform.database_url)
+    app = WsgiApplication(AdminApplication(engine, None, services=[Full]))  # type: ignore[arg-type]
+    body = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><t:wstoken xmlns:t="x">'
+            + platform.token.encode() + b'</t:wstoken></s:Header><s:Body><fill xmlns="urn:Educativa/Aula/Admin/"/>'
+            b"</s:Body></s:Envelope>")
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "x", "SERVER_PORT": "80",
+               "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
+               "CONTENT_TYPE": "text/xml; charset=utf-8"}
+    with caplog.at_level("INFO"):
+        answer = b"".join(app(environ, lambda s, h, e=None: None))
+    engine.dispose()
+    fault = fault_of(answer)
+    assert fault["faultcode"] == "Server.WriteFailed"
+    assert fault["error_string"] == "could not write the report /data/report.txt: No space left on device; nothing was applied"
+    records = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR", "CRITICAL")]
+    assert len(records) == 1 and records[0].exc_info is None and "No space left" in records[0].getMessage()

@@ -168,5 +168,6 @@ def test_a_full_disk_in_an_admin_call_is_a_server_fault_naming_it_in_one_log_lin
     fault = fault_of(answer)
     assert fault["faultcode"] == "Server.WriteFailed"
     assert fault["error_string"] == "could not write the report /data/report.txt: No space left on device; nothing was applied"
-    records = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR", "CRITICAL")]
+    records = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR", "CRITICAL")
+               and r.name != "spyne.util.appreg"]  # a second application of the same name, in this test only
     assert len(records) == 1 and records[0].exc_info is None and "No space left" in records[0].getMessage()

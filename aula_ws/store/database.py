@@ -32,7 +32,9 @@ def _ensure_sqlite_directory(url: str) -> None:
     """The file holds the MNET private key and token hashes: its folder is created 0700 and the
     file 0600 before SQLite opens it; SQLite gives its -wal/-shm/-journal files the database
     file's own mode, so they are 0600 too. A database file others may read is made 0600."""
-    path = url.split("///", 1)[-1].split("?", 1)[0]
+    if "///" not in url:
+        return  # sqlite:// is an in-memory database
+    path = url.split("///", 1)[1].split("?", 1)[0]
     if not path or path == ":memory:" or path.startswith("file:"):
         return
     database = Path(path)

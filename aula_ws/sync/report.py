@@ -60,7 +60,8 @@ class SyncReport:
 
     def write(self, message: str) -> None:
         try:
-            self._report.write(f"{self.prefix}{message}\n")
+            # lines are checked before they are read, but messages may quote a ZIP entry's name
+            self._report.write(f"{self.prefix}{xml_safe(message)}\n")
         except OSError as error:
             raise WriteFailed.of("the report", error, path=self.report_path) from None
 
@@ -121,5 +122,4 @@ class SyncReport:
 
 
 def _label(where: int | str) -> str:
-    # an archive entry's name is the sender's text: written so that XML can carry it
-    return f"line {where}" if isinstance(where, int) else xml_safe(where)
+    return f"line {where}" if isinstance(where, int) else where

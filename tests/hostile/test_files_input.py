@@ -2,12 +2,15 @@
 file names and encodings are checked before anything is written, by the CLI and the admin SOAP
 operations alike (the real CLI, the real server)."""
 
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
 import zeep
 
 from aula_ws.domain.file_input import MAX_NAME_BYTES, encoding_problem, file_name_problem, xml_problem
+from aula_ws.services.sync import sync_upload
 from aula_ws.store.tables import lesson_sessions, users
 from tests.e2e.server_process import running_server
 from tests.e2e.test_import_and_admin import header
@@ -128,3 +131,15 @@ def test_encoding_rules():
     for encoding in NOT_TEXT_ENCODINGS:
         assert encoding_problem(encoding) is not None, encoding
     assert "unknown encoding" in encoding_problem("utf\x00-8")
+
+
+def test_an_avatar_entry_named_with_control_characters_is_reported_in_text_xml_can_carry(engine, settings):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("bad\x01name.png", b"not an image")
+        zipped.writestr("nobody\x1b.png", b"not an image either")
+
+    result = sync_upload(engine, settings, "avatars", archive.getvalue(), "pictures.zip")
+
+    assert result.counters.failed == 2 and xml_problem(result.report_text) is None
+    assert "bad\\x01name.png: error" in result.report_text and "nobody\\x1b.png: error" in result.report_text

@@ -148,12 +148,13 @@ def test_an_upload_on_a_full_disk_is_a_fault_stores_nothing_and_the_service_answ
         rows, files = platform.counts(), platform.files()
         filler = fill(disk, 16 * 1024)  # room for the lock file, not for the staged upload
 
-        with pytest.raises(zeep.exceptions.Fault):
+        with pytest.raises(zeep.exceptions.Fault) as caught:
             client.service.sync_users(content=content, file_name="userimport.csv", _soapheaders=token)
+        assert caught.value.code.endswith("Server.WriteFailed"), caught.value.code
 
         assert platform.counts() == rows and platform.files() == files
         assert requests.get(f"{server.base_url}/", timeout=10).status_code == 200
         filler.unlink()
         report = client.service.sync_users(content=content, file_name="userimport.csv", _soapheaders=token)
         assert report.added == 20_000
-    assert "could not write" in server.log
+    assert "could not write the uploaded file" in server.log and "Traceback" not in server.log

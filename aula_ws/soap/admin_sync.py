@@ -36,6 +36,7 @@ class CaptureReport(ComplexModel):  # type: ignore[misc]
         ("waiting", Array(Unicode, min_occurs=1, nillable=False)),
         ("alarms", Array(Unicode, min_occurs=1, nillable=False)),
         ("stopped", Unicode(min_occurs=0)),
+        ("left", Array(Unicode, min_occurs=1, nillable=False)),  # "<name>: <why>": links, FIFOs... left in place
     ]
 
 
@@ -80,5 +81,6 @@ class SyncService(AdminService):
     def sync_capture(ctx):  # type: ignore[no-untyped-def]
         result = capture_drop_folder(ctx.app.engine, ctx.app.settings)
         return CaptureReport(
-            captured=result.captured, waiting=result.waiting, alarms=result.alarms, stopped=result.stopped
+            captured=result.captured, waiting=result.waiting, alarms=result.alarms, stopped=result.stopped,
+            left=result.left,
         )

@@ -5,10 +5,13 @@ import os
 from pathlib import Path
 
 import pytest
+import zeep
 
 from aula_ws.services import sync_capture
 from aula_ws.store.tables import users
 from aula_ws.sync.filestore import FileStore
+from tests.e2e.server_process import running_server
+from tests.e2e.test_import_and_admin import header
 from tests.hostile.files_platform import USERS_HEADER, platform  # noqa: F401 (fixture)
 
 
@@ -110,3 +113,22 @@ def test_a_planted_lock_link_is_never_written_through(platform, tmp_path):  # no
     assert captured.returncode == 0, captured.stderr
     assert target.read_text() == "keep me\n"
     assert not (drop / "lock.txt").exists()
+
+
+def test_the_sync_capture_operation_answers_what_was_left(platform, tmp_path):  # noqa: F811
+    outside = tmp_path / "shadow"
+    outside.write_text("SECRET\n")
+    hostile_drop_folder(platform.data, outside)
+    created = platform.cli("token", "create", "--user", "admin", "--service", "admin")
+    with running_server(platform.env) as server:
+        client = zeep.Client(f"{server.base_url}/soap/admin?wsdl")
+        answer = client.service.sync_capture(_soapheaders=header(created.stdout.split()[-1]))
+    assert answer.captured.string == ["enrols.csv"]
+    assert sorted(answer.left.string) == [
+        "archives: named like a folder of the file store (rename it)",
+        "folder.csv: not a regular file but a folder",
+        "pipe.csv: not a regular file but a FIFO",
+        "reports: named like a folder of the file store (rename it)",
+        "userimport.csv: not a regular file but a symbolic link",
+    ]
+    assert (platform.data / "sync" / "userimport.csv").is_symlink()

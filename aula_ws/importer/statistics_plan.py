@@ -6,7 +6,6 @@ enrolment; plus its warnings. Lines are decided in file order, each seeing the
 effect of the ones before it, as if applied one by one.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -186,9 +185,3 @@ def plan_activity(lines: list[ActivityLine | RowError], lookups: Lookups, option
             planner.plan.rejected.append((index, str(error)))
     return planner.plan
 
-
-PLANNERS: dict[str, Callable[..., BatchPlan]] = {
-    "lessons": plan_lessons,
-    "courses": plan_courses,
-    "activity": plan_activity,
-}

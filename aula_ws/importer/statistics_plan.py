@@ -184,4 +184,3 @@ def plan_activity(lines: list[ActivityLine | RowError], lookups: Lookups, option
         except RowError as error:
             planner.plan.rejected.append((index, str(error)))
     return planner.plan
-

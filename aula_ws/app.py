@@ -31,8 +31,8 @@ from aula_ws.soap.contract import ContractApplication
 from aula_ws.soap.protocol import quiet_spyne_logging
 from aula_ws.soap.wsdl import PublishedWsdl, request_base_url
 from aula_ws.store.database import create_database_engine, require_current_schema
-from rpc import codec
-from rpc.server import create_publickey_app, create_rpc_app
+from aula_ws.rpc import codec
+from aula_ws.rpc.server import create_publickey_app, create_rpc_app
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 TooLarge = Callable[[dict[str, Any], Callable[..., Any], int], Iterable[bytes]]

@@ -34,7 +34,7 @@ from aula_ws.services.usage import utc_now  # noqa: E402
 from aula_ws.store import platform  # noqa: E402
 from aula_ws.store.database import create_database_engine, upgrade  # noqa: E402
 from aula_ws.store.unit_of_work import UnitOfWork  # noqa: E402
-from rpc import messages, server  # noqa: E402
+from aula_ws.rpc import messages, server  # noqa: E402
 from tests.mnet_peer import HandMadePeer, answer_value, method_call  # noqa: E402
 
 SEED = 20261125

@@ -12,7 +12,7 @@ from aula_ws.domain.elapsed import EngineSettings
 from aula_ws.errors import CallerRefused, HostRefused, MnetFault, RemoteFailed, UseStatsRefused
 from aula_ws.services import peers, usage
 from aula_ws.services.peers import KeyPolicy, Peer
-from rpc import codec, messages
+from aula_ws.rpc import codec, messages
 
 GET_STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"
 GET_SCORES = "blocks/use_stats/rpclib.php/use_stats_rpc_get_scores"

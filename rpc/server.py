@@ -21,9 +21,9 @@ from aula_ws.errors import MnetFault
 from aula_ws.services import peers
 from aula_ws.services.peers import KeyPolicy
 from aula_ws.services.usage import utc_now
-from rpc import codec, methods
-from rpc.client import relay_call
-from rpc.gate import Admitted, Gate, OldKeyUsed
+from aula_ws.rpc import codec, methods
+from aula_ws.rpc.client import relay_call
+from aula_ws.rpc.gate import Admitted, Gate, OldKeyUsed
 
 log = logging.getLogger(__name__)
 

@@ -65,7 +65,7 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
 def _certificate(args: argparse.Namespace, settings: Settings) -> int:
     from aula_ws.services import peers
     from aula_ws.services.usage import utc_now
-    from rpc.server import key_policy
+    from aula_ws.rpc.server import key_policy
 
     print(peers.current_key(open_database(settings.database_url), key_policy(settings), utc_now()).certificate_pem, end="")
     return 0

@@ -17,7 +17,7 @@ from cryptography import x509
 
 from aula_ws.services.usage import utc_now
 from aula_ws.store.database import create_database_engine
-from rpc.client import MnetTransport
+from aula_ws.rpc.client import MnetTransport
 from tests.e2e.server_process import ROOT, aula_env, running_server
 from tests.mnet_peer import HandMadePeer, moodle_peer
 from tests.usage_dataset import build_usage_platform

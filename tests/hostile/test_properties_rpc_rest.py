@@ -31,7 +31,7 @@ from aula_ws.rest.etl import ANSWER_KEYS, etl_endpoint
 from aula_ws.services import etl, peers, tokens
 from aula_ws.services.usage import utc_now
 from aula_ws.store.database import create_database_engine
-from rpc import server
+from aula_ws.rpc import server
 from tests.databases import migrated_sqlite
 from tests.mnet_peer import MOODLE, HandMadePeer, moodle_peer
 from tests.usage_dataset import build_usage_platform

@@ -11,8 +11,8 @@ import pytest
 
 from aula_ws.services import peers
 from aula_ws.services.usage import utc_now
-from rpc import envelope, server
-from rpc.client import MnetTransport
+from aula_ws.rpc import envelope, server
+from aula_ws.rpc.client import MnetTransport
 from tests.mnet_peer import MOODLE, HandMadePeer, answer_value, method_call, moodle_peer
 from tests.usage_dataset import build_usage_platform
 

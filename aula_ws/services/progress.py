@@ -15,6 +15,7 @@ from aula_ws.errors import GrupoInexistente, PerfilUsuarioInvalido, UsuarioInexi
 from aula_ws.store import platform
 from aula_ws.store.progress import MemberFacts, member_facts
 from aula_ws.store.unit_of_work import Reading
+from aula_ws.store.users import find_user
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,10 @@ def obtener_avance_usuarios(
         login = parse_login(query.id_usuario)
         user_id = None
         if login is not None:
-            user_id = platform.find_user_id(uow.connection, login)
-            if user_id is None:
+            user = find_user(uow.connection, login)
+            if user is None:
                 raise UsuarioInexistente(f'No existe el usuario "{login}"', login)
+            user_id = user.id
         perfil = given(query.perfil)
         if perfil is not None and not platform.profile_exists(uow.connection, perfil):
             raise PerfilUsuarioInvalido(f'No existe el perfil "{echo(perfil)}"', perfil)

@@ -36,6 +36,7 @@ from aula_ws.services.clock import utc_now
 from aula_ws.store import statistics as store
 from aula_ws.store.database import full_database_reported
 from aula_ws.store.unit_of_work import UnitOfWork
+from aula_ws.store.users import user_ids
 
 BATCH_SIZE = 5000
 
@@ -257,7 +258,7 @@ class _NameCache:
         if len(self.users) > self.limit:
             self.users.clear()
         logins = {l.login for l in lines} - self.users.keys()
-        self.users.update(store.user_ids(self.connection, logins))
+        self.users.update(user_ids(self.connection, logins))
         shortnames = {l.group for l in lines} - self.groups.keys()
         self.groups.update(store.group_ids(self.connection, shortnames))
         return Lookups(self.users, self.groups)

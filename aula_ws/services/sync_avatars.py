@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from aula_ws.config import Settings
 from aula_ws.store import sync as store
 from aula_ws.store.unit_of_work import UnitOfWork
+from aula_ws.store.users import find_user
 from aula_ws.sync.avatars import ArchiveRefused, EntryRefused, Limits, entries
 from aula_ws.sync.csvfile import FileRefused
 from aula_ws.sync.report import SyncReport
@@ -25,10 +26,11 @@ def run_avatars(
                 if isinstance(outcome, EntryRefused):
                     report.failure(name, str(outcome))
                     continue
-                user_id = store.user_ids(uow.connection, [outcome.username]).get(outcome.username)
-                if user_id is None:
+                user = find_user(uow.connection, outcome.username)
+                if user is None:
                     report.failure(name, f'no user "{outcome.username}"')
                     continue
+                user_id = user.id
                 existed = store.picture_of(uow.connection, user_id) is not None
                 store.store_picture(uow.connection, user_id, outcome.large_png, outcome.small_png, now)
                 counter = "updated" if existed else "added"

@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import Engine
 
 from aula_ws.errors import AuthenticationFailed, InvalidRequest, NoRight, NotAllowed, NotFound, TokenExpired
-from aula_ws.store import credentials, platform
+from aula_ws.store import credentials
+from aula_ws.store.users import find_user
 from aula_ws.store.unit_of_work import Reading, UnitOfWork
 
 SERVICES = ("admin", "etl")
@@ -33,10 +34,10 @@ def token_hash(secret: str) -> str:
 
 def set_site_admin(engine: Engine, username: str, on: bool = True) -> None:
     with UnitOfWork(engine) as uow:
-        user_id = platform.find_user_id(uow.connection, username)
-        if user_id is None:
+        user = find_user(uow.connection, username)
+        if user is None:
             raise NotFound("user", username)
-        credentials.set_site_admin(uow.connection, user_id, on)
+        credentials.set_site_admin(uow.connection, user.id, on)
         uow.commit()
 
 
@@ -49,7 +50,7 @@ def create_token(
     if service not in SERVICES:
         raise NotAllowed(f"unknown service {service!r}: one of {', '.join(SERVICES)}")
     with UnitOfWork(engine) as uow:
-        user = credentials.find_user(uow.connection, username)
+        user = find_user(uow.connection, username)
         if user is None:
             raise NotFound("user", username)
         if not user.site_admin:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine
 from aula_ws.domain.elapsed import EngineSettings, RecordedTime, elapsed_time, whole_minutes
 from aula_ws.errors import CallerRefused, HostRefused, RecordMissing, StatsForbidden, UseStatsRefused
 from aula_ws.store import mnet
+from aula_ws.store.users import UserRecord, find_user
 from aula_ws.store.unit_of_work import Reading
 
 SITE, COURSE, MODULE = 1, 2, 3
@@ -178,14 +179,14 @@ def get_scores(
     return ScoresReport(_person(target_user), lines)
 
 
-def _local_caller(connection: Connection, caller: Caller, signing_host: str | None) -> mnet.UserRecord:
+def _local_caller(connection: Connection, caller: Caller, signing_host: str | None) -> UserRecord:
     if not caller.username.strip():
         raise CallerRefused("Empty username.")
     if mnet.find_peer(connection, caller.remotehostroot.rstrip("/")) is None:
         raise HostRefused("Calling host is not registered. Check MNET configuration")
     if signing_host is not None and caller.remotehostroot.rstrip("/") != signing_host:
         raise HostRefused("Calling host is not the host that signed the call.")
-    user = mnet.find_user(connection, caller.username)
+    user = find_user(connection, caller.username)
     if user is None or user.suspended:
         raise CallerRefused("Calling user has no local account. Register remote user first")
     return user
@@ -193,10 +194,10 @@ def _local_caller(connection: Connection, caller: Caller, signing_host: str | No
 
 def _authorised(
     connection: Connection, caller: Caller, target: str, signing_host: str | None
-) -> tuple[mnet.UserRecord, set[int] | None]:
+) -> tuple[UserRecord, set[int] | None]:
     """The target user and the groups the caller may see of it (None: everything)."""
     calling_user = _local_caller(connection, caller, signing_host)
-    target_user = mnet.find_user(connection, str(target))
+    target_user = find_user(connection, str(target))
     if target_user is None:
         raise RecordMissing("Target user does not exist.")
     if calling_user.id == target_user.id or calling_user.site_admin:
@@ -220,7 +221,7 @@ def _named_courses(connection: Connection, field: str, identifier: str) -> list[
     return courses
 
 
-def _person(user: mnet.UserRecord) -> Person:
+def _person(user: UserRecord) -> Person:
     return Person(user.username, user.firstname, user.lastname)
 
 

@@ -1,4 +1,4 @@
-"""Fast bulk writes for the import and sync pipelines.
+"""Bulk statements for the import and sync pipelines: fast writes, and IN lists in chunks.
 
 SQLAlchemy Core's executemany is 3-5x slower than the driver's own bulk path
 (see the performance baselines): on SQLite we hand the driver tuples, with
@@ -6,12 +6,22 @@ values converted exactly as SQLAlchemy stores them (so dates compare right);
 on PostgreSQL we COPY.
 """
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Iterable, Sequence
+from typing import Any, TypeVar
 
 from functools import lru_cache
 
 from sqlalchemy import Boolean, Connection, Date, DateTime, Table
+
+CHUNK = 900  # SQLite allows 999 bound parameters per statement
+T = TypeVar("T")
+
+
+def chunks(values: Collection[T]) -> Iterable[list[T]]:
+    """The values in lists short enough for one `IN (...)` on any database."""
+    items = list(values)
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
 
 
 def bulk_insert(

@@ -9,13 +9,6 @@ from aula_ws.store.tables import tokens, users
 
 
 @dataclass(frozen=True)
-class UserRecord:
-    id: int
-    username: str
-    site_admin: bool
-
-
-@dataclass(frozen=True)
 class TokenRecord:
     id: int
     user_id: int
@@ -25,13 +18,6 @@ class TokenRecord:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
-
-
-def find_user(connection: Connection, username: str) -> UserRecord | None:
-    row = connection.execute(
-        select(users.c.id, users.c.username, users.c.site_admin).where(users.c.username == username)
-    ).first()
-    return None if row is None else UserRecord(*row)
 
 
 def set_site_admin(connection: Connection, user_id: int, on: bool) -> None:

@@ -17,7 +17,6 @@ from aula_ws.store.tables import (
     mnet_peers,
     mnet_seen_envelopes,
     units,
-    users,
 )
 
 # --------------------------------------------------------------------------- keys and peers
@@ -127,16 +126,6 @@ def remember_envelope(connection: Connection, fingerprint: str, seen_at: datetim
 
 
 @dataclass(frozen=True)
-class UserRecord:
-    id: int
-    username: str
-    firstname: str
-    lastname: str
-    suspended: bool
-    site_admin: bool
-
-
-@dataclass(frozen=True)
 class CourseRecord:
     id: int
     fullname: str
@@ -152,16 +141,6 @@ class UnitRecord:
     type: str
     code: str
     position: int
-
-
-def find_user(connection: Connection, username: str) -> UserRecord | None:
-    row = connection.execute(
-        select(
-            users.c.id, users.c.username, users.c.firstname, users.c.lastname,
-            users.c.suspended, users.c.site_admin,
-        ).where(users.c.username == username)
-    ).first()
-    return None if row is None else UserRecord(*row)
 
 
 def overseen_groups(connection: Connection, overseer_id: int, member_id: int, perfiles: Collection[str]) -> set[int]:

@@ -18,6 +18,7 @@ from aula_ws.store.tables import (
     units,
     users,
 )
+from aula_ws.store.users import find_user
 
 GUEST_PROFILE = "I"
 
@@ -39,16 +40,11 @@ _unit_count = (
 _find_group = select(groups.c.id, groups.c.shortname, groups.c.tracks_progress, _unit_count).where(
     groups.c.id == bindparam("group_id")
 )
-_find_user_id = select(users.c.id).where(users.c.username == bindparam("username"))
 
 
 def find_group(connection: Connection, group_id: int) -> GroupRecord | None:
     row = connection.execute(_find_group, {"group_id": group_id}).first()
     return None if row is None else GroupRecord(*row)
-
-
-def find_user_id(connection: Connection, username: str) -> int | None:
-    return connection.scalar(_find_user_id, {"username": username})
 
 
 def profile_exists(connection: Connection, code: str) -> bool:
@@ -81,10 +77,10 @@ def add_group(
                 " (SELECT max(id) FROM groups))"
             )
         )
-    anonymous_id = find_user_id(connection, ANONYMOUS_LOGIN)
+    anonymous = find_user(connection, ANONYMOUS_LOGIN)
     connection.execute(
         insert(memberships).values(
-            user_id=anonymous_id,
+            user_id=None if anonymous is None else anonymous.id,
             group_id=new_id,
             perfil=GUEST_PROFILE,
             estado=True,

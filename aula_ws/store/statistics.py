@@ -14,19 +14,11 @@ from aula_ws.store.tables import (
     lesson_sessions,
     memberships,
     units,
-    users,
 )
 
 LESSON_COLUMNS = ("user_id", "unit_id", "status", "status_date", "score", "time_spent", "ilt_present")
 COURSE_COLUMNS = ("user_id", "group_id", "status", "status_date")
 ACTIVITY_COLUMNS = ("user_id", "group_id", "unit_id", "time", "action")
-
-
-def user_ids(connection: Connection, logins: Collection[str]) -> dict[str, int]:
-    if not logins:
-        return {}
-    rows = connection.execute(select(users.c.username, users.c.id).where(users.c.username.in_(logins)))
-    return {name: id_ for name, id_ in rows}
 
 
 def group_ids(connection: Connection, shortnames: Collection[str]) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """Queries of the CSV synchronisation: loading a batch's rows, applying its changes in bulk."""
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 
 from aula_ws.store import platform
-from aula_ws.store.bulk import bulk_insert
+from aula_ws.store.bulk import bulk_insert, chunks
 from aula_ws.store.tables import (
     cohort_courses,
     cohort_members,
@@ -32,19 +32,13 @@ from aula_ws.store.tables import (
     user_pictures,
     users,
 )
+from aula_ws.store.users import user_ids
 
 USER_FIELDS = ("username", "firstname", "lastname", "email", "idnumber", "suspended", "password_hash")
 GROUP_FIELDS = ("id", "shortname", "fullname", "idnumber", "tracks_progress", "startdate", "visible", "created_at")
 MEMBERSHIP_FIELDS = (
     "perfil", "administrador_grupo", "responsable_grupo", "estado", "fecha_alta", "endtime", "cohort_id",
 )
-CHUNK = 900  # SQLite allows 999 bound parameters per statement
-
-
-def _chunks(values: Collection[Any]) -> Iterable[list[Any]]:
-    items = list(values)
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
 
 
 def profile_codes(connection: Connection) -> frozenset[str]:
@@ -56,7 +50,7 @@ def load_users(connection: Connection, by: dict[str, Collection[Any]]) -> list[t
     found: dict[int, dict[str, Any]] = {}
     for field_name, values in by.items():
         column = users.c[field_name]
-        for chunk in _chunks({v for v in values if v not in (None, "")}):
+        for chunk in chunks({v for v in values if v not in (None, "")}):
             rows = connection.execute(select(users.c.id, *[users.c[f] for f in USER_FIELDS]).where(column.in_(chunk)))
             for row in rows:
                 found[row.id] = {f: getattr(row, f) for f in USER_FIELDS}
@@ -67,7 +61,7 @@ def load_groups(connection: Connection, by: dict[str, Collection[Any]]) -> list[
     found: dict[int, dict[str, Any]] = {}
     for field_name, values in by.items():
         wanted = {int(v) for v in values if str(v).isdigit()} if field_name == "id" else set(values)
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             for row in connection.execute(select(*[groups.c[f] for f in GROUP_FIELDS]).where(groups.c[field_name].in_(chunk))):
                 found[row.id] = {f: getattr(row, f) for f in GROUP_FIELDS}
     return list(found.items())
@@ -75,7 +69,7 @@ def load_groups(connection: Connection, by: dict[str, Collection[Any]]) -> list[
 
 def load_units(connection: Connection, group_ids: Collection[int]) -> list[tuple[Any, dict[str, Any]]]:
     result = []
-    for chunk in _chunks(group_ids):
+    for chunk in chunks(group_ids):
         query = select(units.c.group_id, units.c.code, units.c.name, units.c.type, units.c.position).where(
             units.c.group_id.in_(chunk)
         )
@@ -90,7 +84,7 @@ def load_memberships(
         return []
     result = []
     group_list = list(group_ids)
-    for chunk in _chunks(user_ids):
+    for chunk in chunks(user_ids):
         query = select(memberships.c.user_id, memberships.c.group_id, *[memberships.c[f] for f in MEMBERSHIP_FIELDS]).where(
             memberships.c.user_id.in_(chunk), memberships.c.group_id.in_(group_list)
         )
@@ -130,7 +124,7 @@ def refresh_estado(connection: Connection, now: datetime, user_ids: Collection[i
         ).values(estado=False)
         return connection.execute(statement).rowcount
     count = 0
-    for chunk in _chunks(user_ids):
+    for chunk in chunks(user_ids):
         for value, condition in ((True, active), (False, ~active)):
             statement = update(memberships).where(memberships.c.user_id.in_(chunk), condition).values(estado=value)
             count += connection.execute(statement).rowcount
@@ -165,13 +159,6 @@ def update_rows(connection: Connection, table: Any, columns: tuple[str, ...], ch
 def insert_users(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
     bulk_insert(connection, users, USER_FIELDS, [tuple(row[f] for f in USER_FIELDS) for row in rows])
     return user_ids(connection, [row["username"] for row in rows])
-
-
-def user_ids(connection: Connection, usernames: Collection[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(usernames):
-        found.update(connection.execute(select(users.c.username, users.c.id).where(users.c.username.in_(chunk))).all())
-    return found
 
 
 def insert_group(connection: Connection, row: dict[str, Any]) -> int:

@@ -6,15 +6,14 @@ with a reason; warnings never reject a line.
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import itemgetter
 from datetime import UTC, date, datetime, time
-from typing import Any, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from aula_ws.domain.contract_params import LOGIN_PATTERN
+from aula_ws.domain.csv_rows import Columns, HeaderError, RowError, match_header, required
 
 UNIT_TYPES = frozenset("ALWTE")
 LESSON_STATUSES = frozenset("CPFIN")
@@ -42,10 +41,6 @@ COURSE_COLUMNS = _columns(
 ACTIVITY_COLUMNS = _columns("user_loginid* crsvname* lsnvname time* action")
 
 
-class RowError(ValueError):
-    """Why a line is rejected (its message goes to the journal)."""
-
-
 @dataclass
 class Warnings:
     messages: list[str] = field(default_factory=list)
@@ -59,59 +54,20 @@ def detect_delimiter(first_line: str) -> str:
     return max(DELIMITERS, key=lambda d: (first_line.count(d), -DELIMITERS.index(d)))
 
 
-@dataclass(frozen=True)
-class ColumnMap:
-    """Where each known column is in a line, and what the header had that we do not know."""
-
-    positions: dict[str, int]
-    unknown: tuple[str, ...] = ()
-    _getters: dict[tuple[str, ...], Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def pick(self, fields: list[str], names: tuple[str, ...]) -> list[str]:
-        """The values of `names` in a line, stripped; "" for a column absent from the file or the line."""
-        getter = self._getters.get(names)
-        if getter is None:
-            getter = self._getters[names] = _getter(tuple(self.positions.get(n) for n in names))
-        take, needed = getter
-        if take is not None and len(fields) >= needed:  # every column there: one C-level pick
-            return [value.strip() for value in take(fields)]
-        count = len(fields)
-        return [
-            fields[p].strip() if p is not None and p < count else ""
-            for p in map(self.positions.get, names)
-        ]
-
-
-def _getter(positions: tuple[int | None, ...]) -> tuple[Callable[[list[str]], tuple[str, ...]] | None, int]:
-    if None in positions or len(positions) < 2:
-        return None, 0
-    return itemgetter(*positions), max(positions) + 1  # type: ignore[type-var, operator]
-
-
-class HeaderError(ValueError):
-    """The header cannot be used: the file is refused."""
-
-
-def map_columns(columns: tuple[Column, ...], header: list[str] | None) -> ColumnMap:
-    """By name in any order with a header; by position (the documented order) without."""
+def map_columns(columns: tuple[Column, ...], header: list[str] | None) -> Columns:
+    """By name in any order with a header (a name given twice: its last column); by position
+    (the documented order) without."""
     if header is None:
-        return ColumnMap({column.name: i for i, column in enumerate(columns)})
-    names = [name.strip().lstrip("\ufeff").lower() for name in header]
+        return Columns({column.name: i for i, column in enumerate(columns)})
     known = {column.name for column in columns}
-    positions = {name: i for i, name in enumerate(names) if name in known}
-    missing = [c.name for c in columns if c.required and c.name not in positions]
+    match = match_header(header, known.__contains__)
+    missing = match.missing([c.name for c in columns if c.required])
     if missing:
         raise HeaderError(
             f"the header lacks the required column(s) {', '.join(missing)} "
             f"(expected: {' '.join(c.name for c in columns)})"
         )
-    return ColumnMap(positions, tuple(n for n in names if n and n not in known))
-
-
-def required(value: str, name: str) -> str:
-    if not value:
-        raise RowError(f"{name} is required")
-    return value
+    return Columns(match.positions, match.unknown)
 
 
 _login_match = LOGIN_PATTERN.fullmatch
@@ -216,7 +172,7 @@ _COURSE_NAMES = tuple(c.name for c in COURSE_COLUMNS)
 _ACTIVITY_NAMES = tuple(c.name for c in ACTIVITY_COLUMNS)
 
 
-def read_lesson_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> LessonLine:
+def read_lesson_line(fields: list[str], columns: Columns, zone: ZoneInfo) -> LessonLine:
     user, group, unit, unit_type, status, status_date, score_, time_, ilt = columns.pick(fields, _LESSON_NAMES)
     if ilt:
         ilt = ilt.upper()
@@ -253,7 +209,7 @@ class CourseLine(NamedTuple):
     enrolment_date: date | None
 
 
-def read_course_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> CourseLine:
+def read_course_line(fields: list[str], columns: Columns, zone: ZoneInfo) -> CourseLine:
     user, group, status, status_date, enrolment_date = columns.pick(fields, _COURSE_NAMES)
     return CourseLine(
         login=login(user),
@@ -272,7 +228,7 @@ class ActivityLine(NamedTuple):
     action: str
 
 
-def read_activity_line(fields: list[str], columns: ColumnMap, zone: ZoneInfo) -> ActivityLine:
+def read_activity_line(fields: list[str], columns: Columns, zone: ZoneInfo) -> ActivityLine:
     user, group, unit, time_, action = columns.pick(fields, _ACTIVITY_NAMES)
     if len(action) > 100:
         raise RowError("action is longer than 100 characters")

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from aula_ws.domain.contract_params import ANONYMOUS_LOGIN, LOGIN_PATTERN
+from aula_ws.domain.csv_rows import Columns, HeaderError, RowError, match_header, required
 
 SEPARATORS = (";", ",")
 ENCODED_SEPARATOR = "&#44"
@@ -23,14 +24,6 @@ DEFAULT_ROLE = "student"
 
 USER_IDENTITIES = ("username", "idnumber", "email")
 GROUP_IDENTITIES = ("shortname", "idnumber", "id")
-
-
-class RowError(ValueError):
-    """Why a line is refused (its message goes to the report)."""
-
-
-class HeaderError(ValueError):
-    """The header cannot be used: the whole file is refused."""
 
 
 def is_comment(line: str) -> bool:
@@ -50,24 +43,6 @@ def split_line(line: str, separator: str) -> list[str]:
         field.strip().replace(ENCODED_SEPARATOR, separator)
         for field in line.rstrip("\r\n").split(separator)
     ]
-
-
-@dataclass(frozen=True)
-class Header:
-    """Where each column is; the names of the users file's course<n>/role<n> pairs."""
-
-    positions: dict[str, int]
-    unknown: tuple[str, ...] = ()
-    course_slots: tuple[int, ...] = ()
-
-    def value(self, fields: list[str], name: str) -> str:
-        position = self.positions.get(name)
-        if position is None or position >= len(fields):
-            return ""
-        return fields[position]
-
-    def has(self, name: str) -> bool:
-        return name in self.positions
 
 
 @dataclass(frozen=True)
@@ -99,28 +74,23 @@ LAYOUTS = {
 _INDEXED = re.compile(r"(course|role)([0-9]+)")
 
 
-def read_header(kind: str, fields: list[str], identity_column: str | None = None) -> Header:
+def read_header(kind: str, fields: list[str], identity_column: str | None = None) -> Columns:
     """Columns by name in any order; unknown names are ignored (a warning each)."""
     layout = LAYOUTS[kind]
-    names = [name.strip().lower() for name in fields]
     known = set(layout.required) | set(layout.optional)
-    positions: dict[str, int] = {}
-    unknown: list[str] = []
-    slots: set[int] = set()
-    for position, name in enumerate(names):
-        indexed = _INDEXED.fullmatch(name) if layout.indexed else None
-        if name in known or indexed:
-            if name in positions:
-                raise HeaderError(f'the column "{name}" appears twice')
-            positions[name] = position
-            if indexed:
-                slots.add(int(indexed.group(2)))
-        elif name:
-            unknown.append(name)
+
+    def is_known(name: str) -> bool:
+        return name in known or (layout.indexed and _INDEXED.fullmatch(name) is not None)
+
+    match = match_header(fields, is_known)
+    if match.repeated:
+        raise HeaderError(f'the column "{match.repeated[0]}" appears twice')
+    positions = match.positions
+    slots = {int(found.group(2)) for name in positions if (found := _INDEXED.fullmatch(name)) and layout.indexed}
     needed = list(layout.required)
     if identity_column and identity_column not in needed:
         needed.append(identity_column)
-    missing = [name for name in needed if name not in positions]
+    missing = match.missing(needed)
     if missing:
         raise HeaderError(f"the header lacks the column(s) {', '.join(missing)}")
     if layout.any_of and not any(name in positions for name in layout.any_of):
@@ -128,13 +98,7 @@ def read_header(kind: str, fields: list[str], identity_column: str | None = None
     for slot in sorted(slots):
         if f"course{slot}" not in positions:
             raise HeaderError(f"role{slot} has no course{slot} column")
-    return Header(positions, tuple(unknown), tuple(sorted(s for s in slots if f"course{s}" in positions)))
-
-
-def required(value: str, name: str) -> str:
-    if not value:
-        raise RowError(f"{name} is required")
-    return value
+    return Columns(positions, match.unknown, tuple(sorted(s for s in slots if f"course{s}" in positions)))
 
 
 def login(value: str, name: str = "username") -> str:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from aula_ws.domain.sync_rows import RowError, local_day, membership_active
+from aula_ws.domain.csv_rows import RowError
+from aula_ws.domain.sync_rows import local_day, membership_active
 from aula_ws.sync.snapshot import Key, Row, Snapshot
 
 # counters an action adds to

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aula_ws.domain import sync_rows as r
-from aula_ws.domain.sync_rows import Header, RowError
+from aula_ws.domain.csv_rows import Columns, RowError
 from aula_ws.sync.lines import (
     ADDED,
     REMOVED,
@@ -39,7 +39,7 @@ class CourseLine:
         return str(value)
 
 
-def read_course(fields: list[str], header: Header, ctx: PlanContext) -> CourseLine:
+def read_course(fields: list[str], header: Columns, ctx: PlanContext) -> CourseLine:
     v = lambda name: header.value(fields, name)  # noqa: E731
     return CourseLine(
         shortname=r.text(r.required(v("shortname"), "shortname"), "shortname", 255),
@@ -76,7 +76,7 @@ def plan_course(line: CourseLine, snap: Snapshot, ctx: PlanContext) -> list[Acti
     return [(UPDATED, f'course "{line.shortname}" updated')]
 
 
-def read_deletion(fields: list[str], header: Header, ctx: PlanContext) -> str:
+def read_deletion(fields: list[str], header: Columns, ctx: PlanContext) -> str:
     return r.required(fields[0] if fields else "", "course identifier")
 
 
@@ -98,7 +98,7 @@ class LessonLine:
     position: int | None
 
 
-def read_lesson(fields: list[str], header: Header, ctx: PlanContext) -> LessonLine:
+def read_lesson(fields: list[str], header: Columns, ctx: PlanContext) -> LessonLine:
     v = lambda name: header.value(fields, name)  # noqa: E731
     unit_type = v("lnk_type").upper()
     if unit_type and unit_type not in r.UNIT_TYPES:

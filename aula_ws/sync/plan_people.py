@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aula_ws.domain import sync_rows as r
-from aula_ws.domain.sync_rows import Header, RowError
+from aula_ws.domain.csv_rows import Columns, RowError
 from aula_ws.sync.lines import (
     ADDED,
     REMOVED,
@@ -46,7 +46,7 @@ class UserLine:
     courses: tuple[tuple[str, str], ...]  # (course, role)
 
 
-def read_user(fields: list[str], header: Header, ctx: PlanContext) -> UserLine:
+def read_user(fields: list[str], header: Columns, ctx: PlanContext) -> UserLine:
     v = lambda name: header.value(fields, name)  # noqa: E731
     deleted = bool(r.flag(v("deleted"), "deleted"))
     identity = r.required(v(ctx.user_identity), ctx.user_identity)
@@ -144,7 +144,7 @@ class EnrolmentLine:
     responsable: bool | None
 
 
-def read_enrolment(fields: list[str], header: Header, ctx: PlanContext) -> EnrolmentLine:
+def read_enrolment(fields: list[str], header: Columns, ctx: PlanContext) -> EnrolmentLine:
     v = lambda name: header.value(fields, name)  # noqa: E731
     cmd = r.command(v("cmd"), ("add", "del", "shift"))
     return EnrolmentLine(
@@ -203,7 +203,7 @@ class CohortLine:
     user: str | None
 
 
-def read_cohort(fields: list[str], header: Header, ctx: PlanContext) -> CohortLine:
+def read_cohort(fields: list[str], header: Columns, ctx: PlanContext) -> CohortLine:
     v = lambda name: header.value(fields, name)  # noqa: E731
     line = CohortLine(
         cmd=r.command(v("cmd"), ("add", "del", "free")),
@@ -315,7 +315,7 @@ class BindingLine:
     role: str
 
 
-def read_binding(fields: list[str], header: Header, ctx: PlanContext) -> BindingLine:
+def read_binding(fields: list[str], header: Columns, ctx: PlanContext) -> BindingLine:
     v = lambda name: header.value(fields, name)  # noqa: E731
     return BindingLine(
         cmd=r.command(v("cmd"), ("add", "del")),

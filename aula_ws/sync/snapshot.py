@@ -10,7 +10,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aula_ws.domain.sync_rows import RowError
+from aula_ws.domain.csv_rows import RowError
 
 Row = dict[str, Any]
 Key = Hashable

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, text
 
-from aula_ws.services import statistics_import
+from aula_ws.csvkit import batches
 from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
 from aula_ws.services.statistics_import import ImportOptions, import_statistics
 from aula_ws.store.tables import activity_log, course_statuses, lesson_sessions, memberships
@@ -109,7 +109,7 @@ def test_update_overwrites_the_latest_session(engine, tmp_path, platform):
 
 
 def test_policies_apply_between_lines_of_one_file_and_across_batches(engine, tmp_path, platform, monkeypatch):
-    monkeypatch.setattr(statistics_import, "BATCH_SIZE", 2)
+    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
     content = LESSON_HEADER + "".join(LINE.format(status=s, month=m, score=10 * m) for s, m in
                                       [("F", 1), ("I", 2), ("P", 3), ("C", 4), ("F", 5)])
     result = run(engine, tmp_path, "lessons", content, on_existing="reject")
@@ -129,7 +129,7 @@ def test_dry_run_reports_everything_and_writes_nothing(engine, tmp_path, platfor
 
 
 def test_a_database_failure_mid_file_stores_nothing_and_the_file_can_be_imported_again(engine, tmp_path, platform, monkeypatch):
-    monkeypatch.setattr(statistics_import, "BATCH_SIZE", 2)
+    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
     ada = platform.user_ids["ada"]
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":

@@ -233,7 +233,7 @@ def test_a_file_without_its_required_columns_is_refused_whole(engine, settings, 
 
 
 def test_lines_of_one_batch_see_the_lines_before_them(engine, settings, platform, monkeypatch):
-    monkeypatch.setattr("aula_ws.services.sync.BATCH_SIZE", 2)
+    monkeypatch.setattr("aula_ws.csvkit.batches.BATCH_SIZE", 2)
     result = run(engine, settings, "users", "username;firstname;lastname;course1;deleted\n"
                  "ann;A;A;C1;\nann;A;B;;\nann;;;;1\nann;A;C;C2;\n")
     assert result.counters.failed == 0

@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from aula_ws.importer.reader import FileRefused, open_delimited
+from aula_ws.csvkit.reader import FileRefused, open_delimited
 
 
 def read(data: bytes, encoding="utf-8", header=True):

@@ -1,8 +1,11 @@
-"""Delimited text files read as a stream of records, each with its line number and raw text.
+"""Text files read as a stream of records, each with its line number and raw text.
 
-The raw text is kept so that a rejected record can be written back exactly as
-it was. Bytes that are not valid in the file's encoding refuse the whole file,
-naming the line.
+Two dialects: quoted CSV with a detected delimiter (the statistics import) and
+plain lines split at a separator, comments skipped (the sync files); the rules
+of each (delimiter, comments, splitting) are in the domain. The raw text is
+kept so that a refused record can be written back exactly as it was (rejects,
+tryback). Bytes that are not valid in the file's encoding refuse the whole
+file, naming the line; so does a header XML cannot carry.
 """
 
 import codecs
@@ -12,8 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
+from aula_ws.domain.csv_rows import header_problem
 from aula_ws.domain.file_input import encoding_problem
 from aula_ws.domain.statistics_rows import detect_delimiter
+from aula_ws.domain.sync_rows import detect_separator, is_comment, split_line
 
 csv.field_size_limit(1024 * 1024)
 
@@ -26,6 +31,7 @@ class Record(NamedTuple):  # a tuple: the cheapest record to build a million tim
     line: int  # the file's line number where the record starts (1-based)
     raw: str  # the record's text as it was, line ends included
     fields: list[str] | None  # None: the record is not valid CSV
+    # (the split-lines dialect always has fields)
 
 
 def check_encoding(encoding: str) -> str:
@@ -98,6 +104,17 @@ class DelimitedFile:
     body: Iterator[Record]
 
 
+def _checked_header(header: Record) -> Record:
+    if (problem := header_problem(header.line, header.raw)) is not None:
+        raise problem
+    return header
+
+
+def without_blank(records: Iterator[Record]) -> Iterator[Record]:
+    """Blank records (csv gives []) are skipped, not counted."""
+    return (r for r in records if r.fields is None or len(r.fields) > 1 or (r.fields and r.fields[0].strip()))
+
+
 def open_delimited(stream: BinaryIO, encoding: str, has_header: bool) -> DelimitedFile:
     """Detects the delimiter from the first non-blank line; takes it as the header if asked."""
     lines = decoded_lines(stream, encoding)
@@ -122,4 +139,20 @@ def open_delimited(stream: BinaryIO, encoding: str, has_header: bool) -> Delimit
     header = next(body) if has_header else None
     if header is not None and header.fields is None:
         raise FileRefused(f"line {header.line}: the header is not valid CSV")
-    return DelimitedFile(header, delimiter, body)
+    return DelimitedFile(None if header is None else _checked_header(header), delimiter, body)
+
+
+def open_split_lines(stream: BinaryIO, encoding: str, has_header: bool = True) -> DelimitedFile:
+    """The sync dialect: comments skipped, the separator taken from the header, no quoting."""
+    meaningful = (
+        (number, raw) for number, raw in enumerate(decoded_lines(stream, encoding), start=1) if not is_comment(raw)
+    )
+    separator, header = ";", None
+    if has_header:
+        first = next(meaningful, None)
+        if first is None:
+            return DelimitedFile(None, separator, iter(()))
+        separator = detect_separator(first[1])
+        header = _checked_header(Record(first[0], first[1], split_line(first[1], separator)))
+    body = (Record(number, raw, split_line(raw, separator)) for number, raw in meaningful)
+    return DelimitedFile(header, separator, body)

@@ -10,18 +10,19 @@ streamed in batches, so memory stays bounded whatever its size.
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
+from aula_ws.csvkit.batches import batches
+from aula_ws.csvkit.reader import FileRefused, Record, check_encoding, open_delimited, without_blank
+from aula_ws.csvkit.report import Report
 from aula_ws.domain import statistics_rows as rows
-from aula_ws.domain.file_input import encoding_problem, file_name_problem, xml_problem
+from aula_ws.domain.csv_rows import Columns, HeaderError, ImportCounters, RowError, read_line
+from aula_ws.domain.file_input import encoding_problem, file_name_problem
 from aula_ws.errors import InvalidRequest, WriteFailed
-from aula_ws.importer.reader import FileRefused, Record, check_encoding, open_delimited
-from aula_ws.importer.report import Counters, ImportReport
 from aula_ws.importer.statistics_plan import (
     ENROL_PERFIL,
     ON_EXISTING,
@@ -38,8 +39,6 @@ from aula_ws.store.database import full_database_reported
 from aula_ws.store.unit_of_work import UnitOfWork
 from aula_ws.store.users import user_ids
 
-BATCH_SIZE = 5000
-
 
 @dataclass(frozen=True)
 class ImportOptions:
@@ -52,7 +51,7 @@ class ImportOptions:
 
 @dataclass
 class ImportResult:
-    counters: Counters
+    counters: ImportCounters
     journal_path: Path
     rejects_path: Path | None
     refused: str | None = None  # why the whole file was refused, if it was
@@ -170,22 +169,17 @@ def import_statistics(
     check_options(kind, options, name)
     spec = KINDS[kind]
     started = now()
-    report = ImportReport(
-        report_dir, f"{started:%Y%m%d-%H%M%S}_{name}", PurePath(name).suffix or ".csv",
-        check_encoding(options.encoding),
-    )
+    report = _journal(report_dir, f"{started:%Y%m%d-%H%M%S}_{name}", PurePath(name).suffix or ".csv", options)
     plan_options = Options(options.on_existing, options.enrol, zone, started)
-    result = ImportResult(report.counters, report.journal_path, None)
+    result = ImportResult(report.counters, report.path, None)
     outcome = f"nothing of {name} was stored; it can be imported again"
     try:
         with full_database_reported(outcome):
             try:
                 delimited = open_delimited(source, options.encoding, options.header)
                 header = delimited.header
-                if header is not None and (problem := xml_problem(header.raw)):
-                    raise rows.HeaderError(f"line {header.line} (the header): {problem}")
                 columns = rows.map_columns(spec.columns, header.fields if header else None)
-                report.rejects_header = header.raw if header else ""
+                report.header_raw = header.raw if header else ""
                 for unknown in columns.unknown:
                     report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
                 with UnitOfWork(engine) as uow:
@@ -193,9 +187,10 @@ def import_statistics(
                     report.finish()  # before the commit: a journal that cannot be written stores nothing
                     if not options.dry_run:
                         uow.commit()
-            except (FileRefused, rows.HeaderError) as refused:
+            except (FileRefused, HeaderError) as refused:
                 result.refused = str(refused)
-                report.file_error(str(refused))
+                report.counters.errors += 1
+                report.write(f"file: error: {refused}")
                 report.counters.added = report.counters.updated = 0
                 report.finish()
     except WriteFailed as failed:
@@ -208,41 +203,41 @@ def import_statistics(
     return result
 
 
-def _import_batches(connection, spec, records, columns, options, zone, report, progress) -> None:  # type: ignore[no-untyped-def]
+def _journal(folder: Path, stem: str, suffix: str, options: ImportOptions) -> Report[ImportCounters]:
+    """The journal `<folder>/<stem>.journal.txt` and, at the first rejected line, the rejects
+    file `<stem without suffix>.rejects<suffix>` beside it: two imports named alike in the same
+    second get `<stamp>_<name>` and `<stamp>_<name stem>.2<suffix>`, never one another's file."""
+
+    def rejects_name(journal: str) -> str:
+        return f"{PurePath(journal.removesuffix('.journal.txt')).stem}.rejects{suffix}"
+
+    return Report(
+        folder, f"{stem}.journal.txt", rejects_name, check_encoding(options.encoding), ImportCounters(),
+        what="the journal", rejects_what="the rejects file",
+    )
+
+
+def _import_batches(
+    connection: Connection, spec: _Kind, records: Iterator[Record], columns: Columns, options: Options,
+    zone: ZoneInfo, report: Report[ImportCounters], progress: Callable[[int], None] | None,
+) -> None:
     cache = _NameCache(connection)
-    for batch in _batches(records):
-        lines = [_read(spec, record, columns, zone) for record in batch]
-        lookups = cache.lookups([l for l in lines if not isinstance(l, rows.RowError)])
-        spec.lookups(connection, [l for l in lines if not isinstance(l, rows.RowError)], lookups, options)
+    read = spec.read_line
+    for batch in batches(without_blank(records)):
+        lines = [read_line(record.raw, record.fields, read, columns, zone) for record in batch]
+        lookups = cache.lookups([l for l in lines if not isinstance(l, RowError)])
+        spec.lookups(connection, [l for l in lines if not isinstance(l, RowError)], lookups, options)
         plan = spec.plan(lines, lookups, options)
         spec.apply(connection, plan)
         for index, message in plan.warnings:
             report.warning(batch[index].line, message)
         for index, message in plan.rejected:
-            report.reject(batch[index].line, batch[index].raw, message)
+            report.failure(batch[index].line, message, raw=batch[index].raw)
         report.counters.processed += len(batch)
         report.counters.added += plan.added
         report.counters.updated += plan.updated
         if progress is not None:
             progress(report.counters.processed)
-
-
-def _read(spec: _Kind, record: Record, columns: rows.ColumnMap, zone: ZoneInfo) -> Any:
-    if record.fields is None:
-        return rows.RowError("the line is not valid CSV (check its quotes)")
-    if problem := xml_problem(record.raw):
-        return rows.RowError(problem)
-    try:
-        return spec.read_line(record.fields, columns, zone)
-    except rows.RowError as error:
-        return error
-
-
-def _batches(records: Iterator[Record]) -> Iterator[list[Record]]:
-    # blank lines (csv gives []) are skipped, not counted
-    meaningful = (r for r in records if r.fields is None or len(r.fields) > 1 or (r.fields and r.fields[0].strip()))
-    while batch := list(islice(meaningful, BATCH_SIZE)):
-        yield batch
 
 
 @dataclass

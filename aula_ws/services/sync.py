@@ -14,9 +14,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,8 +24,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aula_ws.config import Settings
 from aula_ws.domain import sync_files as names
-from aula_ws.domain.file_input import file_name_problem, xml_problem
-from aula_ws.domain.sync_rows import HeaderError, RowError, read_header
+from aula_ws.csvkit.batches import batches
+from aula_ws.csvkit.reader import FileRefused, open_split_lines
+from aula_ws.csvkit.report import Report
+from aula_ws.domain.csv_rows import HeaderError, RowError, SyncCounters, read_line
+from aula_ws.domain.file_input import file_name_problem
+from aula_ws.domain.sync_rows import read_header
 from aula_ws.errors import InvalidRequest, SyncBusy, WriteFailed
 from aula_ws.private_files import create_binary, place
 from aula_ws.services.clock import utc_now
@@ -36,13 +39,10 @@ from aula_ws.store import sync as store
 from aula_ws.store.database import full_database_reported
 from aula_ws.store.sync_locks import runner_lock, this_runner
 from aula_ws.store.unit_of_work import UnitOfWork
-from aula_ws.sync.csvfile import FileRefused, SyncLine, open_sync_file
 from aula_ws.sync.filestore import FileStore
 from aula_ws.sync.lines import PlanContext
-from aula_ws.sync.report import SyncCounters, SyncReport
 
 log = logging.getLogger(__name__)
-BATCH_SIZE = 5000
 _hasher = PasswordHasher()
 
 
@@ -228,9 +228,10 @@ def _run(
 ) -> None:
     files = FileStore(settings.data_dir)
     files.create()
-    report = SyncReport(
-        files.work, names.report_name(now, path.name), names.tryback_name(now, path.name),
-        settings.sync.encoding, result.simulate,
+    tryback_name = names.tryback_name(now, path.name)
+    report = Report(
+        files.work, names.report_name(now, path.name), lambda _report: tryback_name, settings.sync.encoding,
+        SyncCounters(), rejects_what="the tryback file", prefix=names.SIMULATION_PREFIX if result.simulate else "",
     )
     result.counters = report.counters
     try:
@@ -249,8 +250,8 @@ def _run(
     except BaseException:
         report.discard()
         raise
-    result.report_path = report.report_path
-    result.tryback_path = report.tryback_path
+    result.report_path = report.path
+    result.tryback_path = report.rejects_path
 
 
 def plan_context(settings: Settings, now: datetime) -> PlanContext:
@@ -261,27 +262,25 @@ def plan_context(settings: Settings, now: datetime) -> PlanContext:
 
 
 def _run_lines(
-    engine: Engine, settings: Settings, kind: str, source: BinaryIO, report: SyncReport,
+    engine: Engine, settings: Settings, kind: str, source: BinaryIO, report: Report[SyncCounters],
     now: datetime, simulate: bool, progress: Progress | None, run_id: int | None,
 ) -> None:
     spec = KINDS[kind]
     ctx = plan_context(settings, now)
-    sync_file_ = open_sync_file(source, settings.sync.encoding, spec.has_header)
+    lines = open_split_lines(source, settings.sync.encoding, spec.has_header)
     header = None
     if spec.has_header:
-        if sync_file_.header is None:
+        if lines.header is None or lines.header.fields is None:
             raise HeaderError("the file is empty (no header line)")
         identity = settings.sync.user_identity if kind == "users" else None
-        if problem := xml_problem(sync_file_.header.raw):
-            raise HeaderError(f"line {sync_file_.header.number} (the header): {problem}")
-        header = read_header(kind, sync_file_.header.fields, identity)
-        report.header_raw = sync_file_.header.raw
+        header = read_header(kind, lines.header.fields, identity)
+        report.header_raw = lines.header.raw
         for unknown in header.unknown:
-            report.warning(sync_file_.header.number, f'unknown column "{unknown}" ignored')
+            report.warning(lines.header.line, f'unknown column "{unknown}" ignored')
     with UnitOfWork(engine) as uow:
         profiles = store.profile_codes(uow.connection)
-        for batch in _batches(sync_file_.lines):
-            parsed = [_read(spec.read, line, header, ctx) for line in batch]
+        for batch in batches(lines.body):
+            parsed = [read_line(line.raw, line.fields, spec.read, header, ctx) for line in batch]
             wants = spec.wants([p for p in parsed if not isinstance(p, RowError)], ctx)
             snap = load_snapshot(uow.connection, wants, profiles)
             for line, record in zip(batch, parsed):
@@ -289,9 +288,9 @@ def _run_lines(
                     if isinstance(record, RowError):
                         raise record
                     for counter, message in spec.plan(record, snap, ctx):
-                        report.action(line.number, counter, message)
+                        report.action(line.line, counter, message)
                 except RowError as error:
-                    report.failure(line.number, str(error), raw=line.raw)
+                    report.failure(line.line, str(error), raw=line.raw)
             apply_snapshot(uow.connection, snap, ctx)
             report.counters.processed += len(batch)
             if progress is not None:
@@ -301,20 +300,6 @@ def _run_lines(
         report.finish()  # before the commit: a report that cannot be written applies nothing
         if not simulate:
             uow.commit()
-
-
-def _read(reader: Callable[..., Any], line: SyncLine, header: Any, ctx: PlanContext) -> Any:
-    if problem := xml_problem(line.raw):
-        return RowError(problem)
-    try:
-        return reader(line.fields, header, ctx)
-    except RowError as error:
-        return error
-
-
-def _batches(lines: Iterator[SyncLine]) -> Iterator[list[SyncLine]]:
-    while batch := list(islice(lines, BATCH_SIZE)):
-        yield batch
 
 
 def _place_outputs(settings: Settings, path: Path, result: SyncResult, now: datetime, want_text: bool) -> SyncResult:

@@ -6,16 +6,17 @@ from typing import BinaryIO
 from sqlalchemy import Engine
 
 from aula_ws.config import Settings
+from aula_ws.csvkit.reader import FileRefused
+from aula_ws.csvkit.report import Report
+from aula_ws.domain.csv_rows import SyncCounters
 from aula_ws.store import sync as store
 from aula_ws.store.unit_of_work import UnitOfWork
 from aula_ws.store.users import find_user
 from aula_ws.sync.avatars import ArchiveRefused, EntryRefused, Limits, entries
-from aula_ws.sync.csvfile import FileRefused
-from aula_ws.sync.report import SyncReport
 
 
 def run_avatars(
-    engine: Engine, settings: Settings, source: BinaryIO, report: SyncReport,
+    engine: Engine, settings: Settings, source: BinaryIO, report: Report[SyncCounters],
     now: datetime, simulate: bool, run_id: int | None,
 ) -> None:
     limits = Limits(settings.sync.avatars_max_bytes, settings.sync.avatar_max_bytes, settings.sync.avatar_max_pixels)

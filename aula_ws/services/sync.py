@@ -17,8 +17,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,6 +29,7 @@ from aula_ws.domain.csv_rows import HeaderError, RowError, SyncCounters, read_li
 from aula_ws.domain.file_input import file_name_problem
 from aula_ws.domain.sync_rows import read_header
 from aula_ws.errors import InvalidRequest, SyncBusy, WriteFailed
+from aula_ws.passwords import hash_password
 from aula_ws.private_files import create_binary, place
 from aula_ws.services.clock import utc_now
 from aula_ws.services.sync_batches import KINDS, apply_snapshot, load_snapshot
@@ -43,18 +42,6 @@ from aula_ws.sync.filestore import FileStore
 from aula_ws.sync.lines import PlanContext
 
 log = logging.getLogger(__name__)
-_hasher = PasswordHasher()
-
-
-def hash_password(password: str, stored: str | None) -> str:
-    """argon2id; the stored hash is kept when the password still matches it."""
-    if stored:
-        try:
-            if _hasher.verify(stored, password):
-                return stored
-        except (VerificationError, InvalidHashError):
-            pass
-    return _hasher.hash(password)
 
 
 @dataclass

@@ -158,3 +158,31 @@ def test_a_bad_sync_or_smtp_setting_stops_with_a_message_naming_it(tmp_path, env
         Settings.from_environment({"AULA_DATA_DIR": str(tmp_path), **environ})
     assert caught.value.setting == named
     assert "\n" not in str(caught.value)
+
+
+def test_each_default_is_the_fields_own_whether_read_or_constructed(tmp_path):
+    assert Settings.from_environment({"AULA_DATA_DIR": str(tmp_path)}) == Settings(data_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "toml, named",
+    [
+        ("port = true\n", "port (TOML file)"),
+        ("rpc_max_body = true\n", "rpc_max_body (TOML file)"),
+        ("sync_lock_stale_minutes = true\n", "sync_lock_stale_minutes (TOML file)"),
+        ("mnet_key_grace_days = 3.5\n", "mnet_key_grace_days (TOML file)"),
+        ("mnet_peer_timeout = true\n", "mnet_peer_timeout (TOML file)"),
+        ("host = 8080\n", "host (TOML file)"),
+    ],
+)
+def test_a_boolean_or_a_fraction_is_never_read_as_a_whole_number(tmp_path, toml, named):
+    (tmp_path / "aula-ws.toml").write_text(toml)
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_environment({"AULA_DATA_DIR": str(tmp_path)})
+    assert caught.value.setting == named
+
+
+def test_toml_numbers_are_read_as_numbers(tmp_path):
+    (tmp_path / "aula-ws.toml").write_text("port = 9000\nmnet_key_grace_days = 3.0\nsmtp_timeout = 2\n")
+    settings = Settings.from_environment({"AULA_DATA_DIR": str(tmp_path)})
+    assert (settings.port, settings.mnet_key_grace_days, settings.smtp.timeout) == (9000, 3, 2.0)

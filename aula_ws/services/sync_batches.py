@@ -1,8 +1,9 @@
 """The shell around the sync planners: load what a batch names, plan it, apply the changes.
 
 Each file kind names its reader, its planner and what it needs loaded. The
-batch's changes are applied children-deletes first, then parents, then new
-rows, so the order of lines inside a batch never matters to the database.
+batch's changes go to the store in one call (store/sync.py `write_batch`),
+which applies them in an order that makes the order of lines inside a batch
+never matter to the database.
 """
 
 from collections.abc import Callable
@@ -12,15 +13,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from aula_ws.store import sync as store
-from aula_ws.store.tables import (
-    cohort_courses,
-    cohort_members,
-    cohorts,
-    groups,
-    memberships,
-    units,
-    users,
-)
 from aula_ws.sync import plan_courses as courses
 from aula_ws.sync import plan_people as people
 from aula_ws.sync.lines import PlanContext
@@ -154,53 +146,16 @@ def load_snapshot(connection: Connection, wants: Wants, profiles: frozenset[str]
 
 
 def apply_snapshot(connection: Connection, snap: Snapshot, ctx: PlanContext) -> None:
-    """Writes what the planners changed: deletes (children first), updates, inserts."""
-    user_changes, group_changes = snap.users.changes(), snap.groups.changes()
-    cohort_changes, unit_changes = snap.cohorts.changes(), snap.units.changes()
-    member_changes, binding_changes = snap.cohort_members.changes(), snap.cohort_courses.changes()
-    membership_changes = snap.memberships.changes()
-    cohort_id = {k: row["id"] for k, row in snap.cohorts.original.items()}
-
-    store.delete_keys(connection, memberships, ("user_id", "group_id"), membership_changes.deletes)  # type: ignore[arg-type]
-    store.delete_keys(connection, cohort_members, ("cohort_id", "user_id"), [(cohort_id[c], u) for c, u in member_changes.deletes])  # type: ignore[misc]
-    store.delete_keys(connection, cohort_courses, ("cohort_id", "group_id"), [(cohort_id[c], g) for c, g in binding_changes.deletes])  # type: ignore[misc]
-    store.delete_keys(connection, units, ("group_id", "code"), unit_changes.deletes)  # type: ignore[arg-type]
-    store.delete_keys(connection, users, ("id",), [(k,) for k in user_changes.deletes])
-    store.delete_keys(connection, groups, ("id",), [(k,) for k in group_changes.deletes])
-
-    store.update_rows(connection, users, ("id",), [((k,), f) for k, f in user_changes.updates])
-    new_users = store.insert_users(connection, [row for _, row in user_changes.inserts]) if user_changes.inserts else {}
-    store.update_rows(connection, groups, ("id",), [((k,), f) for k, f in group_changes.updates])
-    new_groups = {row["shortname"]: store.insert_group(connection, row) for _, row in group_changes.inserts}
-    store.update_rows(connection, cohorts, ("idnumber",), [((k,), f) for k, f in cohort_changes.updates])
-    cohort_id.update(store.insert_cohorts(connection, cohort_changes.inserts, ctx.now))  # type: ignore[arg-type]
-
-    def user_id(key: Any) -> int:
-        return new_users[key[1]] if isinstance(key, tuple) else key  # type: ignore[no-any-return]
-
-    def group_id(key: Any) -> int:
-        return new_groups[key[1]] if isinstance(key, tuple) else key  # type: ignore[no-any-return]
-
-    store.update_rows(connection, units, ("group_id", "code"), unit_changes.updates)  # type: ignore[arg-type]
-    store.insert_units(connection, [(group_id(g), c, row) for (g, c), row in unit_changes.inserts])  # type: ignore[misc]
-    store.update_rows(
-        connection, memberships, ("user_id", "group_id"),
-        [((user_id(u), group_id(g)), f) for (u, g), f in membership_changes.updates],  # type: ignore[misc]
+    """Writes what the planners changed (store.write_batch picks the order the keys need)."""
+    changes = store.BatchChanges(
+        users=snap.users.changes(),
+        groups=snap.groups.changes(),
+        units=snap.units.changes(),
+        memberships=snap.memberships.changes(),
+        cohorts=snap.cohorts.changes(),
+        cohort_members=snap.cohort_members.changes(),
+        cohort_courses=snap.cohort_courses.changes(),
+        cohort_ids={idnumber: row["id"] for idnumber, row in snap.cohorts.original.items() if isinstance(idnumber, str)},
+        suspension_changed=snap.suspension_changed,
     )
-    store.insert_memberships(
-        connection, [(user_id(u), group_id(g), row) for (u, g), row in membership_changes.inserts]  # type: ignore[misc]
-    )
-    store.insert_pairs(
-        connection, cohort_members, ("cohort_id", "user_id"),
-        [(cohort_id[c], user_id(u)) for (c, u), _ in member_changes.inserts],  # type: ignore[misc]
-    )
-    store.update_rows(
-        connection, cohort_courses, ("cohort_id", "group_id"),
-        [((cohort_id[c], group_id(g)), f) for (c, g), f in binding_changes.updates],  # type: ignore[misc]
-    )
-    store.insert_pairs(
-        connection, cohort_courses, ("cohort_id", "group_id", "perfil"),
-        [(cohort_id[c], group_id(g), row["perfil"]) for (c, g), row in binding_changes.inserts],  # type: ignore[misc]
-    )
-    if snap.suspension_changed:
-        store.refresh_estado(connection, ctx.now, [user_id(k) for k in snap.suspension_changed])
+    store.write_batch(connection, changes, ctx.now)

@@ -1,11 +1,13 @@
 """Queries of the CSV synchronisation: loading a batch's rows, applying its changes in bulk."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Connection,
+    Table,
     and_,
     bindparam,
     delete,
@@ -45,7 +47,7 @@ def profile_codes(connection: Connection) -> frozenset[str]:
     return frozenset(connection.scalars(select(profiles.c.code)))
 
 
-def load_users(connection: Connection, by: dict[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
+def load_users(connection: Connection, by: Mapping[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
     """Users whose field (username, idnumber, email or id) is among the values given for it."""
     found: dict[int, dict[str, Any]] = {}
     for field_name, values in by.items():
@@ -57,7 +59,7 @@ def load_users(connection: Connection, by: dict[str, Collection[Any]]) -> list[t
     return list(found.items())
 
 
-def load_groups(connection: Connection, by: dict[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
+def load_groups(connection: Connection, by: Mapping[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
     found: dict[int, dict[str, Any]] = {}
     for field_name, values in by.items():
         wanted = {int(v) for v in values if str(v).isdigit()} if field_name == "id" else set(values)
@@ -131,7 +133,117 @@ def refresh_estado(connection: Connection, now: datetime, user_ids: Collection[i
     return count
 
 
-def delete_keys(connection: Connection, table: Any, columns: tuple[str, ...], keys: list[tuple[Any, ...]]) -> None:
+class TableChanges(Protocol):
+    """One table's planned changes (what `sync.snapshot.Rows.changes()` gives): rows keyed as
+    the planners key them, only the changed fields in an update."""
+
+    @property
+    def inserts(self) -> Sequence[tuple[Hashable, Mapping[str, Any]]]: ...
+
+    @property
+    def updates(self) -> Sequence[tuple[Hashable, Mapping[str, Any]]]: ...
+
+    @property
+    def deletes(self) -> Sequence[Hashable]: ...
+
+
+@dataclass(frozen=True)
+class BatchChanges:
+    """What one batch of sync lines changes. Keys: a user or group is its id, or ("new", its
+    username or shortname) when this batch adds it; a cohort is its idnumber; units, memberships
+    and cohort links are pairs of those."""
+
+    users: TableChanges
+    groups: TableChanges
+    units: TableChanges
+    memberships: TableChanges
+    cohorts: TableChanges
+    cohort_members: TableChanges
+    cohort_courses: TableChanges
+    cohort_ids: Mapping[str, int]  # idnumber -> id of the cohorts the batch loaded
+    suspension_changed: Collection[Hashable]  # users whose memberships' estado is recomputed
+
+
+def write_batch(connection: Connection, batch: BatchChanges, now: datetime) -> None:
+    """Writes a batch in an order the foreign keys accept whatever the order of its lines:
+    deletes children first (memberships, cohort links, units), then users and groups; then
+    updates and inserts parents first (users, groups, cohorts), so that the children's rows
+    can name the ids the new parents were just given."""
+    cohort_id: dict[Hashable, int] = {idnumber: id_ for idnumber, id_ in batch.cohort_ids.items()}
+
+    _delete_keys(connection, memberships, ("user_id", "group_id"), [_pair(k) for k in batch.memberships.deletes])
+    _delete_keys(
+        connection, cohort_members, ("cohort_id", "user_id"),
+        [(cohort_id[c], u) for c, u in map(_pair, batch.cohort_members.deletes)],
+    )
+    _delete_keys(
+        connection, cohort_courses, ("cohort_id", "group_id"),
+        [(cohort_id[c], g) for c, g in map(_pair, batch.cohort_courses.deletes)],
+    )
+    _delete_keys(connection, units, ("group_id", "code"), [_pair(k) for k in batch.units.deletes])
+    _delete_keys(connection, users, ("id",), [(k,) for k in batch.users.deletes])
+    _delete_keys(connection, groups, ("id",), [(k,) for k in batch.groups.deletes])
+
+    _update_rows(connection, users, ("id",), [((k,), f) for k, f in batch.users.updates])
+    new_users = _insert_users(connection, [row for _, row in batch.users.inserts])
+    _update_rows(connection, groups, ("id",), [((k,), f) for k, f in batch.groups.updates])
+    new_groups = {row["shortname"]: _insert_group(connection, row) for _, row in batch.groups.inserts}
+    _update_rows(connection, cohorts, ("idnumber",), [((k,), f) for k, f in batch.cohorts.updates])
+    cohort_id.update(_insert_cohorts(connection, batch.cohorts.inserts, now).items())
+
+    def user_id(key: Hashable) -> int:
+        return _id(key, new_users)
+
+    def group_id(key: Hashable) -> int:
+        return _id(key, new_groups)
+
+    _update_rows(connection, units, ("group_id", "code"), [(_pair(k), f) for k, f in batch.units.updates])
+    _insert_units(connection, [(group_id(g), c, row) for (g, c), row in _paired(batch.units.inserts)])
+    _update_rows(
+        connection, memberships, ("user_id", "group_id"),
+        [((user_id(u), group_id(g)), f) for (u, g), f in _paired(batch.memberships.updates)],
+    )
+    _insert_memberships(
+        connection, [(user_id(u), group_id(g), row) for (u, g), row in _paired(batch.memberships.inserts)]
+    )
+    _insert_pairs(
+        connection, cohort_members, ("cohort_id", "user_id"),
+        [(cohort_id[c], user_id(u)) for (c, u), _ in _paired(batch.cohort_members.inserts)],
+    )
+    _update_rows(
+        connection, cohort_courses, ("cohort_id", "group_id"),
+        [((cohort_id[c], group_id(g)), f) for (c, g), f in _paired(batch.cohort_courses.updates)],
+    )
+    _insert_pairs(
+        connection, cohort_courses, ("cohort_id", "group_id", "perfil"),
+        [(cohort_id[c], group_id(g), row["perfil"]) for (c, g), row in _paired(batch.cohort_courses.inserts)],
+    )
+    if batch.suspension_changed:
+        refresh_estado(connection, now, [user_id(k) for k in batch.suspension_changed])
+
+
+def _id(key: Hashable, new_ids: Mapping[str, int]) -> int:
+    """An existing user's or group's id, or the one just given to ("new", name)."""
+    if isinstance(key, int):
+        return key
+    if isinstance(key, tuple) and len(key) == 2:
+        return new_ids[key[1]]
+    raise TypeError(f"not a user or group key: {key!r}")
+
+
+def _pair(key: Hashable) -> tuple[Hashable, Hashable]:
+    if isinstance(key, tuple) and len(key) == 2:
+        return key[0], key[1]
+    raise TypeError(f"not a pair key: {key!r}")
+
+
+def _paired(
+    changes: Sequence[tuple[Hashable, Mapping[str, Any]]],
+) -> list[tuple[tuple[Hashable, Hashable], Mapping[str, Any]]]:
+    return [(_pair(key), row) for key, row in changes]
+
+
+def _delete_keys(connection: Connection, table: Table, columns: tuple[str, ...], keys: Sequence[tuple[Any, ...]]) -> None:
     if not keys:
         return
     statement = delete(table).where(
@@ -140,43 +252,50 @@ def delete_keys(connection: Connection, table: Any, columns: tuple[str, ...], ke
     connection.execute(statement, [{f"k_{n}": v for n, v in zip(columns, key)} for key in keys])
 
 
-def update_rows(connection: Connection, table: Any, columns: tuple[str, ...], changes: list[tuple[tuple[Any, ...], dict[str, Any]]]) -> None:
+def _update_rows(
+    connection: Connection, table: Table, columns: tuple[str, ...],
+    changes: Sequence[tuple[tuple[Any, ...], Mapping[str, Any]]],
+) -> None:
     """Each change: (key values, changed fields); grouped by the set of fields changed."""
     by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for key, fields in changes:
         params = {f"k_{n}": v for n, v in zip(columns, key)}
         params.update({f"v_{n}": v for n, v in fields.items()})
         by_fields.setdefault(tuple(sorted(fields)), []).append(params)
-    for names, params in by_fields.items():
+    for names, rows in by_fields.items():
         statement = (
             update(table)
             .where(and_(*[table.c[n] == bindparam(f"k_{n}") for n in columns]))
             .values({n: bindparam(f"v_{n}") for n in names})
         )
-        connection.execute(statement, params)
+        connection.execute(statement, rows)
 
 
-def insert_users(connection: Connection, rows: list[dict[str, Any]]) -> dict[str, int]:
+def _insert_users(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    if not rows:
+        return {}
     bulk_insert(connection, users, USER_FIELDS, [tuple(row[f] for f in USER_FIELDS) for row in rows])
     return user_ids(connection, [row["username"] for row in rows])
 
 
-def insert_group(connection: Connection, row: dict[str, Any]) -> int:
+def _insert_group(connection: Connection, row: Mapping[str, Any]) -> int:
     fields = {k: v for k, v in row.items() if k not in ("id", "shortname", "created_at")}
     return platform.add_group(connection, row["shortname"], row["created_at"], group_id=row["id"], **fields)
 
 
-def insert_units(connection: Connection, rows: list[tuple[int, str, dict[str, Any]]]) -> None:
+def _insert_units(connection: Connection, rows: Sequence[tuple[int, Hashable, Mapping[str, Any]]]) -> None:
     if rows:
         connection.execute(insert(units), [dict(group_id=g, code=c, **row) for g, c, row in rows])
 
 
-def insert_memberships(connection: Connection, rows: list[tuple[int, int, dict[str, Any]]]) -> None:
+def _insert_memberships(connection: Connection, rows: Sequence[tuple[int, int, Mapping[str, Any]]]) -> None:
     columns = ("user_id", "group_id", *MEMBERSHIP_FIELDS)
     bulk_insert(connection, memberships, columns, [(u, g, *[row[f] for f in MEMBERSHIP_FIELDS]) for u, g, row in rows])
 
 
-def insert_cohorts(connection: Connection, rows: list[tuple[str, dict[str, Any]]], now: datetime) -> dict[str, int]:
+def _insert_cohorts(
+    connection: Connection, rows: Sequence[tuple[Hashable, Mapping[str, Any]]], now: datetime
+) -> dict[str, int]:
     if not rows:
         return {}
     connection.execute(
@@ -184,10 +303,10 @@ def insert_cohorts(connection: Connection, rows: list[tuple[str, dict[str, Any]]
         [dict(idnumber=k, name=row["name"], description=row["description"], created_at=now) for k, row in rows],
     )
     query = select(cohorts.c.idnumber, cohorts.c.id).where(cohorts.c.idnumber.in_([k for k, _ in rows]))
-    return dict(connection.execute(query).all())
+    return {idnumber: id_ for idnumber, id_ in connection.execute(query)}
 
 
-def insert_pairs(connection: Connection, table: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+def _insert_pairs(connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
     if rows:
         connection.execute(insert(table), [dict(zip(columns, row)) for row in rows])
 
@@ -207,7 +326,8 @@ def picture_of(connection: Connection, user_id: int) -> tuple[bytes, bytes] | No
 
 def start_run(connection: Connection, kind: str, file_path: str, holder: str, now: datetime) -> int:
     statement = insert(sync_runs).values(kind=kind, file_path=file_path, state="running", holder=holder, started_at=now)
-    return connection.execute(statement.returning(sync_runs.c.id)).scalar_one()
+    run_id: int = connection.execute(statement.returning(sync_runs.c.id)).scalar_one()
+    return run_id
 
 
 def set_run_state(connection: Connection, run_id: int, state: str, now: datetime | None = None) -> None:
@@ -222,7 +342,7 @@ def unfinished_runs(connection: Connection, kind: str) -> list[tuple[int, str, s
     query = select(sync_runs.c.id, sync_runs.c.file_path, sync_runs.c.state).where(
         sync_runs.c.kind == kind, sync_runs.c.state.in_(("running", "applied"))
     )
-    return [tuple(row) for row in connection.execute(query.order_by(sync_runs.c.id))]  # type: ignore[misc]
+    return [(row.id, row.file_path, row.state) for row in connection.execute(query.order_by(sync_runs.c.id))]
 
 
 def claim_alarm(connection: Connection, lock_key: str, now: datetime) -> bool:

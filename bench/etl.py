@@ -1,9 +1,9 @@
 """Benchmark of report_etl_get. It measures; it never asserts.
 
-    .venv/bin/python bench/etl.py [--events 1000000] [--members 100000]
-        [--database-url URL] [--keep DIR] [--runs 5]
+    .venv/bin/python bench/etl.py [--events 1000000] [--members 100000] [--runs 5]
+        [--database-url URL] [--keep DIR] [--drop-existing]
 
-1. Builds (SQLAlchemy Core, the driver's bulk path) an activity log of
+1. Builds (through the benches' one builder, common/platform.py) an activity log of
    `--events` events (1,000 users, 20 groups, many events sharing a second)
    and one group of `--members` members with 20 units and their sessions.
 2. Measures, median of `--runs` (min in brackets):
@@ -12,7 +12,8 @@
    - one `special_progress` call of 5,000 records of the large group:
      over HTTP and the service alone.
 SQLite (default) goes to a temporary directory, or to `--keep DIR`. A
-`--database-url` (sqlite or postgresql+psycopg) must be an empty database.
+`--database-url` (sqlite or postgresql+psycopg) must be an empty database
+unless `--drop-existing` is given.
 """
 
 import argparse
@@ -20,58 +21,32 @@ import json
 import random
 import statistics
 import sys
-import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import waitress
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Engine
 
-from aula_ws.app import create_app
+from common.platform import (
+    add_database_options, analyze, bulk_load, empty_database, next_user_id, users_loaded, workspace,
+)
+from common.server import application, in_process
 from aula_ws.config import Settings
 from aula_ws.domain.etl import Position, from_unix, unix
 from aula_ws.services import etl, tokens
+from aula_ws.services.clock import utc_now
 from aula_ws.store import etl as etl_store
 from aula_ws.store import platform
-from aula_ws.store.bulk import bulk_insert
-from aula_ws.store.database import create_database_engine, upgrade
 from aula_ws.store.tables import activity_log, lesson_sessions, memberships, users
 
 SEED = 20261125
-CHUNK = 100_000
 GROUPS, UNITS, LOG_USERS = 20, 10, 1_000
 ACTIONS = ["viewed", "submitted", "loggedin", "loggedout", "graded", "posted & replied"]
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def chunks(rows: Iterator[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == CHUNK:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def load(connection: Connection, table: Any, columns: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> int:
-    began, count = time.perf_counter(), 0
-    for batch in chunks(rows):
-        bulk_insert(connection, table, columns, batch)
-        count += len(batch)
-    print(f"  {table.name:<16} {count:>10,} rows  {time.perf_counter() - began:6.1f} s", flush=True)
-    return count
 
 
 def build(engine: Engine, events: int, members: int, now: datetime) -> tuple[int, datetime, datetime]:
@@ -82,12 +57,11 @@ def build(engine: Engine, events: int, members: int, now: datetime) -> tuple[int
     with engine.begin() as connection:
         group_ids = [platform.add_group(connection, f"bench-etl-{n}", start) for n in range(GROUPS)]
         unit_ids = {g: [platform.add_unit(connection, g, f"U{u}", "LAWTE"[u % 5]) for u in range(UNITS)] for g in group_ids}
-        first_user = connection.scalar(text("SELECT max(id) FROM users")) + 1
+        first_user = next_user_id(connection)
         total_users = LOG_USERS + members
-        load(connection, users, ("id", "username"),
-             ((first_user + n, f"bench.{n}") for n in range(total_users)))
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('users', 'id'), max(id)) FROM users")
+        bulk_load(connection, users, ("id", "username"),
+                  ((first_user + n, f"bench.{n}") for n in range(total_users)))
+        users_loaded(connection)
 
         def log_rows() -> Iterator[tuple[Any, ...]]:
             # sorted times, ~1 event per 30 s on average, bursts sharing one second
@@ -98,13 +72,13 @@ def build(engine: Engine, events: int, members: int, now: datetime) -> tuple[int
                 yield (first_user + rng.randrange(LOG_USERS), group, unit,
                        start + timedelta(seconds=second), rng.choice(ACTIONS))
 
-        load(connection, activity_log, ("user_id", "group_id", "unit_id", "time", "action"), log_rows())
+        bulk_load(connection, activity_log, ("user_id", "group_id", "unit_id", "time", "action"), log_rows())
 
         large = platform.add_group(connection, "bench-etl-large", start)
         large_units = [platform.add_unit(connection, large, f"L{u:02d}", "L") for u in range(20)]
         member_ids = range(first_user + LOG_USERS, first_user + total_users)
-        load(connection, memberships, ("user_id", "group_id", "perfil", "estado", "fecha_alta"),
-             ((u, large, "A", True, (start + timedelta(days=rng.randrange(200))).date()) for u in member_ids))
+        bulk_load(connection, memberships, ("user_id", "group_id", "perfil", "estado", "fecha_alta"),
+                  ((u, large, "A", True, (start + timedelta(days=rng.randrange(200))).date()) for u in member_ids))
 
         def sessions() -> Iterator[tuple[Any, ...]]:
             for user in member_ids:
@@ -113,13 +87,8 @@ def build(engine: Engine, events: int, members: int, now: datetime) -> tuple[int
                         yield (user, unit, rng.choice("CCPFIN"), start + timedelta(seconds=rng.randrange(span)),
                                rng.randrange(101))
 
-        load(connection, lesson_sessions, ("user_id", "unit_id", "status", "status_date", "score"), sessions())
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        with engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
+        bulk_load(connection, lesson_sessions, ("user_id", "unit_id", "status", "status_date", "score"), sessions())
+    analyze(engine)
     return large, start, start + timedelta(seconds=span)
 
 
@@ -148,12 +117,9 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f} ms"
 
 
-def run(url: str, data_dir: Path, events: int, members: int, runs: int) -> None:
-    engine = create_database_engine(url)
-    if inspect(engine).get_table_names():
-        sys.exit("etl.py: the database already has tables; give an empty one")
-    upgrade(engine)
-    now = now_utc()
+def run(url: str, data_dir: Path, events: int, members: int, runs: int, drop_existing: bool) -> None:
+    engine = empty_database(url, "etl.py", drop_existing)
+    now = utc_now()
     print(f"building: {events:,} activity-log events, a group of {members:,} members ({engine.dialect.name})")
     large, first, last = build(engine, events, members, now)
 
@@ -168,11 +134,9 @@ def run(url: str, data_dir: Path, events: int, members: int, runs: int) -> None:
     action_params = {"query": "special_actions", "from": middle}
     progress_params = {"query": "special_progress", "id_grupo": large}
 
-    server = waitress.create_server(create_app(settings, engine), host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{server.effective_port}"
     rows: list[tuple[str, str, str]] = []
-    try:
+    with in_process(application(settings, engine), threads=4) as port:
+        base = f"http://127.0.0.1:{port}"
         rest_call(base, token, "boardz", actions, action_params)  # warm up
         median, best, answer = timed(lambda: rest_call(base, token, "boardz", actions, action_params), runs)
         assert answer["records"] == 5000
@@ -193,9 +157,7 @@ def run(url: str, data_dir: Path, events: int, members: int, runs: int) -> None:
         median, best, _ = timed(lambda: etl.report_etl_get(engine, settings, "progress", progress, json.dumps(progress_params)), runs)
         rows.append(("special_progress, the service alone", ms(median), ms(best)))
         assert answer["records"] == min(5000, members + 1)
-    finally:
-        server.close()
-        engine.dispose()
+    engine.dispose()
 
     print(f"\n{engine.dialect.name}, {events:,} events, median of {runs} (min):")
     for name, median_text, best_text in rows:
@@ -210,18 +172,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--database-url")
-    parser.add_argument("--keep", type=Path, help="build the SQLite database in this directory and keep it")
+    add_database_options(parser)
     args = parser.parse_args(argv)
-    if args.database_url:
-        run(args.database_url, Path(tempfile.mkdtemp()), args.events, args.members, args.runs)
-        return
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        run(f"sqlite:///{args.keep / 'etl.sqlite3'}", args.keep, args.events, args.members, args.runs)
-        return
-    with tempfile.TemporaryDirectory() as workdir:
-        run(f"sqlite:///{Path(workdir) / 'etl.sqlite3'}", Path(workdir), args.events, args.members, args.runs)
+    with workspace(args, "aula-bench-etl-") as (workdir, url):
+        run(url, workdir, args.events, args.members, args.runs, args.drop_existing)
 
 
 if __name__ == "__main__":

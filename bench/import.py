@@ -13,42 +13,35 @@ Prints both rates, their ratio (target >= 0.4) and the import's peak memory
 
 import argparse
 import csv
-import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from aula_ws.store import platform  # noqa: E402
-from aula_ws.store.bulk import bulk_insert  # noqa: E402
-from aula_ws.store.database import create_database_engine, upgrade  # noqa: E402
-from aula_ws.store.tables import users  # noqa: E402
-from aula_ws.store.unit_of_work import UnitOfWork  # noqa: E402
+from common.platform import bulk_load, empty_database
+from common.server import aula_env, run_cli
+from aula_ws.store import platform
+from aula_ws.store.database import create_database_engine
+from aula_ws.store.tables import users
 
 UNITS = 10
 HEADER = "user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score\tlesson_time\tilt_status\n"
 
 
 def build_platform(url: str, user_count: int) -> None:
-    engine = create_database_engine(url)
-    upgrade(engine)
-    with UnitOfWork(engine) as uow:
-        group_id = platform.add_group(uow.connection, "BENCH", datetime(2015, 1, 1))
+    engine = empty_database(url, "import.py")
+    with engine.begin() as connection:
+        group_id = platform.add_group(connection, "BENCH", datetime(2015, 1, 1))
         for n in range(UNITS):
-            platform.add_unit(uow.connection, group_id, f"L{n:02d}", "L")
-        bulk_insert(uow.connection, users, ("username",), [(f"user{n:06d}",) for n in range(user_count)])
-        uow.connection.exec_driver_sql(
+            platform.add_unit(connection, group_id, f"L{n:02d}", "L")
+        bulk_load(connection, users, ("username",), ((f"user{n:06d}",) for n in range(user_count)))
+        connection.exec_driver_sql(
             "INSERT INTO memberships (user_id, group_id, perfil, fecha_alta) "
             f"SELECT id, {group_id}, 'A', '2015-01-01' FROM users WHERE username <> '_anonimo'"
         )
-        uow.commit()
     engine.dispose()
 
 
@@ -92,10 +85,7 @@ CLI_WITH_PEAK = (
 
 def timed_cli_import(path: Path, env: dict[str, str]) -> tuple[float, float]:
     """Wall time and peak memory (MB) of `aula-ws import lessons FILE` in a child process."""
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", CLI_WITH_PEAK, "import", "lessons", str(path)],
-                            env=env, cwd=ROOT, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
+    elapsed, result = run_cli(["import", "lessons", str(path)], env, python_code=CLI_WITH_PEAK)
     if result.returncode != 0:
         sys.exit(f"the import failed:\n{result.stdout}\n{result.stderr}")
     lines = result.stdout.strip().splitlines()
@@ -151,11 +141,10 @@ def main() -> None:
         write_file(data, args.lines)
         print(f"generated {data} ({data.stat().st_size / 1e6:.0f} MB)")
 
-        base = {k: v for k, v in os.environ.items() if not k.startswith("AULA_")}
         imported_db, raw_db = work / "import.sqlite3", work / "raw.sqlite3"
         build_platform(f"sqlite:///{imported_db}", args.lines // UNITS)
         shutil.copy(imported_db, raw_db)
-        env = {**base, "AULA_DATA_DIR": str(work), "AULA_DATABASE_URL": f"sqlite:///{imported_db}"}
+        env = aula_env(work, f"sqlite:///{imported_db}")
         import_s, peak = timed_cli_import(data, env)
         rows = raw_rows(data, f"sqlite:///{raw_db}")
         report("SQLite", args.lines, import_s, sqlite_raw(raw_db, rows), peak)
@@ -170,7 +159,7 @@ def main() -> None:
                 urls = [cluster.create_database(name) for name in ("imported", "raw")]
                 for url in urls:
                     build_platform(url, args.lines // UNITS)
-                env = {**base, "AULA_DATA_DIR": str(work), "AULA_DATABASE_URL": urls[0]}
+                env = aula_env(work, urls[0])
                 import_s, peak = timed_cli_import(data, env)
                 rows = raw_rows(data, urls[1])
                 report("PostgreSQL", args.lines, import_s, postgres_raw(urls[1], rows), peak)

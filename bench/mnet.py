@@ -1,16 +1,19 @@
 """Benchmark of use_stats get_stats, scope 3 (site, courses and units). It measures; it never asserts.
 
-    .venv/bin/python bench/mnet.py [--events 100000] [--courses 20] [--calls 20] [--database-url URL]
+    .venv/bin/python bench/mnet.py [--events 100000] [--courses 20] [--calls 20]
+        [--database-url URL] [--keep DIR] [--drop-existing]
 
 1. Builds a platform: one learner with `--events` activity-log rows spread over
    a year across `--courses` courses of 10 units each (70% of rows in a unit),
-   plus imported lesson time, and a registered peer (a hand-made Moodle key).
+   plus imported lesson time, and a registered peer (a hand-made Moodle key),
+   through the benches' one builder (common/platform.py).
 2. Measures, median and p95 over `--calls` calls (target: <= 200 ms per call):
    (a) the use case: services.usage.get_stats + the <USE_STATS> message;
    (b) the same call through the endpoint (in-process WSGI): an XML-RPC
        methodCall signed (RSA/SHA-1) and sealed (RC4) by the caller, the gate,
        the call, and the answer signed and sealed back, then opened by the caller.
-SQLite goes to a temporary directory unless `--database-url` names an empty database.
+SQLite goes to a temporary directory, or to `--keep DIR`, unless `--database-url`
+names an empty database (or `--drop-existing` is given).
 """
 
 import argparse
@@ -18,35 +21,32 @@ import io
 import random
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from sqlalchemy import Engine
 
-from aula_ws.config import Settings  # noqa: E402
-from aula_ws.services import peers, usage  # noqa: E402
-from aula_ws.services.usage import utc_now  # noqa: E402
-from aula_ws.store import platform  # noqa: E402
-from aula_ws.store.database import create_database_engine, upgrade  # noqa: E402
-from aula_ws.store.unit_of_work import UnitOfWork  # noqa: E402
-from aula_ws.rpc import messages, server  # noqa: E402
-from tests.mnet_peer import HandMadePeer, answer_value, method_call  # noqa: E402
+from common.platform import add_database_options, bulk_load, empty_database, workspace
+from aula_ws.config import Settings
+from aula_ws.rpc import messages, server
+from aula_ws.services import peers, usage
+from aula_ws.services.clock import utc_now
+from aula_ws.services.runtime import Services
+from aula_ws.store import platform
+from aula_ws.store.tables import activity_log, lesson_sessions
+from tests.mnet_peer import HandMadePeer, answer_value, method_call
 
 SEED = 20261125
 MOODLE = "http://moodle.bench"
 UNITS_PER_COURSE = 10
-BATCH = 10_000
 
 
-def build(engine, events: int, courses: int, now: datetime) -> None:
+def build(engine: Engine, events: int, courses: int, now: datetime) -> None:
     rng = random.Random(SEED)
-    with UnitOfWork(engine) as uow:
-        connection = uow.connection
+    with engine.begin() as connection:
         learner = platform.add_user(connection, "lovecraft", firstname="Howard", lastname="Lovecraft")
         units: dict[int, list[int]] = {}
         for n in range(courses):
@@ -57,23 +57,18 @@ def build(engine, events: int, courses: int, now: datetime) -> None:
                 for k in range(UNITS_PER_COURSE)
             ]
         start = now - timedelta(days=365)
-        rows = []
-        for _ in range(events):
-            group = rng.choice(list(units))
-            rows.append(dict(
-                user_id=learner, group_id=group, action="viewed",
-                unit_id=rng.choice(units[group]) if rng.random() < 0.7 else None,
-                time=start + timedelta(seconds=rng.randrange(365 * 86400)),
-            ))
-            if len(rows) == BATCH:
-                platform.add_rows(connection, "activity_log", rows)
-                rows = []
-        platform.add_rows(connection, "activity_log", rows)
-        platform.add_rows(connection, "lesson_sessions", [
-            dict(user_id=learner, unit_id=unit, status="C", status_date=start + timedelta(days=k), score=80, time_spent=900)
+
+        def log_rows() -> Iterator[tuple[Any, ...]]:
+            for _ in range(events):
+                group = rng.choice(list(units))
+                unit = rng.choice(units[group]) if rng.random() < 0.7 else None
+                yield learner, group, "viewed", unit, start + timedelta(seconds=rng.randrange(365 * 86400))
+
+        bulk_load(connection, activity_log, ("user_id", "group_id", "action", "unit_id", "time"), log_rows())
+        bulk_load(connection, lesson_sessions, ("user_id", "unit_id", "status", "status_date", "score", "time_spent"), (
+            (learner, unit, "C", start + timedelta(days=k), 80, 900)
             for k, unit in enumerate(u for group_units in units.values() for u in group_units[:3])
-        ])
-        uow.commit()
+        ))
 
 
 def timed(calls: int, call: Callable[[], object]) -> tuple[float, float]:
@@ -92,19 +87,17 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--courses", type=int, default=20)
     parser.add_argument("--calls", type=int, default=20)
-    parser.add_argument("--database-url")
+    add_database_options(parser)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as directory:
-        url = args.database_url or f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
-        engine = create_database_engine(url)
-        upgrade(engine)
+    with workspace(args, "aula-bench-mnet-") as (directory, url):
+        engine = empty_database(url, "mnet.py", args.drop_existing)
         now = utc_now()
         started = time.perf_counter()
         build(engine, args.events, args.courses, now)
         print(f"built {args.events} events over {args.courses} courses in {time.perf_counter() - started:.1f} s ({engine.dialect.name})")
 
-        settings = Settings(data_dir=Path(directory), database_url=url, timezone=ZoneInfo("UTC"))
+        settings = Settings(data_dir=directory, database_url=url, timezone=ZoneInfo("UTC"))
         moodle = HandMadePeer(MOODLE)
         peers.add_peer(engine, MOODLE, moodle.certificate_pem, now)
         caller = usage.Caller("lovecraft", MOODLE, MOODLE)
@@ -113,8 +106,9 @@ def main() -> int:
             report = usage.get_stats(engine, caller, "lovecraft", 3, 0)
             return messages.success(messages.stats_message(report), True)
 
-        app = server.create_rpc_app(settings, engine)
-        ours = peers.current_key(engine, server.key_policy(settings), now).certificate_pem
+        services = Services(settings, engine)
+        app = server.create_rpc_app(services)
+        ours = peers.current_key(engine, services.key_policy, now).certificate_pem
         payload = method_call(
             "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats", moodle.caller("lovecraft"), "lovecraft", "", 3, 0, True
         )

@@ -10,21 +10,15 @@ Measures; asserts nothing.
 """
 
 import argparse
-import os
 import resource
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from aula_ws.store import platform  # noqa: E402
-from aula_ws.store.database import create_database_engine, upgrade  # noqa: E402
-from aula_ws.store.unit_of_work import UnitOfWork  # noqa: E402
+from common.platform import empty_database
+from common.server import aula_env, run_cli
+from aula_ws.store import platform
 
 COURSES = 30
 ROLES = ("student", "student", "student", "editingteacher", "teacher")
@@ -45,10 +39,7 @@ def write_files(folder: Path, users: int, enrolments: int) -> tuple[Path, Path]:
 
 
 def run(env: dict[str, str], kind: str, path: Path, lines: int) -> None:
-    started = time.perf_counter()
-    child = subprocess.run([sys.executable, "-m", "aula_ws", "sync", kind, str(path)], env=env, cwd=ROOT,
-                           capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
+    elapsed, child = run_cli(["sync", kind, str(path)], env)
     usage = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if child.returncode != 0:
         print(child.stdout[-2000:], child.stderr[-2000:], file=sys.stderr)
@@ -65,16 +56,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="aula-bench-sync-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'aula.sqlite3'}"
-        engine = create_database_engine(url)
-        upgrade(engine)
-        with UnitOfWork(engine) as uow:
+        engine = empty_database(url, "sync.py")
+        with engine.begin() as connection:
             for n in range(COURSES):
-                platform.add_group(uow.connection, f"C{n}", datetime(2026, 1, 1))
-            uow.commit()
+                platform.add_group(connection, f"C{n}", datetime(2026, 1, 1))
         engine.dispose()
         users_file, enrols_file = write_files(folder, args.users, args.enrolments)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AULA_")}
-        env.update(AULA_DATA_DIR=str(folder), AULA_DATABASE_URL=url)
+        env = aula_env(folder, url)
         print(f"sync on SQLite ({sys.platform}, Python {sys.version.split()[0]}); target >= 20,000 lines/s")
         run(env, "users", users_file, args.users)
         run(env, "enrolments", enrols_file, args.enrolments)

@@ -4,7 +4,7 @@ from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Column, Connection, Table, bindparam, select, update
 
 from aula_ws.store.bulk import bulk_insert
 from aula_ws.store.tables import (
@@ -57,7 +57,10 @@ def latest_course_statuses(connection: Connection, pairs: Collection[tuple[int, 
     return _latest(connection, pairs, c.c.user_id, c.c.group_id, c.c.status_date, c.c.id)
 
 
-def _latest(connection, pairs, first, second, moment, id_):  # type: ignore[no-untyped-def]
+def _latest(
+    connection: Connection, pairs: Collection[tuple[int, int]],
+    first: Column[Any], second: Column[Any], moment: Column[Any], id_: Column[Any],
+) -> dict[tuple[int, int], int]:
     if not pairs:
         return {}
     query = select(first, second, moment, id_).where(
@@ -106,7 +109,7 @@ def update_course_statuses(connection: Connection, updates: dict[int, tuple[Any,
     _update(connection, course_statuses, COURSE_COLUMNS, updates)
 
 
-def _update(connection, table, columns, updates) -> None:  # type: ignore[no-untyped-def]
+def _update(connection: Connection, table: Table, columns: tuple[str, ...], updates: dict[int, tuple[Any, ...]]) -> None:
     if not updates:
         return
     statement = (

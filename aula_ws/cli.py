@@ -1,9 +1,8 @@
 """The command line: `aula-ws COMMAND ...`; parse_arguments(argv) + main(argv) -> exit code.
 
 Each command group lives in aula_ws/commands/ and registers its subcommands;
-a handler takes (args, settings) and returns the exit code.
-Exit codes: 0 success, 1 lines rejected, 2 bad usage, a bad setting or a refused file,
-3 something could not be written (a full disk...): nothing of the run was stored.
+a handler takes (args, services) -- the one `Services` built here from the settings
+(aula_ws/services/runtime.py) -- and returns an exit code of aula_ws/commands/exits.py.
 
 Every command runs under umask 077 (set here, the one place all pass through), so
 whatever a library creates in the data directory (SQLite's -wal/-shm files, alembic)
@@ -18,9 +17,11 @@ import sys
 from collections.abc import Sequence
 
 from aula_ws import __version__
-from aula_ws.commands import COMMAND_GROUPS, EXIT_NOT_STORED, EXIT_USAGE
+from aula_ws.commands import COMMAND_GROUPS
+from aula_ws.commands.exits import EXIT_NOT_STORED, EXIT_USAGE
 from aula_ws.config import Settings
 from aula_ws.errors import AulaError, WriteFailed
+from aula_ws.services.runtime import Services
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -40,8 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
-        settings = Settings.from_environment()
-        return int(args.handler(args, settings))
+        services = Services(Settings.from_environment())
+        return int(args.handler(args, services))
     except WriteFailed as error:
         print(f"aula-ws: {error}", file=sys.stderr)
         return EXIT_NOT_STORED

@@ -1,4 +1,4 @@
-"""`aula-ws serve`: settings -> (demo data) -> create_app -> waitress on one port.
+"""`aula-ws serve`: services -> (demo data) -> create_app -> waitress on one port.
 
 waitress, set deliberately for a hostile network (the production setting puts a
 reverse proxy in front as well: README, Production):
@@ -30,22 +30,22 @@ from waitress.utilities import RequestEntityTooLarge
 
 from aula_ws import __version__
 from aula_ws.app import BODY_TOO_LARGE, AulaApplication, create_app
+from aula_ws.commands.exits import EXIT_OK
 from aula_ws.config import Settings
 from aula_ws.services.demo import create_demo_platform
-from aula_ws.services.clock import utc_now
-from aula_ws.store.database import open_database
+from aula_ws.services.runtime import Services
 
 
 def serve(
-    settings: Settings, host: str | None, port: int | None, demo: bool, threads: int,
+    services: Services, host: str | None, port: int | None, demo: bool, threads: int,
     scheduler: bool = False,
 ) -> int:
-    engine = open_database(settings.database_url)
+    settings = services.settings
     if demo:
-        summary = create_demo_platform(engine, utc_now())
+        summary = create_demo_platform(services.engine, services.clock())
         state = "created" if summary.created else "already present"
         print(f"demo platform {state}: groups {', '.join(map(str, summary.groups))}")
-    app = create_app(settings, engine)
+    app = create_app(services)
     server = create_waitress(app, settings, host or settings.host, settings.port if port is None else port, threads)
     base = f"http://{server.effective_host}:{server.effective_port}"
     print(f"aula-ws {__version__} serving on {base}/ (WSDL: {base}/soap?wsdl)", flush=True)
@@ -55,7 +55,7 @@ def serve(
     if scheduler:  # the sync schedule, in-process (CONTRACT.md section 5)
         from aula_ws.services.sync_schedule import Scheduler
 
-        sync_scheduler = Scheduler(engine, settings)
+        sync_scheduler = Scheduler(services)
         sync_scheduler.start()
         print(f"sync scheduler running: {settings.sync.schedules or 'no kind scheduled'}", flush=True)
     try:
@@ -66,7 +66,7 @@ def serve(
         server.close()
         if sync_scheduler is not None:
             sync_scheduler.stop()
-    return 0
+    return EXIT_OK
 
 
 def create_waitress(app: AulaApplication, settings: Settings, host: str, port: int, threads: int) -> Any:

@@ -6,12 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
-
-from aula_ws.domain.elapsed import EngineSettings
-from aula_ws.errors import CallerRefused, HostRefused, MnetFault, RemoteFailed, UseStatsRefused
+from aula_ws.errors import CallerRefused, MnetFault, RemoteFailed, UseStatsRefused
 from aula_ws.services import peers, usage
-from aula_ws.services.peers import KeyPolicy, Peer
+from aula_ws.services.peers import Peer
+from aula_ws.services.runtime import Services
 from aula_ws.rpc import codec, messages
 
 GET_STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"
@@ -23,17 +21,17 @@ Relay = Callable[[Peer, str, tuple[Any, ...]], Any]
 
 
 @dataclass(frozen=True)
-class Context:
-    engine: Engine
-    policy: KeyPolicy
-    engine_settings: EngineSettings
+class Request:
+    """One call: the services, how to relay it, and who made it."""
+
+    services: Services
     relay: Relay
     peer: Peer | None  # the authenticated caller; None for an unauthenticated keyswap
 
 
 @dataclass(frozen=True)
 class Method:
-    function: Callable[[Context, list[Any]], Any]
+    function: Callable[[Request, list[Any]], Any]
     signature: list[str]  # return type, then the parameters' types
     help: str
     required: int  # parameters that must be given; the others have defaults
@@ -61,14 +59,14 @@ def resolve(payload: bytes, authenticated: bool) -> Call:
     return Call(name, method, list(params))
 
 
-def dispatch(context: Context, call: Call) -> bytes:
-    return codec.response(call.method.function(context, call.params))
+def dispatch(request: Request, call: Call) -> bytes:
+    return codec.response(call.method.function(request, call.params))
 
 
 # --------------------------------------------------------------------------- use_stats
 
 
-def get_stats(context: Context, params: list[Any]) -> Any:
+def get_stats(request: Request, params: list[Any]) -> Any:
     """use_stats_rpc_get_stats(callinguser, targetuser, whereroot, statsscope=1, timefrom=0, json_response=true)"""
     callinguser, targetuser, whereroot, statsscope, timefrom, json_response = _defaults(params, 1, 0, True)
     as_json = True  # the answer's form when json_response itself is unusable
@@ -78,19 +76,20 @@ def get_stats(context: Context, params: list[Any]) -> Any:
         target = _text(targetuser, "targetuser")
         scope = _integer(statsscope, "Unknown stats scope (1 site, 2 course, 3 module).")
         since = _integer(timefrom, "timefrom must be a Unix time: an integer from -2147483648 to 2147483647.")
-        peer = _route(context, caller, whereroot)
+        peer = _route(request, caller, whereroot)
         if peer is not None:
-            forwarded = (_as_ourselves(context, caller), target, peer.wwwroot, scope, since, True)
-            return _relayed(context, peer, GET_STATS, forwarded, as_json)
+            forwarded = (_as_ourselves(request, caller), target, peer.wwwroot, scope, since, True)
+            return _relayed(request, peer, GET_STATS, forwarded, as_json)
+        services = request.services
         report = usage.get_stats(
-            context.engine, caller, target, scope, since, context.engine_settings, _signer(context)
+            services.engine, caller, target, scope, since, services.elapsed_settings, _signer(request), services.clock
         )
         return messages.success(messages.stats_message(report), as_json)
     except UseStatsRefused as refused:
         return messages.refusal(refused, as_json)
 
 
-def get_scores(context: Context, params: list[Any]) -> Any:
+def get_scores(request: Request, params: list[Any]) -> Any:
     """use_stats_rpc_get_scores(callinguser, targetuser, whereroot, scorescope='notes/global',
     courseidfield='shortname', courseidentifier='', json_response=true)"""
     callinguser, targetuser, whereroot, scorescope, idfield, identifier, json_response = _defaults(
@@ -104,12 +103,12 @@ def get_scores(context: Context, params: list[Any]) -> Any:
             _text(targetuser, "targetuser"), _text(scorescope, "scorescope"),
             _text(idfield, "courseidfield"), _text(identifier, "courseidentifier"),
         )
-        peer = _route(context, caller, whereroot)
+        peer = _route(request, caller, whereroot)
         if peer is not None:
             target, *rest = texts
-            forwarded = (_as_ourselves(context, caller), target, peer.wwwroot, *rest, True)
-            return _relayed(context, peer, GET_SCORES, forwarded, as_json)
-        report = usage.get_scores(context.engine, caller, *texts, _signer(context))
+            forwarded = (_as_ourselves(request, caller), target, peer.wwwroot, *rest, True)
+            return _relayed(request, peer, GET_SCORES, forwarded, as_json)
+        report = usage.get_scores(request.services.engine, caller, *texts, _signer(request))
         return messages.success(messages.scores_message(report), as_json)
     except UseStatsRefused as refused:
         return messages.refusal(refused, as_json)
@@ -127,28 +126,23 @@ def _caller(value: Any) -> usage.Caller:
     return usage.Caller(*(value[key] for key in keys))
 
 
-def _route(context: Context, caller: usage.Caller, whereroot: Any) -> Peer | None:
-    """None to answer here; the peer to relay to; 500 "unknown host" otherwise."""
-    root = _text(whereroot, "whereroot").strip().rstrip("/")
-    if not root or root == context.policy.wwwroot:
-        return None
-    peer = peers.find_peer(context.engine, root)
-    if peer is None:
-        raise HostRefused("unknown host")
-    usage.authenticate_caller(context.engine, caller, _signer(context))
-    return peer
+def _route(request: Request, caller: usage.Caller, whereroot: Any) -> Peer | None:
+    return peers.relay_target(
+        request.services.engine, request.services.key_policy.wwwroot, caller, _text(whereroot, "whereroot"),
+        _signer(request),
+    )
 
 
-def _as_ourselves(context: Context, caller: usage.Caller) -> dict[str, str]:
+def _as_ourselves(request: Request, caller: usage.Caller) -> dict[str, str]:
     return {
         "username": caller.username,
         "remoteuserhostroot": caller.remoteuserhostroot,
-        "remotehostroot": context.policy.wwwroot,
+        "remotehostroot": request.services.key_policy.wwwroot,
     }
 
 
-def _relayed(context: Context, peer: Peer, method: str, params: tuple[Any, ...], as_json: bool) -> Any:
-    value = context.relay(peer, method, params)
+def _relayed(request: Request, peer: Peer, method: str, params: tuple[Any, ...], as_json: bool) -> Any:
+    value = request.relay(peer, method, params)
     try:
         answer = json.loads(value) if isinstance(value, str) else value
     except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python parses
@@ -172,8 +166,8 @@ def _scalar(value: Any) -> str:
     return repr(value)[:200] if isinstance(value, (str, int, float, bool, type(None))) else "(not a status)"
 
 
-def _signer(context: Context) -> str | None:
-    return None if context.peer is None else context.peer.wwwroot
+def _signer(request: Request) -> str | None:
+    return None if request.peer is None else request.peer.wwwroot
 
 
 def _text(value: Any, name: str) -> str:
@@ -209,28 +203,28 @@ def _flag(value: Any, name: str) -> bool:
 # --------------------------------------------------------------------------- system
 
 
-def list_methods(context: Context, params: list[Any]) -> list[str]:
+def list_methods(request: Request, params: list[Any]) -> list[str]:
     return sorted(METHODS)
 
 
-def method_signature(context: Context, params: list[Any]) -> list[list[str]]:
+def method_signature(request: Request, params: list[Any]) -> list[list[str]]:
     method = METHODS.get(params[0]) if isinstance(params[0], str) else None
     if method is None:
         raise NO_SUCH_FUNCTION
     return [method.signature]
 
 
-def method_help(context: Context, params: list[Any]) -> str:
+def method_help(request: Request, params: list[Any]) -> str:
     method = METHODS.get(params[0]) if isinstance(params[0], str) else None
     if method is None:
         raise NO_SUCH_FUNCTION
     return method.help
 
 
-def keyswap(context: Context, params: list[Any]) -> str:
+def keyswap(request: Request, params: list[Any]) -> str:
     """Our current certificate. The caller is not registered by this (peers are added by an admin)."""
-    now = usage.utc_now()
-    return peers.current_key(context.engine, context.policy, now).certificate_pem
+    services = request.services
+    return peers.current_key(services.engine, services.key_policy, services.clock()).certificate_pem
 
 
 _STATS = Method(

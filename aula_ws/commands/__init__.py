@@ -1,7 +1,8 @@
-"""Command groups of `aula-ws`: each module's register(subparsers) adds its commands."""
+"""Command groups of `aula-ws`: each module's register(subparsers) adds its commands.
+
+A handler takes (args, services: aula_ws.services.runtime.Services) and returns an exit code
+of aula_ws/commands/exits.py."""
 
 from aula_ws.commands import credentials, database, etl, imports, peers, serve, sync, wsdl
-
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_NOT_STORED = 0, 1, 2, 3
 
 COMMAND_GROUPS = [serve, database, wsdl, credentials, imports, peers, etl, sync]

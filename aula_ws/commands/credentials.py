@@ -3,10 +3,9 @@
 import argparse
 from datetime import datetime, timedelta
 
-from aula_ws.config import Settings
+from aula_ws.commands.exits import EXIT_OK
 from aula_ws.services import tokens
-from aula_ws.services.clock import utc_now
-from aula_ws.store.database import open_database
+from aula_ws.services.runtime import Services
 
 MAX_DAYS = 3650  # ten years: longer is "never", which is what no --days says
 
@@ -43,30 +42,30 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 
-def _set_admin(args: argparse.Namespace, settings: Settings) -> int:
-    tokens.set_site_admin(open_database(settings.database_url), args.username, on=not args.off)
+def _set_admin(args: argparse.Namespace, services: Services) -> int:
+    tokens.set_site_admin(services.engine, args.username, on=not args.off)
     print(f"{args.username} is {'no longer ' if args.off else ''}a site admin")
-    return 0
+    return EXIT_OK
 
 
-def _create(args: argparse.Namespace, settings: Settings) -> int:
-    now = utc_now()
+def _create(args: argparse.Namespace, services: Services) -> int:
+    now = services.clock()
     expires = None if args.days is None else now + timedelta(days=args.days)
-    token_id, secret = tokens.create_token(open_database(settings.database_url), args.user, args.service, now, expires)
+    token_id, secret = tokens.create_token(services.engine, args.user, args.service, now, expires)
     print(f"token {token_id} for {args.user} ({args.service}); it is shown only this once:")
     print(secret)
-    return 0
+    return EXIT_OK
 
 
-def _list(args: argparse.Namespace, settings: Settings) -> int:
-    now = utc_now()
+def _list(args: argparse.Namespace, services: Services) -> int:
+    now = services.clock()
     print("id\tuser\tservice\tcreated\texpires\tstate")
-    for t in tokens.list_tokens(open_database(settings.database_url)):
+    for t in tokens.list_tokens(services.engine):
         print(
             f"{t.id}\t{t.username}\t{t.service}\t{_when(t.created_at)}\t"
             f"{_when(t.expires_at) or 'never'}\t{_state(t, now)}"
         )
-    return 0
+    return EXIT_OK
 
 
 def _state(token: tokens.credentials.TokenRecord, now: datetime) -> str:
@@ -81,7 +80,7 @@ def _when(moment: datetime | None) -> str:
     return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M")
 
 
-def _revoke(args: argparse.Namespace, settings: Settings) -> int:
-    tokens.revoke_token(open_database(settings.database_url), args.token_id, utc_now())
+def _revoke(args: argparse.Namespace, services: Services) -> int:
+    tokens.revoke_token(services.engine, args.token_id, services.clock())
     print(f"token {args.token_id} revoked")
-    return 0
+    return EXIT_OK

@@ -2,7 +2,8 @@
 
 import argparse
 
-from aula_ws.config import Settings
+from aula_ws.commands.exits import EXIT_OK
+from aula_ws.services.runtime import Services
 from aula_ws.store import database
 
 
@@ -17,12 +18,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
 
 
-def _upgrade(args: argparse.Namespace, settings: Settings) -> int:
-    database.upgrade(database.create_database_engine(settings.database_url))
-    return _status(args, settings)
+def _upgrade(args: argparse.Namespace, services: Services) -> int:
+    database.upgrade(database.create_database_engine(services.settings.database_url))
+    return _status(args, services)
 
 
-def _status(args: argparse.Namespace, settings: Settings) -> int:
-    engine = database.create_database_engine(settings.database_url)
+def _status(args: argparse.Namespace, services: Services) -> int:
+    engine = database.create_database_engine(services.settings.database_url)
     print(f"schema revision {database.current_revision(engine)} (code needs {database.head_revision()})")
-    return 0
+    return EXIT_OK

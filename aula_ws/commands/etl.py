@@ -4,11 +4,10 @@ import argparse
 import json
 from datetime import datetime
 
-from aula_ws.config import Settings
+from aula_ws.commands.exits import EXIT_OK
 from aula_ws.domain.etl import PLUGINS, Position
 from aula_ws.services import etl
-from aula_ws.services.clock import utc_now
-from aula_ws.store.database import open_database
+from aula_ws.services.runtime import Services
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -34,15 +33,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 
-def _add(args: argparse.Namespace, settings: Settings) -> int:
-    print(etl.add_instance(open_database(settings.database_url), args.plugin, args.name, utc_now(), args.masquerade))
-    return 0
+def _add(args: argparse.Namespace, services: Services) -> int:
+    print(etl.add_instance(services.engine, args.plugin, args.name, services.clock(), args.masquerade))
+    return EXIT_OK
 
 
-def _list(args: argparse.Namespace, settings: Settings) -> int:
-    now = utc_now()
+def _list(args: argparse.Namespace, services: Services) -> int:
+    now = services.clock()
     print("id\tplugin\tname\tcreated\tstate\tmarks (query: delivered / acknowledged)")
-    for summary in etl.list_instances(open_database(settings.database_url)):
+    for summary in etl.list_instances(services.engine):
         i = summary.instance
         busy = i.lease_until is not None and i.lease_until > now
         marks = "; ".join(
@@ -51,28 +50,28 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
         extra = " masquerade" if i.settings.get("masquerade") else ""
         print(f"{i.id}\t{i.plugin}{extra}\t{i.name}\t{i.created_at:%Y-%m-%d %H:%M}\t"
               f"{'extracting' if busy else 'idle'}\t{marks or '-'}")
-    return 0
+    return EXIT_OK
 
 
 def _when(position: Position | None) -> str:
     return "-" if position is None else datetime.isoformat(position.time, sep=" ", timespec="seconds")
 
 
-def _remove(args: argparse.Namespace, settings: Settings) -> int:
-    etl.remove_instance(open_database(settings.database_url), args.instance_id)
+def _remove(args: argparse.Namespace, services: Services) -> int:
+    etl.remove_instance(services.engine, args.instance_id)
     print(f"ETL instance {args.instance_id} removed")
-    return 0
+    return EXIT_OK
 
 
-def _reset(args: argparse.Namespace, settings: Settings) -> int:
-    count = etl.reset_marks(open_database(settings.database_url), args.instance_id, args.query)
+def _reset(args: argparse.Namespace, services: Services) -> int:
+    count = etl.reset_marks(services.engine, args.instance_id, args.query)
     print(f"ETL instance {args.instance_id}: {count} mark(s) forgotten")
-    return 0
+    return EXIT_OK
 
 
-def _get(args: argparse.Namespace, settings: Settings) -> int:
-    engine = open_database(settings.database_url)
+def _get(args: argparse.Namespace, services: Services) -> int:
+    engine = services.engine
     plugin = etl.instance_plugin(engine, args.instance_id)
-    answer = etl.report_etl_get(engine, settings, plugin, args.instance_id, args.queryparams)
+    answer = etl.report_etl_get(engine, services.settings, plugin, args.instance_id, args.queryparams)
     print(json.dumps(answer.__dict__, ensure_ascii=False))
-    return 0
+    return EXIT_OK

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from aula_ws.commands.exits import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from aula_ws.commands.progress import ProgressLine
-from aula_ws.config import Settings
 from aula_ws.errors import WriteFailed
 from aula_ws.importer.statistics_plan import ON_EXISTING
+from aula_ws.services.runtime import Services
 from aula_ws.services.statistics_import import KINDS, ImportOptions, import_statistics
-from aula_ws.store.database import open_database
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     command.set_defaults(handler=_import)
 
 
-def _import(args: argparse.Namespace, settings: Settings) -> int:
+def _import(args: argparse.Namespace, services: Services) -> int:
     if not args.file.is_file():
         print(f"aula-ws: no such file: {args.file}", file=sys.stderr)
-        return 2
-    engine = open_database(settings.database_url)
+        return EXIT_USAGE
+    engine = services.engine
     options = ImportOptions(args.on_existing, args.enrol, not args.no_header, args.dry_run, args.encoding)
     # a one-shot process: what exists now lives until exit, so the collector need not
     # rescan it while millions of short-lived line objects come and go (~15% faster)
@@ -53,8 +53,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         with args.file.open("rb") as source:
             progress.source = source
             result = import_statistics(
-                engine, settings.timezone, args.kind, source, args.file.name, options,
-                settings.data_dir / "imports", progress=progress.update,
+                engine, services.settings.timezone, args.kind, source, args.file.name, options,
+                services.settings.data_dir / "imports", progress=progress.update,
             )
     except WriteFailed:
         progress.done()
@@ -64,7 +64,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         log.exception("import of %s failed", args.file)
         print(f"aula-ws: the database failed during the import; nothing of {args.file} was stored "
               "and it can be imported again", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     progress.done()
     if result.refused:
         print(f"aula-ws: {args.file} refused: {result.refused}", file=sys.stderr)
@@ -77,5 +77,5 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     for line in result.counters.lines():
         print(line)
     if result.refused:
-        return 2
-    return 1 if result.counters.rejected else 0
+        return EXIT_USAGE
+    return EXIT_REJECTED if result.counters.rejected else EXIT_OK

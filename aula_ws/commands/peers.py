@@ -3,9 +3,9 @@
 import argparse
 from pathlib import Path
 
-from aula_ws.config import Settings
+from aula_ws.commands.exits import EXIT_OK
 from aula_ws.errors import InvalidRequest
-from aula_ws.store.database import open_database
+from aula_ws.services.runtime import Services
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,41 +32,38 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     ).set_defaults(handler=_certificate)
 
 
-def _add(args: argparse.Namespace, settings: Settings) -> int:
+def _add(args: argparse.Namespace, services: Services) -> int:
     from aula_ws.services import peers
-    from aula_ws.services.usage import utc_now
 
     try:
         pem = args.cert.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as error:
         raise InvalidRequest(f"cannot read the certificate {args.cert}: {error}") from None
-    created = peers.add_peer(open_database(settings.database_url), args.root_url, pem, utc_now(), args.trusted_ip, args.cipher)
+    created = peers.add_peer(services.engine, args.root_url, pem, services.clock(), args.trusted_ip, args.cipher)
     print(f"peer {args.root_url.rstrip('/')} {'added' if created else 'updated'}")
-    return 0
+    return EXIT_OK
 
 
-def _list(args: argparse.Namespace, settings: Settings) -> int:
+def _list(args: argparse.Namespace, services: Services) -> int:
     from aula_ws.services import peers
 
-    for peer in peers.list_peers(open_database(settings.database_url)):
+    for peer in peers.list_peers(services.engine):
         networks = " ".join(str(n) for n in peer.networks) or "-"
         print(f"{peer.wwwroot}\tcipher {peer.cipher}\ttrusted {networks}\tsha256 {peers.fingerprint(peer.certificate_pem)}")
-    return 0
+    return EXIT_OK
 
 
-def _remove(args: argparse.Namespace, settings: Settings) -> int:
+def _remove(args: argparse.Namespace, services: Services) -> int:
     from aula_ws.services import peers
 
-    peers.remove_peer(open_database(settings.database_url), args.root_url)
+    peers.remove_peer(services.engine, args.root_url)
     print(f"peer {args.root_url.rstrip('/')} removed")
-    return 0
+    return EXIT_OK
 
 
-def _certificate(args: argparse.Namespace, settings: Settings) -> int:
+def _certificate(args: argparse.Namespace, services: Services) -> int:
     from aula_ws.services import peers
-    from aula_ws.services.usage import utc_now
-    from aula_ws.rpc.server import key_policy
 
-    print(peers.current_key(open_database(settings.database_url), key_policy(settings), utc_now()).certificate_pem, end="")
-    return 0
+    print(peers.current_key(services.engine, services.key_policy, services.clock()).certificate_pem, end="")
+    return EXIT_OK
 

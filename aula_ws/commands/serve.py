@@ -2,7 +2,7 @@
 
 import argparse
 
-from aula_ws.config import Settings
+from aula_ws.services.runtime import Services
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -16,8 +16,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     serve.set_defaults(handler=_serve)
 
 
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+def _serve(args: argparse.Namespace, services: Services) -> int:
     from aula_ws.serving import serve
 
-    return serve(settings, host=args.host, port=args.port, demo=args.demo, threads=args.threads,
+    return serve(services, host=args.host, port=args.port, demo=args.demo, threads=args.threads,
                  scheduler=args.scheduler)

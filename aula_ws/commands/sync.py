@@ -4,13 +4,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from aula_ws.commands.exits import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from aula_ws.commands.progress import ProgressLine
-from aula_ws.config import Settings
 from aula_ws.domain.sync_files import KINDS
+from aula_ws.services.runtime import Services
 from aula_ws.services.sync import SyncResult, sync_file
 from aula_ws.services.sync_capture import capture_drop_folder
 from aula_ws.services.sync_schedule import run_due
-from aula_ws.store.database import open_database
 from aula_ws.sync.filestore import FileStore
 
 
@@ -35,13 +35,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 
-def _run_file(args: argparse.Namespace, settings: Settings) -> int:
-    path = FileStore(settings.data_dir).resolve(str(args.file))
+def _run_file(args: argparse.Namespace, services: Services) -> int:
+    path = FileStore(services.settings.data_dir).resolve(str(args.file))
     if not path.is_file():
         print(f"aula-ws: no such file: {args.file}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     progress = ProgressLine(path.stat().st_size, "lines")
-    result = sync_file(open_database(settings.database_url), settings, args.kind, path, args.simulate, progress=progress.update)
+    result = sync_file(services.engine, services.settings, args.kind, path, args.simulate, progress=progress.update)
     progress.done()
     return _print_result(result)
 
@@ -61,25 +61,25 @@ def _print_result(result: SyncResult) -> int:
     for line in result.counters.lines():
         print(line)
     if result.refused or result.skipped:
-        return 2
-    return 1 if result.counters.failed else 0
+        return EXIT_USAGE
+    return EXIT_REJECTED if result.counters.failed else EXIT_OK
 
 
-def _capture(args: argparse.Namespace, settings: Settings) -> int:
-    result = capture_drop_folder(open_database(settings.database_url), settings)
+def _capture(args: argparse.Namespace, services: Services) -> int:
+    result = capture_drop_folder(services.engine, services.settings)
     for line in result.lines():
         print(line)
     print(f"files captured: {len(result.captured)}")
-    return 0
+    return EXIT_OK
 
 
-def _run_due(args: argparse.Namespace, settings: Settings) -> int:
-    ran = run_due(open_database(settings.database_url), settings)
+def _run_due(args: argparse.Namespace, services: Services) -> int:
+    ran = run_due(services.engine, services.settings)
     for line in ran.capture.lines():
         print(line)
-    worst = 0
+    worst = EXIT_OK
     for kind in ran.absent:
-        print(f"{kind}: due, but no {settings.sync.file_names[kind]} in the file store")
+        print(f"{kind}: due, but no {services.settings.sync.file_names[kind]} in the file store")
     for kind in ran.busy:
         print(f"{kind}: another runner has it")
     for result in ran.results:

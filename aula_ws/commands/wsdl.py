@@ -3,7 +3,8 @@
 import argparse
 import sys
 
-from aula_ws.config import Settings
+from aula_ws.commands.exits import EXIT_OK
+from aula_ws.services.runtime import Services
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -14,8 +15,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     wsdl.set_defaults(handler=_wsdl)
 
 
-def _wsdl(args: argparse.Namespace, settings: Settings) -> int:
+def _wsdl(args: argparse.Namespace, services: Services) -> int:
     from aula_ws.soap.wsdl import wsdl_document
 
-    sys.stdout.write(wsdl_document(args.endpoint, args.url or settings.public_url or "http://localhost:8080"))
-    return 0
+    sys.stdout.write(wsdl_document(args.endpoint, args.url or services.settings.public_url or "http://localhost:8080"))
+    return EXIT_OK

@@ -13,29 +13,23 @@ token is never logged.
 
 import json
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any
-from urllib.parse import parse_qsl
+from collections.abc import Iterable
+from urllib.parse import parse_qs, parse_qsl
 from xml.sax.saxutils import escape, quoteattr
 
-from sqlalchemy import Engine
-
-from aula_ws.config import Settings
 from aula_ws.domain.etl import xml_text
 from aula_ws.errors import AuthenticationFailed, EtlError, NoRight, TokenExpired
-from aula_ws.services.clock import utc_now
 from aula_ws.services.etl import EtlAnswer, report_etl_get
+from aula_ws.services.runtime import Services
 from aula_ws.services.tokens import authenticate
+from aula_ws.wsgi import TOO_LARGE, Endpoint, Environ, StartResponse, limited_endpoint, read_body, send
 
 log = logging.getLogger(__name__)
 
 FUNCTION = "report_etl_get"
 TOKEN_SERVICES = ("etl", "admin")
-MAX_BODY = 1024 * 1024  # form parameters only: queryparams is a small JSON object
 FORM = "application/x-www-form-urlencoded"
 ANSWER_KEYS = ("recordset", "records", "firsttime", "lasttime", "xmlcontent")
-
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def refusal(failure: AuthenticationFailed) -> EtlError:
@@ -52,8 +46,10 @@ def refusal(failure: AuthenticationFailed) -> EtlError:
     return EtlError("invalidtoken", "Invalid token - token not found", "moodle_exception")
 
 
-def etl_endpoint(engine: Engine, settings: Settings) -> WsgiApp:
-    def endpoint(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+def etl_endpoint(services: Services) -> Endpoint:
+    """The endpoint behind AULA_REST_MAX_BODY (form parameters only: queryparams is a small JSON object)."""
+
+    def endpoint(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         if method not in ("GET", "POST"):
             error = EtlError(
@@ -63,15 +59,12 @@ def etl_endpoint(engine: Engine, settings: Settings) -> WsgiApp:
                          _json_error(error), [("Allow", "GET, POST")])
         try:
             params = _parameters(environ)
-        except _TooLarge:
-            return _send(start_response, "413 Request Entity Too Large", "application/json",
-                         _json_error(EtlError("invalidparameter", f"The request is larger than {MAX_BODY} bytes")))
         except EtlError as error:
             log.info("report_etl_get refused: %s", error.message)
             return _error(start_response, error, False)
         xml = params.get("moodlewsrestformat") == "xml"
         try:
-            answer = _call(engine, settings, params)
+            answer = _call(services, params)
         except EtlError as error:
             return _error(start_response, error, xml)
         except Exception:
@@ -84,12 +77,20 @@ def etl_endpoint(engine: Engine, settings: Settings) -> WsgiApp:
         body = json.dumps({k: getattr(answer, k) for k in ANSWER_KEYS}, ensure_ascii=False)
         return _send(start_response, "200 OK", "application/json; charset=utf-8", body.encode())
 
-    return endpoint
+    return limited_endpoint(endpoint, services.settings.rest_max_body, too_large)
 
 
-def _call(engine: Engine, settings: Settings, params: dict[str, str]) -> EtlAnswer:
+def too_large(environ: Environ, start_response: StartResponse, max_bytes: int) -> Iterable[bytes]:
+    """Moodle's error shape, in the format the query string asks for (the body is not read)."""
+    error = EtlError("invalidparameter", f"The request is larger than {max_bytes} bytes")
+    xml = parse_qs(environ.get("QUERY_STRING", "")).get("moodlewsrestformat", [""])[-1] == "xml"
+    return _error(start_response, error, xml, TOO_LARGE)
+
+
+def _call(services: Services, params: dict[str, str]) -> EtlAnswer:
+    engine, settings = services.engine, services.settings
     try:
-        holder = authenticate(engine, params.get("wstoken"), TOKEN_SERVICES, utc_now())
+        holder = authenticate(engine, params.get("wstoken"), TOKEN_SERVICES, services.clock())
     except AuthenticationFailed as failure:
         log.warning("report_etl_get refused: %s", failure.reason)
         raise refusal(failure) from None
@@ -104,21 +105,12 @@ def _call(engine: Engine, settings: Settings, params: dict[str, str]) -> EtlAnsw
     return report_etl_get(engine, settings, params.get("plugin"), params.get("id"), params.get("queryparams"))
 
 
-class _TooLarge(Exception):
-    pass
-
-
-def _parameters(environ: dict[str, Any]) -> dict[str, str]:
+def _parameters(environ: Environ) -> dict[str, str]:
     """The query string's parameters, then the form body's (the last of a repeated name wins, as in PHP)."""
     # WSGI hands the query string over as latin-1 text: back to its bytes, then UTF-8 strictly
     values = _pairs(environ.get("QUERY_STRING", "").encode("latin-1", "replace"), "the query string")
     if environ.get("REQUEST_METHOD") == "POST":
-        declared = environ.get("CONTENT_LENGTH") or ""
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise _TooLarge
-        body = environ["wsgi.input"].read(int(declared) if declared.isdigit() else MAX_BODY + 1)
-        if len(body) > MAX_BODY:
-            raise _TooLarge
+        body = read_body(environ)
         content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
         if body.strip() and content_type not in ("", FORM):
             # what PHP fills $_POST from (multipart aside): anything else would be read as garbage
@@ -149,9 +141,9 @@ def _json_error(error: EtlError) -> bytes:
     ).encode("utf-8", "backslashreplace")
 
 
-def _error(start_response: Callable[..., Any], error: EtlError, xml: bool) -> Iterable[bytes]:
+def _error(start_response: StartResponse, error: EtlError, xml: bool, status: str = "200 OK") -> Iterable[bytes]:
     if not xml:
-        return _send(start_response, "200 OK", "application/json; charset=utf-8", _json_error(error))
+        return _send(start_response, status, "application/json; charset=utf-8", _json_error(error))
     body = (
         '<?xml version="1.0" encoding="UTF-8" ?>\n'
         f"<EXCEPTION class={quoteattr(error.exception)}>\n"
@@ -159,7 +151,7 @@ def _error(start_response: Callable[..., Any], error: EtlError, xml: bool) -> It
         f"<MESSAGE>{xml_text(error.message)}</MESSAGE>\n"
         "</EXCEPTION>\n"
     )
-    return _send(start_response, "200 OK", "application/xml; charset=utf-8", body.encode())
+    return _send(start_response, status, "application/xml; charset=utf-8", body.encode())
 
 
 def _xml_answer(answer: EtlAnswer) -> bytes:
@@ -171,16 +163,6 @@ def _xml_answer(answer: EtlAnswer) -> bytes:
 
 
 def _send(
-    start_response: Callable[..., Any],
-    status: str,
-    content_type: str,
-    body: bytes,
-    extra: list[tuple[str, str]] | None = None,
+    start_response: StartResponse, status: str, content_type: str, body: bytes, extra: Iterable[tuple[str, str]] = ()
 ) -> Iterable[bytes]:
-    start_response(status, [
-        ("Content-Type", content_type),
-        ("Content-Length", str(len(body))),
-        ("Cache-Control", "private, no-store"),
-        *(extra or []),
-    ])
-    return [body]
+    return send(start_response, status, content_type, body, [("Cache-Control", "private, no-store"), *extra])

@@ -20,7 +20,8 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from aula_ws.errors import InvalidRequest, NotFound
+from aula_ws.errors import HostRefused, InvalidRequest, NotFound
+from aula_ws.services.usage import Caller, authenticate_caller
 from aula_ws.store import mnet
 from aula_ws.store.unit_of_work import UnitOfWork
 
@@ -283,3 +284,18 @@ def _address_in(address: str, networks: tuple[Network, ...]) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in networks)
+
+
+def relay_target(engine: Engine, wwwroot: str, caller: Caller, whereroot: str, signing_host: str | None) -> Peer | None:
+    """Where a use_stats call is answered (Moodle's whereroot): None here (no whereroot, or
+    ours); else the registered peer it names, the call to be relayed there once the caller is
+    known here (500 or 501 otherwise, as `usage.authenticate_caller`); 500 "unknown host" for
+    a root that is not a registered peer."""
+    root = whereroot.strip().rstrip("/")
+    if not root or root == wwwroot:
+        return None
+    peer = find_peer(engine, root)
+    if peer is None:
+        raise HostRefused("unknown host")
+    authenticate_caller(engine, caller, signing_host)
+    return peer

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from aula_ws.config import Settings
 from aula_ws.errors import SyncBusy, WriteFailed
 from aula_ws.services.clock import utc_now
+from aula_ws.services.runtime import Services
 from aula_ws.services.sync import SyncResult, sync_file
 from aula_ws.services.sync_capture import CaptureResult, capture_drop_folder
 from aula_ws.store import sync as store
@@ -79,8 +80,8 @@ def _run_due(engine: Engine, settings: Settings, now: datetime) -> ScheduledRun:
 class Scheduler:
     """`aula-ws serve --scheduler`: run_due every minute in a daemon thread."""
 
-    def __init__(self, engine: Engine, settings: Settings, interval: float = 60.0):
-        self.engine, self.settings, self.interval = engine, settings, interval
+    def __init__(self, services: Services, interval: float = 60.0):
+        self.engine, self.settings, self.interval = services.engine, services.settings, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="aula-ws-sync-scheduler", daemon=True)
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine
 
 from aula_ws.domain.elapsed import EngineSettings, RecordedTime, elapsed_time, whole_minutes
 from aula_ws.errors import CallerRefused, HostRefused, RecordMissing, StatsForbidden, UseStatsRefused
+from aula_ws.services.clock import utc_now
 from aula_ws.store import mnet
 from aula_ws.store.users import UserRecord, find_user
 from aula_ws.store.unit_of_work import Reading
@@ -85,10 +86,6 @@ class ScoreLine:
 class ScoresReport:
     user: Person
     courses: list[ScoreLine]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def authenticate_caller(engine: Engine, caller: Caller, signing_host: str | None) -> None:

@@ -1,14 +1,13 @@
 """Admin operation report_etl_get (CONTRACT.md sections 6 and 7): the REST call's answer over SOAP."""
 
-from spyne import ComplexModel, Fault, Integer, Integer32, Unicode, rpc
+from spyne import ComplexModel, Integer, Integer32, Unicode, rpc
 
-from aula_ws.errors import EtlError
 from aula_ws.services.etl import report_etl_get
-from aula_ws.soap.admin import AdminService
+from aula_ws.soap.admin_base import AdminService
 from aula_ws.soap.namespaces import AULA_ADMIN
-from aula_ws.soap.protocol import lenient, required
+from aula_ws.soap.protocol import required
 
-InstanceId = lenient(required(Integer32))  # xs:int; bad text gets invalidparameter
+InstanceId = required(Integer32)  # xs:int, read as text (lenient): bad text gets invalidparameter
 Text = required(Unicode)
 
 
@@ -28,14 +27,12 @@ class EtlResult(ComplexModel):  # type: ignore[misc]
 
 class EtlService(AdminService):
     token_services = ("etl", "admin")
+    lenient_types = (InstanceId,)
 
     @rpc(Text, InstanceId, Text, _args=("plugin", "id", "queryparams"), _returns=EtlResult)
     def report_etl_get(ctx, plugin, id, queryparams):  # type: ignore[no-untyped-def]
-        app = ctx.app
-        try:
-            answer = report_etl_get(app.engine, app.settings, plugin, id, queryparams)
-        except EtlError as error:  # Client.ETLBUSY, Client.invalidparameter, ...
-            raise Fault(f"Client.{error.errorcode}", error.message) from None
+        services = ctx.app.aula_services
+        answer = report_etl_get(services.engine, services.settings, plugin, id, queryparams)
         return EtlResult(
             recordset=answer.recordset, records=answer.records, firsttime=answer.firsttime,
             lasttime=answer.lasttime, xmlcontent=answer.xmlcontent,

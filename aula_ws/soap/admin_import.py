@@ -5,7 +5,7 @@ import io
 from spyne import ByteArray, ComplexModel, Integer, Unicode, rpc
 
 from aula_ws.services.statistics_import import ImportOptions, ImportResult, import_statistics
-from aula_ws.soap.admin import AdminService
+from aula_ws.soap.admin_base import AdminService
 from aula_ws.soap.namespaces import AULA_ADMIN
 from aula_ws.soap.protocol import Flag, Upload, required, xs_base64, xs_boolean
 
@@ -43,10 +43,10 @@ def _run(ctx, kind, content, file_name, on_existing, enrol, header, dry_run, enc
         encoding=encoding or "utf-8",
     )
     data = xs_base64(content, "content")
-    app = ctx.app
+    services = ctx.app.aula_services
     result = import_statistics(
-        app.engine, app.settings.timezone, kind, io.BytesIO(data), file_name or f"{kind}.csv",
-        options, app.settings.data_dir / "imports",
+        services.engine, services.settings.timezone, kind, io.BytesIO(data), file_name or f"{kind}.csv",
+        options, services.settings.data_dir / "imports",
     )
     return _report(result)
 
@@ -61,6 +61,8 @@ def _report(result: ImportResult) -> ImportReport:
 
 
 class ImportService(AdminService):
+    lenient_types = (Upload, Flag)
+
     @rpc(Upload, Unicode, Unicode, Flag, Flag, Flag, Unicode, **IMPORT_ARGUMENTS)
     def import_lesson_stats(ctx, content, file_name, on_existing, enrol, header, dry_run, encoding):  # type: ignore[no-untyped-def]
         return _run(ctx, "lessons", content, file_name, on_existing, enrol, header, dry_run, encoding)

@@ -7,7 +7,7 @@ from spyne import Array, ByteArray, ComplexModel, Integer, Unicode, rpc
 
 from aula_ws.services.sync import SyncResult, sync_upload
 from aula_ws.services.sync_capture import capture_drop_folder
-from aula_ws.soap.admin import AdminService
+from aula_ws.soap.admin_base import AdminService
 from aula_ws.soap.namespaces import AULA_ADMIN
 from aula_ws.soap.protocol import Flag, Upload, required, xs_base64, xs_boolean
 
@@ -45,8 +45,8 @@ SYNC_ARGUMENTS = dict(_args=("content", "file_name", "simulate"), _returns=SyncR
 
 def _run(ctx, kind: str, content, file_name, simulate) -> SyncReport:  # type: ignore[no-untyped-def]
     data, simulate = xs_base64(content, "content"), xs_boolean(simulate, "simulate", False)
-    app = ctx.app
-    return _report(sync_upload(app.engine, app.settings, kind, data, file_name, simulate))
+    services = ctx.app.aula_services
+    return _report(sync_upload(services.engine, services.settings, kind, data, file_name, simulate))
 
 
 def _report(result: SyncResult) -> SyncReport:
@@ -68,6 +68,8 @@ def _operation(kind: str):  # type: ignore[no-untyped-def]
 
 
 class SyncService(AdminService):
+    lenient_types = (Upload, Flag)
+
     sync_users = _operation("users")
     sync_courses = _operation("courses")
     sync_deletecourses = _operation("deletecourses")
@@ -79,7 +81,8 @@ class SyncService(AdminService):
 
     @rpc(_returns=CaptureReport)
     def sync_capture(ctx):  # type: ignore[no-untyped-def]
-        result = capture_drop_folder(ctx.app.engine, ctx.app.settings)
+        services = ctx.app.aula_services
+        result = capture_drop_folder(services.engine, services.settings)
         return CaptureReport(
             captured=result.captured, waiting=result.waiting, alarms=result.alarms, stopped=result.stopped,
             left=result.left,

@@ -1,16 +1,13 @@
 """The Educativa Aula contract endpoint: obtener_avance_usuarios (CONTRACT.md section 2)."""
 
-from collections.abc import Callable
+from spyne import Application, Array, Boolean, ComplexModel, Date, Integer32, Unicode, rpc
 
-from spyne import Application, Boolean, ComplexModel, Date, Integer32, ServiceBase, Unicode, rpc
-from spyne import Array
-
-from aula_ws.errors import ContractError
-from aula_ws.services.progress import MemberProgress, ProgressQuery
+from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
+from aula_ws.services.runtime import Services
 from aula_ws.soap import envelopes
+from aula_ws.soap.faults import TranslatingService
 from aula_ws.soap.namespaces import AULA
-from aula_ws.soap.faults import ContractFault
-from aula_ws.soap.protocol import AulaSoap11, lenient, required
+from aula_ws.soap.protocol import AulaSoap11, required
 
 OPERATION = "obtener_avance_usuarios"
 
@@ -33,14 +30,15 @@ class Usuario(ComplexModel):  # type: ignore[misc]
     ]
 
 
-IdGrupo = lenient(required(Integer32))
-OptionalText = lenient(Unicode(min_occurs=0))
-OptionalDate = lenient(Date(min_occurs=0))
+# the parameters keep their WSDL types but reach the service as the client's text (lenient):
+# `abc` or `2014 11 05` get the contract's own errors, never a schema fault
+IdGrupo = required(Integer32)
+OptionalText = Unicode(min_occurs=0)
+OptionalDate = Date(min_occurs=0)
+LENIENT = (IdGrupo, OptionalText, OptionalDate)
 
-ProgressReader = Callable[[ProgressQuery], list[MemberProgress]]
 
-
-class AulaService(ServiceBase):  # type: ignore[misc]
+class AulaService(TranslatingService):
     @rpc(
         IdGrupo,
         OptionalText,
@@ -53,24 +51,18 @@ class AulaService(ServiceBase):  # type: ignore[misc]
         _out_variable_name="usuarios",
     )
     def obtener_avance_usuarios(ctx, id_grupo, perfil, id_usuario, fecha_desde, fecha_hasta):  # type: ignore[no-untyped-def]
-        read_progress: ProgressReader = ctx.app.read_progress
-        return read_progress(ProgressQuery(id_grupo, perfil, id_usuario, fecha_desde, fecha_hasta))
-
-    @classmethod
-    def call_wrapper(cls, ctx):  # type: ignore[no-untyped-def]
-        try:
-            return super().call_wrapper(ctx)
-        except ContractError as error:
-            raise ContractFault(error) from None
+        services: Services = ctx.app.aula_services
+        query = ProgressQuery(id_grupo, perfil, id_usuario, fecha_desde, fecha_hasta)
+        return obtener_avance_usuarios(services.engine, services.settings.timezone, query, services.clock)
 
 
 class ContractApplication(Application):  # type: ignore[misc]
-    def __init__(self, read_progress: ProgressReader):
+    def __init__(self, services: Services):
         super().__init__(
             [AulaService],
             tns=AULA,
             name="Aula",
-            in_protocol=AulaSoap11(),
+            in_protocol=AulaSoap11(lenient=LENIENT),
             out_protocol=AulaSoap11(text_writers={OPERATION: envelopes.progress_response}),
         )
-        self.read_progress = read_progress
+        self.aula_services = services  # (Spyne's own `services` is the list of service classes)

@@ -1,15 +1,26 @@
-"""The faults aula-ws raises through Spyne, and how every fault is written.
+"""The faults aula-ws raises through Spyne: the one place our errors become faults, and how
+every fault is written.
 
-Every fault is written by `envelopes.fault`: faultcode `Client` (the
-contract's errors), `Client.<Cause>` (requests refused before or around a
-method: `Client.XMLSyntaxError`, `Client.Authentication`...) or `Server`, a
-QName in the envelope's namespace; Server faults carry a generic message only.
+`fault_for` turns an error of aula_ws/errors.py into its fault; every service class
+of both endpoints derives from `TranslatingService`, whose `call_wrapper` applies it
+(the admin endpoint's token check, which runs before any method, applies it too).
+Every fault is written by `envelopes.fault`: faultcode `Client` (the contract's
+errors), `Client.<Cause>` (requests refused before or around a method:
+`Client.XMLSyntaxError`, `Client.Authentication`...), `Server.<Cause>` (a failure on
+our side the caller must hear about by name: `Server.WriteFailed`) or `Server`, a
+QName in the envelope's namespace; a plain Server fault carries a generic message only.
 """
 
-from spyne import Fault
+import logging
 
-from aula_ws.errors import ContractError
+from spyne import Fault, ServiceBase
+
+from aula_ws.errors import (
+    AulaError, AuthenticationFailed, ContractError, EtlError, InvalidRequest, WriteFailed,
+)
 from aula_ws.soap import envelopes
+
+log = logging.getLogger(__name__)
 
 GENERIC_SERVER_ERROR = "Error interno del servidor; el detalle quedó en el registro del servicio"
 
@@ -37,6 +48,41 @@ class ServerRefusal(Fault):  # type: ignore[misc]
         super().__init__(name, message)
 
 
+AUTHENTICATION_REQUIRED = "A valid admin token is required (wstoken)"
+
+
+def fault_for(error: AulaError, call: str) -> Fault | None:
+    """The fault that answers `error` raised by the operation `call`; None for an error
+    no caller should hear about (it stays unexpected: a generic Server fault, its traceback logged)."""
+    if isinstance(error, ContractError):
+        return ContractFault(error)
+    if isinstance(error, AuthenticationFailed):  # one answer whatever the reason; the reason to the log
+        log.warning("admin call %s refused: %s", call, error.reason)
+        return Fault("Client.Authentication", AUTHENTICATION_REQUIRED)
+    if isinstance(error, InvalidRequest):
+        return Fault("Client.InvalidRequest", str(error))
+    if isinstance(error, EtlError):  # Client.ETLBUSY, Client.invalidparameter, ...
+        return Fault(f"Client.{error.errorcode}", error.message)
+    if isinstance(error, WriteFailed):  # a full disk: one line, no traceback, the caller told what
+        log.error("admin call %s: %s", call, error)
+        return ServerRefusal("Server.WriteFailed", str(error))
+    return None
+
+
+class TranslatingService(ServiceBase):  # type: ignore[misc]
+    """Base of every service class: its methods' errors answered by `fault_for`."""
+
+    @classmethod
+    def call_wrapper(cls, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().call_wrapper(ctx)
+        except AulaError as error:
+            fault = fault_for(error, ctx.method_request_string)
+            if fault is None:
+                raise
+            raise fault from None
+
+
 def fault_envelope(error: Fault) -> bytes:
     if isinstance(error, ServerRefusal):
         return envelopes.fault(error.faultcode, error.faultcode, error.faultcode, str(error.faultstring))
@@ -50,3 +96,9 @@ def fault_envelope(error: Fault) -> bytes:
 
 def server_fault() -> bytes:
     return envelopes.fault("Server", "Server", "Server.InternalError", GENERIC_SERVER_ERROR)
+
+
+def too_large_envelope(max_bytes: int) -> bytes:
+    """A body over the endpoint's limit (answered with HTTP 413, the body unread)."""
+    code = "Client.RequestTooLarge"
+    return envelopes.fault(code, code, code, f"The request body is larger than the {max_bytes} bytes this endpoint accepts")

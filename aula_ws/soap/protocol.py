@@ -5,9 +5,10 @@
   `href` references are not resolved (document/literal has none).
 - An application may `admit` a request once its operation is known and before
   Spyne deserialises the body (the admin endpoint checks its token there).
-- Parameters declared with `lenient(...)` keep their WSDL type (xs:int,
-  xs:date, xs:boolean) but reach the service as the text the client sent, so
-  `abc` or `2014 11 05` get the contract's own faults, never a schema fault.
+- The lenient types an application names when it builds its protocol
+  (`AulaSoap11(lenient=...)`) keep their WSDL type (xs:int, xs:date,
+  xs:boolean) but reach the service as the text the client sent, so `abc` or
+  `2014 11 05` get the contract's own faults, never a schema fault.
 - Every fault is written by `faults.fault_envelope`; an answer that cannot be
   written (text XML 1.0 cannot carry) becomes a Server fault, never an
   envelope without its Body.
@@ -17,7 +18,7 @@
 import base64
 import binascii
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from spyne import Boolean, ByteArray, Fault
 from spyne.const.http import HTTP_405, HTTP_500
@@ -31,14 +32,7 @@ from aula_ws.soap.reading import XmlLimits, read_document
 
 log = logging.getLogger(__name__)
 
-_lenient_types: list[type] = []
 _XML_SPACE = " \t\r\n"
-
-
-def lenient(spyne_type):  # type: ignore[no-untyped-def]
-    """`spyne_type` in the WSDL, the raw text on input."""
-    _lenient_types.append(spyne_type)
-    return spyne_type
 
 
 def required(spyne_type):  # type: ignore[no-untyped-def]
@@ -69,9 +63,9 @@ def xs_base64(raw: str | None, name: str) -> bytes:
         raise InvalidRequest(f"{name} is not base64 (xs:base64Binary)") from None
 
 
-# the admin flags and uploads, read by xs_boolean and xs_base64
-Flag = lenient(Boolean(min_occurs=0))
-Upload = lenient(required(ByteArray))
+# the admin flags and uploads, read by xs_boolean and xs_base64 (lenient: see AulaSoap11)
+Flag = Boolean(min_occurs=0)
+Upload = required(ByteArray)
 
 Admission = Callable[[object], None]  # raises a Fault to refuse the request (a MethodContext)
 
@@ -82,13 +76,21 @@ class AulaSoap11(Soap11):  # type: ignore[misc]
         text_writers: dict[str, object] | None = None,
         limits: XmlLimits = XmlLimits(),
         admit: Admission | None = None,
+        lenient: Iterable[type] = (),
     ):
+        """`lenient`: the types whose values reach the service as the text the client sent."""
         super().__init__(validator=None)
-        for spyne_type in _lenient_types:
-            self._from_unicode_handlers[spyne_type] = _raw_text
         self.text_writers = text_writers or {}
         self.limits = limits
         self.admit = admit
+        self.lenient = frozenset(lenient)
+
+    def from_unicode(self, class_, string, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if class_ not in self.lenient or string is None:
+            return super().from_unicode(class_, string, *args, **kwargs)
+        if not string and self.get_cls_attrs(class_).empty_is_none:  # as Spyne does before any type's reader
+            return None
+        return string
 
     def create_in_document(self, ctx, charset=None):  # type: ignore[no-untyped-def]
         if isinstance(ctx.transport, HttpTransportContext):
@@ -147,10 +149,6 @@ class AulaSoap11(Soap11):  # type: ignore[misc]
     def create_out_string(self, ctx, charset=None):  # type: ignore[no-untyped-def]
         if ctx.out_string is None:
             super().create_out_string(ctx, charset)
-
-
-def _raw_text(_cls, text, *_encoding):  # type: ignore[no-untyped-def]
-    return text
 
 
 def quiet_spyne_logging() -> None:

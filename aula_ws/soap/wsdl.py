@@ -23,8 +23,9 @@ from aula_ws.soap.admin import AdminApplication
 from aula_ws.soap.contract import ContractApplication
 
 ENDPOINTS = {
-    "contract": ("/soap", lambda: ContractApplication(read_progress=None)),  # type: ignore[arg-type]
-    "admin": ("/soap/admin", lambda: AdminApplication(engine=None, settings=None)),  # type: ignore[arg-type]
+    # the WSDL needs no services: the applications are built without them
+    "contract": ("/soap", lambda: ContractApplication(services=None)),  # type: ignore[arg-type]
+    "admin": ("/soap/admin", lambda: AdminApplication(services=None)),  # type: ignore[arg-type]
 }
 _PLACEHOLDER = "http://aula-ws.invalid"
 # a Host header as RFC 9110 allows it: a name, IPv4 or [IPv6], an optional port

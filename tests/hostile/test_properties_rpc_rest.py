@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 from aula_ws.config import Settings
 from aula_ws.rest.etl import ANSWER_KEYS, etl_endpoint
 from aula_ws.services import etl, peers, tokens
-from aula_ws.services.usage import utc_now
+from aula_ws.services.clock import utc_now
+from aula_ws.services.runtime import Services
 from aula_ws.store.database import create_database_engine
 from aula_ws.rpc import server
 from tests.databases import migrated_sqlite
@@ -65,7 +66,7 @@ def apps(tmp_path_factory) -> Iterator[SimpleNamespace]:
     directory = tmp_path_factory.mktemp("properties")
     url = migrated_sqlite(directory)
     engine = create_database_engine(url)
-    app_settings = Settings(data_dir=directory, database_url=url, timezone=ZoneInfo("UTC"))
+    services = Services(Settings(data_dir=directory, database_url=url, timezone=ZoneInfo("UTC")), engine)
     build_usage_platform(engine, start=utc_now() - timedelta(hours=5))
     moodle, trusted = moodle_peer(), HandMadePeer(TRUSTED)
     peers.add_peer(engine, MOODLE, moodle.certificate_pem, utc_now())
@@ -77,9 +78,9 @@ def apps(tmp_path_factory) -> Iterator[SimpleNamespace]:
     logging.getLogger().addHandler(records)
     try:
         yield SimpleNamespace(
-            rpc=server.create_rpc_app(app_settings, engine),
-            rest=etl_endpoint(engine, app_settings),
-            certificate=peers.current_key(engine, server.key_policy(app_settings), utc_now()).certificate_pem,
+            rpc=server.create_rpc_app(services),
+            rest=etl_endpoint(services),
+            certificate=peers.current_key(engine, services.key_policy, utc_now()).certificate_pem,
             moodle=moodle, trusted=trusted, token=token, instances=instances, records=records,
         )
     finally:
@@ -97,7 +98,7 @@ def call_wsgi(app, records: Records, method: str, body: bytes = b"", query: str 
     answer = b"".join(app({**base, **environ}, lambda status, headers: captured.append((status, headers))))
     status, headers = captured[0]
     assert not [r for r in records.records if r.exc_info or r.levelno >= logging.ERROR], records.records
-    assert len([r for r in records.records if r.name.startswith(("rpc", "aula_ws.rest"))]) <= 1
+    assert len([r for r in records.records if r.name.startswith(("aula_ws.rpc", "aula_ws.rest"))]) <= 1
     return int(status.split()[0]), dict(headers), answer
 
 

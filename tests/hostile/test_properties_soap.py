@@ -16,6 +16,7 @@ from lxml import etree
 
 from aula_ws.app import create_app
 from aula_ws.config import Settings
+from aula_ws.services.runtime import Services
 from aula_ws.store.database import create_database_engine
 from tests.databases import migrated_sqlite
 from tests.hostile.soap_edge import ADMIN, AULA, ENV, fault_of, seed_platform, soap_body_of
@@ -28,8 +29,8 @@ def app(tmp_path_factory) -> Iterator[tuple]:
     data_dir = tmp_path_factory.mktemp("properties")
     platform = seed_platform(data_dir, migrated_sqlite(data_dir))
     engine = create_database_engine(platform.database_url)
-    yield create_app(Settings(data_dir=data_dir, database_url=platform.database_url, timezone=ZoneInfo("UTC")),
-                     engine), platform
+    settings = Settings(data_dir=data_dir, database_url=platform.database_url, timezone=ZoneInfo("UTC"))
+    yield create_app(Services(settings, engine)), platform
     engine.dispose()
 
 

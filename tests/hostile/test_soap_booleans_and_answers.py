@@ -144,7 +144,10 @@ def test_a_full_disk_in_an_admin_call_is_a_server_fault_naming_it_in_one_log_lin
     with the service's own sentence; the log gets one line, no traceback. (A real full disk
     through the server: tests/hostile/test_disk_full.py.)"""
     from aula_ws.errors import WriteFailed
-    from aula_ws.soap.admin import AdminApplication, AdminService
+    from aula_ws.config import Settings
+    from aula_ws.services.runtime import Services
+    from aula_ws.soap.admin import AdminApplication
+    from aula_ws.soap.admin_base import AdminService
     from aula_ws.soap.protocol import quiet_spyne_logging
 
     quiet_spyne_logging()  # as create_app does
@@ -155,7 +158,8 @@ def test_a_full_disk_in_an_admin_call_is_a_server_fault_naming_it_in_one_log_lin
             raise WriteFailed("the report", "/data/report.txt", "No space left on device", "nothing was applied")
 
     engine = create_database_engine(platform.database_url)
-    app = WsgiApplication(AdminApplication(engine, None, services=[Full]))  # type: ignore[arg-type]
+    services = Services(Settings(data_dir=platform.data_dir, database_url=platform.database_url), engine)
+    app = WsgiApplication(AdminApplication(services, (Full,)))
     body = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><t:wstoken xmlns:t="x">'
             + platform.token.encode() + b'</t:wstoken></s:Header><s:Body><fill xmlns="urn:Educativa/Aula/Admin/"/>'
             b"</s:Body></s:Envelope>")

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aula_ws.services import peers
-from aula_ws.services.usage import utc_now
+from aula_ws.services.clock import utc_now
+from aula_ws.services.runtime import Services
 from aula_ws.rpc import envelope, server
 from aula_ws.rpc.client import MnetTransport
 from tests.mnet_peer import MOODLE, HandMadePeer, answer_value, method_call, moodle_peer
@@ -28,11 +29,12 @@ def moodle() -> HandMadePeer:
 def endpoint(engine, settings, moodle):
     build_usage_platform(engine, start=utc_now() - timedelta(hours=5))
     peers.add_peer(engine, MOODLE, moodle.certificate_pem, utc_now(), trusted_ips=["10.1.0.0/16"])
-    rpc_app = server.create_rpc_app(settings, engine)
+    services = Services(settings, engine)
+    rpc_app = server.create_rpc_app(services)
     routes = {
         "/mnet/xmlrpc/server.php": rpc_app,
         "/xmlrpc": rpc_app,
-        "/mnet/publickey.php": server.create_publickey_app(settings, engine),
+        "/mnet/publickey.php": server.create_publickey_app(services),
     }
     return Endpoint(lambda environ, start: routes[environ["PATH_INFO"]](environ, start), engine, settings)
 
@@ -43,7 +45,7 @@ class Endpoint:
 
     @property
     def certificate_pem(self) -> str:
-        return peers.current_key(self.engine, server.key_policy(self.settings), utc_now()).certificate_pem
+        return peers.current_key(self.engine, Services(self.settings, self.engine).key_policy, utc_now()).certificate_pem
 
     def post(self, body: bytes, address: str = "192.0.2.7", path: str = "/mnet/xmlrpc/server.php") -> tuple[str, bytes]:
         environ = {
@@ -156,7 +158,7 @@ def test_keyswap_is_answered_unsigned_with_our_certificate(endpoint, moodle):
 
 def test_a_call_sealed_to_our_old_key_gets_7025_with_the_new_certificate_signed_by_the_old_key(endpoint, moodle):
     old = endpoint.certificate_pem
-    policy = server.key_policy(endpoint.settings)
+    policy = Services(endpoint.settings, endpoint.engine).key_policy
     fresh = peers.current_key(endpoint.engine, replace(policy, rotation=timedelta(0)), utc_now())
     assert fresh.certificate_pem != old
     answer = endpoint.post(moodle.sealed(moodle.signed(stats_call(moodle, 1)), old))[1]
@@ -165,7 +167,7 @@ def test_a_call_sealed_to_our_old_key_gets_7025_with_the_new_certificate_signed_
 
 def test_an_old_key_still_decrypts_during_its_grace_period_and_not_after(endpoint):
     endpoint.certificate_pem  # the first key
-    policy = server.key_policy(endpoint.settings)
+    policy = Services(endpoint.settings, endpoint.engine).key_policy
     rotated_at = utc_now() + policy.rotation + timedelta(days=1)
     peers.current_key(endpoint.engine, policy, rotated_at)
     hour = timedelta(hours=1)

@@ -34,8 +34,16 @@ class Report(Generic[C]):
     name the files in errors ("the journal", "the rejects file")."""
 
     def __init__(
-        self, folder: Path, name: str, rejects_name: Callable[[str], str], encoding: str, counters: C,
-        *, what: str = "the report", rejects_what: str = "the rejects file", prefix: str = "",
+        self,
+        folder: Path,
+        name: str,
+        rejects_name: Callable[[str], str],
+        encoding: str,
+        counters: C,
+        *,
+        what: str = "the report",
+        rejects_what: str = "the rejects file",
+        prefix: str = "",
     ):
         self.folder = folder
         self.encoding = encoding
@@ -92,7 +100,8 @@ class Report(Generic[C]):
         for line in self.counters.lines():
             self.write(line)
         for what, handle, path in (
-            (self._what, self._report, self.path), (self._rejects_what, self._rejects, self.rejects_path)
+            (self._what, self._report, self.path),
+            (self._rejects_what, self._rejects, self.rejects_path),
         ):
             if handle is not None:
                 try:

@@ -37,7 +37,9 @@ def header_problem(line: int, raw: str) -> HeaderError | None:
     return None if problem is None else HeaderError(f"line {line} (the header): {problem}")
 
 
-def read_line(raw: str, fields_: list[str] | None, read: Callable[..., T], *context: Any) -> T | RowError:
+def read_line(
+    raw: str, fields_: list[str] | None, read: Callable[..., T], *context: Any
+) -> T | RowError:
     """The record `read(fields, *context)` makes of a line, or why the line is refused.
 
     A line that is not valid CSV (no fields) or holds what XML cannot carry is
@@ -117,7 +119,9 @@ class Columns:
         ]
 
 
-def _getter(positions: tuple[int | None, ...]) -> tuple[Callable[[list[str]], tuple[str, ...]] | None, int]:
+def _getter(
+    positions: tuple[int | None, ...],
+) -> tuple[Callable[[list[str]], tuple[str, ...]] | None, int]:
     if None in positions or len(positions) < 2:
         return None, 0
     return itemgetter(*positions), max(positions) + 1  # type: ignore[type-var, operator]
@@ -143,8 +147,12 @@ class ImportCounters(Counters):
     """The seed's six counters of a statistics import (CONTRACT.md section 4)."""
 
     LABELS: ClassVar[dict[str, str]] = {
-        "processed": "records processed", "rejected": "records rejected", "added": "statistics added",
-        "updated": "statistics updated", "errors": "errors", "warnings": "warnings",
+        "processed": "records processed",
+        "rejected": "records rejected",
+        "added": "statistics added",
+        "updated": "statistics updated",
+        "errors": "errors",
+        "warnings": "warnings",
     }
     FAILED: ClassVar[tuple[str, ...]] = ("rejected", "errors")
     processed: int = 0
@@ -160,8 +168,13 @@ class SyncCounters(Counters):
     """The counters of a sync run (CONTRACT.md section 5)."""
 
     LABELS: ClassVar[dict[str, str]] = {
-        "processed": "lines processed", "added": "added", "updated": "updated", "removed": "removed",
-        "unchanged": "unchanged", "failed": "lines failed", "warnings": "warnings",
+        "processed": "lines processed",
+        "added": "added",
+        "updated": "updated",
+        "removed": "removed",
+        "unchanged": "unchanged",
+        "failed": "lines failed",
+        "warnings": "warnings",
     }
     FAILED: ClassVar[tuple[str, ...]] = ("failed",)
     processed: int = 0

@@ -7,8 +7,8 @@ with a reason; warnings never reject a line.
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 

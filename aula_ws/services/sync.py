@@ -21,10 +21,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from aula_ws.config import Settings
-from aula_ws.domain import sync_files as names
 from aula_ws.csvkit.batches import batches
 from aula_ws.csvkit.reader import FileRefused, open_split_lines
 from aula_ws.csvkit.report import Report
+from aula_ws.domain import sync_files as names
 from aula_ws.domain.csv_rows import HeaderError, RowError, SyncCounters, read_line
 from aula_ws.domain.file_input import file_name_problem
 from aula_ws.domain.sync_rows import read_header

@@ -17,7 +17,9 @@ from aula_ws.sync.lines import PlanContext
 from aula_ws.sync.snapshot import Rows, Snapshot
 
 NOW = datetime(2026, 3, 10, 12, 0)
-CTX = PlanContext(now=NOW, zone=ZoneInfo("UTC"), hash_password=lambda password, old: f"hashed:{password}")
+CTX = PlanContext(
+    now=NOW, zone=ZoneInfo("UTC"), hash_password=lambda password, old: f"hashed:{password}"
+)
 READERS = {
     "users": (people.read_user, people.plan_user),
     "enrolments": (people.read_enrolment, people.plan_enrolment),
@@ -31,24 +33,49 @@ C1, C2 = 10, 20
 
 
 def user(username, **fields):
-    return {"username": username, "firstname": username.title(), "lastname": "Ruiz", "email": "",
-            "idnumber": "", "suspended": False, "password_hash": None, **fields}
+    return {
+        "username": username,
+        "firstname": username.title(),
+        "lastname": "Ruiz",
+        "email": "",
+        "idnumber": "",
+        "suspended": False,
+        "password_hash": None,
+        **fields,
+    }
 
 
 def group(shortname, group_id, **fields):
-    return {"shortname": shortname, "fullname": f"Course {shortname}", "id": group_id, "idnumber": "",
-            "tracks_progress": True, "startdate": None, "visible": True, **fields}
+    return {
+        "shortname": shortname,
+        "fullname": f"Course {shortname}",
+        "id": group_id,
+        "idnumber": "",
+        "tracks_progress": True,
+        "startdate": None,
+        "visible": True,
+        **fields,
+    }
 
 
 def membership(perfil="A", cohort_id=None, estado=True):
-    return {"perfil": perfil, "administrador_grupo": False, "responsable_grupo": False, "estado": estado,
-            "fecha_alta": date(2026, 1, 1), "endtime": None, "cohort_id": cohort_id}
+    return {
+        "perfil": perfil,
+        "administrador_grupo": False,
+        "responsable_grupo": False,
+        "estado": estado,
+        "fecha_alta": date(2026, 1, 1),
+        "endtime": None,
+        "cohort_id": cohort_id,
+    }
 
 
 def platform(memberships=(), cohorts=(), members=(), bindings=()):
     """Ana (E-1) and Luis exist, and the guest (_anonimo); courses C1 (idnumber K-1) and C2; perfiles A, D, T."""
     return Snapshot(
-        users=Rows([(ANA, user("ana", idnumber="E-1")), (LUIS, user("luis")), (GUEST, user("_anonimo"))]),
+        users=Rows(
+            [(ANA, user("ana", idnumber="E-1")), (LUIS, user("luis")), (GUEST, user("_anonimo"))]
+        ),
         groups=Rows([(C1, group("C1", C1, idnumber="K-1")), (C2, group("C2", C2))]),
         memberships=Rows(memberships),
         cohorts=Rows(cohorts),
@@ -74,6 +101,7 @@ def run(kind, csv, snap, ctx=CTX):
 
 # users
 
+
 def test_a_new_user_is_created_with_the_password_stored_hashed_and_never_shown():
     snap = platform()
     assert run("users", "username;firstname;lastname;password\nmar;Mar;Gil;s3cret", snap) == [
@@ -85,9 +113,16 @@ def test_a_new_user_is_created_with_the_password_stored_hashed_and_never_shown()
 
 def test_an_existing_user_is_updated_and_an_empty_optional_cell_keeps_the_stored_value():
     snap = platform()
-    outcomes = run("users", "username;firstname;lastname;idnumber\nana;Ana María;Ruiz;\nluis;Luis;Ruiz;", snap)
-    assert outcomes == [[("updated", 'user "ana" updated')], [("unchanged", 'user "luis" unchanged')]]
-    assert snap.users.get(ANA)["firstname"] == "Ana María" and snap.users.get(ANA)["idnumber"] == "E-1"
+    outcomes = run(
+        "users", "username;firstname;lastname;idnumber\nana;Ana María;Ruiz;\nluis;Luis;Ruiz;", snap
+    )
+    assert outcomes == [
+        [("updated", 'user "ana" updated')],
+        [("unchanged", 'user "luis" unchanged')],
+    ]
+    assert (
+        snap.users.get(ANA)["firstname"] == "Ana María" and snap.users.get(ANA)["idnumber"] == "E-1"
+    )
 
 
 def test_deleted_1_deletes_the_account_and_its_enrolments():
@@ -110,8 +145,16 @@ def test_the_platforms_guest_user_cannot_be_changed_or_enrolled():
 def test_with_users_identified_by_idnumber_a_username_held_by_another_user_is_refused():
     ctx = PlanContext(now=NOW, zone=ZoneInfo("UTC"), user_identity="idnumber")
     snap = platform()
-    outcomes = run("users", "idnumber;username;firstname;lastname\nE-1;ana2;Ana;Ruiz\nE-1;luis;Ana;Ruiz", snap, ctx)
-    assert outcomes == [[("updated", 'user "ana2" updated')], 'username "luis" belongs to another user']
+    outcomes = run(
+        "users",
+        "idnumber;username;firstname;lastname\nE-1;ana2;Ana;Ruiz\nE-1;luis;Ana;Ruiz",
+        snap,
+        ctx,
+    )
+    assert outcomes == [
+        [("updated", 'user "ana2" updated')],
+        'username "luis" belongs to another user',
+    ]
     assert snap.users.get(ANA)["username"] == "ana2"
 
 
@@ -126,20 +169,29 @@ def test_course_and_role_columns_enrol_on_the_fly_and_an_unknown_course_or_role_
         snap,
     )
     assert outcomes == [
-        [("unchanged", 'user "luis" unchanged'), ("added", 'enrolled in "C1" as D'), ("added", 'enrolled in "C2" as A')],
+        [
+            ("unchanged", 'user "luis" unchanged'),
+            ("added", 'enrolled in "C1" as D'),
+            ("added", 'enrolled in "C2" as A'),
+        ],
         'no course with shortname "C9"',
         'role "rector" is neither a perfil of the platform nor a known Moodle role',
     ]
-    assert snap.memberships.get((LUIS, C1))["perfil"] == "D" and snap.memberships.get((ANA, C1)) is None
+    assert (
+        snap.memberships.get((LUIS, C1))["perfil"] == "D"
+        and snap.memberships.get((ANA, C1)) is None
+    )
 
 
 def test_the_cohort_column_adds_the_user_to_the_cohort_creating_it_if_missing():
     snap = platform()
-    assert run("users", "username;firstname;lastname;cohort\nluis;Luis;Ruiz;2026A", snap) == [[
-        ("unchanged", 'user "luis" unchanged'),
-        ("added", 'cohort "2026A" created'),
-        ("added", '"luis" added to cohort "2026A"'),
-    ]]
+    assert run("users", "username;firstname;lastname;cohort\nluis;Luis;Ruiz;2026A", snap) == [
+        [
+            ("unchanged", 'user "luis" unchanged'),
+            ("added", 'cohort "2026A" created'),
+            ("added", '"luis" added to cohort "2026A"'),
+        ]
+    ]
     assert snap.cohort_members.get(("2026A", LUIS)) == {}
 
 
@@ -151,17 +203,25 @@ def test_suspending_a_user_marks_their_memberships_for_a_new_estado():
 
 # enrolments
 
+
 def test_add_enrols_with_a_moodle_role_or_a_perfil_and_an_ended_enrolment_is_not_active():
     snap = platform()
-    outcomes = run("enrolments", "cid;uid;rolename;endtime\nC1;luis;teacher;\nC2;luis;D;2026-01-31", snap)
-    assert outcomes == [[("added", '"luis" in "C1" enrolled as T')], [("added", '"luis" in "C2" enrolled as D')]]
+    outcomes = run(
+        "enrolments", "cid;uid;rolename;endtime\nC1;luis;teacher;\nC2;luis;D;2026-01-31", snap
+    )
+    assert outcomes == [
+        [("added", '"luis" in "C1" enrolled as T')],
+        [("added", '"luis" in "C2" enrolled as D')],
+    ]
     assert snap.memberships.get((LUIS, C1))["estado"] is True
     assert snap.memberships.get((LUIS, C2))["estado"] is False  # its endtime has passed
 
 
 def test_shift_replaces_the_perfil_and_needs_an_enrolment():
     snap = platform(memberships=[((ANA, C1), membership("A"))])
-    assert run("enrolments", "cmd;cid;uid;rolename\nshift;C1;ana;D\nshift;C1;ana;D\nshift;C2;ana;D", snap) == [
+    assert run(
+        "enrolments", "cmd;cid;uid;rolename\nshift;C1;ana;D\nshift;C1;ana;D\nshift;C2;ana;D", snap
+    ) == [
         [("updated", '"ana" in "C1" now D')],
         [("unchanged", '"ana" in "C1" already D')],
         '"ana" in "C2": not enrolled',
@@ -170,7 +230,11 @@ def test_shift_replaces_the_perfil_and_needs_an_enrolment():
 
 def test_del_unenrols_and_an_unknown_user_or_course_fails_the_line():
     snap = platform(memberships=[((ANA, C1), membership())])
-    assert run("enrolments", "cmd;cid;uid;rolename\ndel;C1;ana;\ndel;C1;ana;\nadd;C1;zoe;A\nadd;C9;ana;A", snap) == [
+    assert run(
+        "enrolments",
+        "cmd;cid;uid;rolename\ndel;C1;ana;\ndel;C1;ana;\nadd;C1;zoe;A\nadd;C9;ana;A",
+        snap,
+    ) == [
         [("removed", '"ana" in "C1" unenrolled')],
         '"ana" in "C1": not enrolled',
         'no user with username "zoe"',
@@ -181,7 +245,9 @@ def test_del_unenrols_and_an_unknown_user_or_course_fails_the_line():
 
 def test_a_manual_enrolment_takes_over_an_enrolment_made_by_a_cohort():
     snap = platform(memberships=[((ANA, C1), membership(cohort_id=5))])
-    assert run("enrolments", "cid;uid;rolename\nC1;ana;A", snap) == [[("updated", '"ana" in "C1" updated (A)')]]
+    assert run("enrolments", "cid;uid;rolename\nC1;ana;A", snap) == [
+        [("updated", '"ana" in "C1" updated (A)')]
+    ]
     assert snap.memberships.get((ANA, C1))["cohort_id"] is None
 
 
@@ -202,7 +268,10 @@ COHORT_2026 = ("2026A", {"id": 5, "name": "2026A", "description": ""})
 def test_cohort_add_creates_the_cohort_and_adds_the_member_who_gets_its_bound_courses():
     snap = platform(cohorts=[COHORT_2026], bindings=[(("2026A", C1), {"perfil": "A"})])
     assert run("cohorts", "cidnumber;userid\n2026A;luis\n2026B;luis", snap) == [
-        [("added", '"luis" added to cohort "2026A"'), ("added", '"luis" enrolled in "C1" by cohort "2026A"')],
+        [
+            ("added", '"luis" added to cohort "2026A"'),
+            ("added", '"luis" enrolled in "C1" by cohort "2026A"'),
+        ],
         [("added", 'cohort "2026B" created'), ("added", '"luis" added to cohort "2026B"')],
     ]
     assert snap.memberships.get((LUIS, C1))["cohort_id"] == 5
@@ -213,10 +282,18 @@ def test_cohort_del_removes_the_member_and_only_the_enrolments_the_binding_made(
         cohorts=[COHORT_2026],
         members=[(("2026A", ANA), {}), (("2026A", LUIS), {})],
         bindings=[(("2026A", C1), {"perfil": "A"})],
-        memberships=[((ANA, C1), membership(cohort_id=5)), ((LUIS, C1), membership(cohort_id=None))],
+        memberships=[
+            ((ANA, C1), membership(cohort_id=5)),
+            ((LUIS, C1), membership(cohort_id=None)),
+        ],
     )
-    assert run("cohorts", "cmd;cidnumber;userid\ndel;2026A;ana\ndel;2026A;ana\nfree;2026A;", snap) == [
-        [("removed", '"ana" removed from cohort "2026A"'), ("removed", '"ana" unenrolled from "C1" (cohort "2026A")')],
+    assert run(
+        "cohorts", "cmd;cidnumber;userid\ndel;2026A;ana\ndel;2026A;ana\nfree;2026A;", snap
+    ) == [
+        [
+            ("removed", '"ana" removed from cohort "2026A"'),
+            ("removed", '"ana" unenrolled from "C1" (cohort "2026A")'),
+        ],
         '"ana" is not a member of cohort "2026A"',
         [("removed", '"luis" removed from cohort "2026A"')],
     ]
@@ -225,17 +302,30 @@ def test_cohort_del_removes_the_member_and_only_the_enrolments_the_binding_made(
 
 @pytest.mark.parametrize(
     "line, message",
-    [(";;luis", "cid or cidnumber is required"), ("del;2026A;", "userid is required to remove a member (cmd del)")],
+    [
+        (";;luis", "cid or cidnumber is required"),
+        ("del;2026A;", "userid is required to remove a member (cmd del)"),
+    ],
 )
 def test_a_cohort_line_needs_its_cohort_and_a_member_to_remove(line, message):
-    assert run("cohorts", f"cmd;cidnumber;userid\n{line}", platform(cohorts=[COHORT_2026])) == [message]
+    assert run("cohorts", f"cmd;cidnumber;userid\n{line}", platform(cohorts=[COHORT_2026])) == [
+        message
+    ]
 
 
 def test_binding_a_cohort_enrols_its_members_and_unbinding_unenrols_them():
     snap = platform(cohorts=[COHORT_2026], members=[(("2026A", ANA), {})])
-    assert run("cohortscourses", "cohort;course;cmd\n2026A;C2;add\n2026A;C2;del\n2026B;C2;add", snap) == [
-        [("added", 'cohort "2026A" -> "C2" bound as A'), ("added", '"ana" enrolled in "C2" by cohort "2026A"')],
-        [("removed", 'cohort "2026A" -> "C2" unbound'), ("removed", '"ana" unenrolled from "C2" (cohort "2026A")')],
+    assert run(
+        "cohortscourses", "cohort;course;cmd\n2026A;C2;add\n2026A;C2;del\n2026B;C2;add", snap
+    ) == [
+        [
+            ("added", 'cohort "2026A" -> "C2" bound as A'),
+            ("added", '"ana" enrolled in "C2" by cohort "2026A"'),
+        ],
+        [
+            ("removed", 'cohort "2026A" -> "C2" unbound'),
+            ("removed", '"ana" unenrolled from "C2" (cohort "2026A")'),
+        ],
         'no cohort "2026B"',
     ]
     assert snap.memberships.get((ANA, C2)) is None
@@ -243,9 +333,14 @@ def test_binding_a_cohort_enrols_its_members_and_unbinding_unenrols_them():
 
 # courses and lessons
 
+
 def test_a_new_course_keeps_the_id_it_is_given_and_an_existing_courses_id_never_changes():
     snap = platform()
-    assert run("courses", "shortname;fullname;id\nC3;Course three;77\nC1;Course one;99\nC4;Course four;20", snap) == [
+    assert run(
+        "courses",
+        "shortname;fullname;id\nC3;Course three;77\nC1;Course one;99\nC4;Course four;20",
+        snap,
+    ) == [
         [("added", 'course "C3" created with id 77')],
         'course "C1" has id 10, not 99: ids are kept',
         "id 20 belongs to another course",

@@ -7,9 +7,8 @@ on PostgreSQL we COPY.
 """
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any, TypeVar
-
 from functools import lru_cache
+from typing import Any, TypeVar
 
 from sqlalchemy import Boolean, Connection, Date, DateTime, Table
 

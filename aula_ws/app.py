@@ -59,14 +59,20 @@ def create_app(services: Services) -> AulaApplication:
     quiet_spyne_logging()
     mnet = create_rpc_app(services)
     rest = etl_endpoint(services)
-    return AulaApplication({
-        "/": Endpoint(_index_page),
-        "/soap": soap_endpoint(ContractApplication(services), "contract", settings.contract_max_body, settings.public_url),
-        "/soap/admin": soap_endpoint(AdminApplication(services), "admin", settings.admin_max_body, settings.public_url),
-        **dict.fromkeys(("/mnet/xmlrpc/server.php", "/xmlrpc"), mnet),
-        "/mnet/publickey.php": create_publickey_app(services),
-        **dict.fromkeys(("/webservice/rest/server.php", "/service/rest/server.php"), rest),
-    })
+    return AulaApplication(
+        {
+            "/": Endpoint(_index_page),
+            "/soap": soap_endpoint(
+                ContractApplication(services), "contract", settings.contract_max_body, settings.public_url
+            ),
+            "/soap/admin": soap_endpoint(
+                AdminApplication(services), "admin", settings.admin_max_body, settings.public_url
+            ),
+            **dict.fromkeys(("/mnet/xmlrpc/server.php", "/xmlrpc"), mnet),
+            "/mnet/publickey.php": create_publickey_app(services),
+            **dict.fromkeys(("/webservice/rest/server.php", "/service/rest/server.php"), rest),
+        }
+    )
 
 
 def from_environment() -> AulaApplication:

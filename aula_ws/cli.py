@@ -25,9 +25,7 @@ from aula_ws.services.runtime import Services
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="aula-ws", description="aula-ws: learners' progress and usage statistics"
-    )
+    parser = argparse.ArgumentParser(prog="aula-ws", description="aula-ws: learners' progress and usage statistics")
     parser.add_argument("--version", action="version", version=f"aula-ws {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in COMMAND_GROUPS:

@@ -69,7 +69,9 @@ class Settings:
         source = Source(env, _read_toml(env, data_dir))
         settings = cls(data_dir=data_dir, **read_group(cls, source))
         if settings.use_stats_lastpingcredit > settings.use_stats_threshold:
-            raise ConfigError(source.where("use_stats_lastpingcredit"), "the last-ping credit cannot exceed the threshold")
+            raise ConfigError(
+                source.where("use_stats_lastpingcredit"), "the last-ping credit cannot exceed the threshold"
+            )
         return settings
 
 
@@ -85,4 +87,3 @@ def _read_toml(env: Mapping[str, str], data_dir: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(str(path), f"cannot read the TOML file: {exc}") from None
-

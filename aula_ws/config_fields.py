@@ -83,7 +83,8 @@ def read_group(cls: type, source: Source, prefix: str = "") -> dict[str, Any]:
             default = _default(spec)
             if spec.metadata["per"]:
                 values[spec.name] = {
-                    name: value for name in spec.metadata["per"]
+                    name: value
+                    for name in spec.metadata["per"]
                     if (value := source.cast(key.format(name), default.get(name, ""), spec.metadata["cast"]))
                 }
             elif source.raw(key) is not None:
@@ -172,7 +173,7 @@ def database_url(value: Any) -> str:
     url = text(value)
     for plain in ("postgresql://", "postgres://"):
         if url.startswith(plain):
-            return "postgresql+psycopg://" + url[len(plain):]
+            return "postgresql+psycopg://" + url[len(plain) :]
     if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg")):
         raise ValueError("only sqlite:/// and postgresql:// URLs are supported")
     return url
@@ -191,8 +192,13 @@ def public_url(value: Any) -> str:
     url = str(value).strip().rstrip("/")
     parts = urlsplit(url)
     if (
-        parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment
-        or parts.username or parts.password or any(c.isspace() or c in "\"'<>" for c in url)
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or parts.password
+        or any(c.isspace() or c in "\"'<>" for c in url)
     ):
         raise ValueError("expected the public base URL, such as https://aula.example.org or https://example.org/aula")
     parts.port  # raises ValueError on a bad port
@@ -222,4 +228,3 @@ def address(value: Any) -> str:
 
 def address_or_empty(value: Any) -> str:
     return address(value) if str(value).strip() else ""
-

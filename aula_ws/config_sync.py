@@ -32,7 +32,9 @@ class SyncSettings:
     file_names: dict[str, str] = setting(DEFAULT_FILE_NAMES, cast.file_name, key="sync_{}_file", per=KINDS)
     # kind -> cron expression; a kind without one is not scheduled
     schedules: dict[str, str] = setting({}, cast.cron_or_empty, key="sync_{}_schedule", per=KINDS)
-    avatars_max_bytes: int = setting(100 * 1024 * 1024, cast.whole(1, 2**40, "bytes"))  # a ZIP expanding past this is refused
+    avatars_max_bytes: int = setting(
+        100 * 1024 * 1024, cast.whole(1, 2**40, "bytes")
+    )  # a ZIP expanding past this is refused
     avatar_max_bytes: int = setting(5 * 1024 * 1024, cast.whole(1, 2**31, "bytes"))  # one image
     avatar_max_pixels: int = setting(25_000_000, cast.whole(1, 2**31, "pixels"))
 

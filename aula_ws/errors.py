@@ -153,9 +153,7 @@ class WriteFailed(AulaError):
 
     NOTHING_STORED = "nothing was stored"
 
-    def __init__(
-        self, what: str, path: object, reason: str, outcome: str = NOTHING_STORED, applied: bool = False
-    ):
+    def __init__(self, what: str, path: object, reason: str, outcome: str = NOTHING_STORED, applied: bool = False):
         where = f" {path}" if path is not None else ""
         super().__init__(f"could not write {what}{where}: {reason}; {outcome}")
         self.what = what

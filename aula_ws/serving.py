@@ -37,7 +37,11 @@ from aula_ws.services.runtime import Services
 
 
 def serve(
-    services: Services, host: str | None, port: int | None, demo: bool, threads: int,
+    services: Services,
+    host: str | None,
+    port: int | None,
+    demo: bool,
+    threads: int,
     scheduler: bool = False,
 ) -> int:
     settings = services.settings
@@ -88,9 +92,13 @@ def create_waitress(app: AulaApplication, settings: Settings, host: str, port: i
         # chunked framing too, and refuses a body of exactly its size (`>=`)
         max_request_body_size=2 * largest + 65536,
     )
-    server.channel_class = type("AulaChannel", (_Channel,), {
-        "parser_class": type("AulaParser", (_LimitedParser,), {"body_limit": staticmethod(app.body_limit)}),
-    })
+    server.channel_class = type(
+        "AulaChannel",
+        (_Channel,),
+        {
+            "parser_class": type("AulaParser", (_LimitedParser,), {"body_limit": staticmethod(app.body_limit)}),
+        },
+    )
     return server
 
 

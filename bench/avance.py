@@ -83,9 +83,7 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
     bodies = [progress_request(bench.group_id, id_usuario=bench.logins[n]) for n in sample]
     one_user_in_process(app, bodies[:100])  # warm-up: statement caches, pool
     latencies, wrong = one_user_in_process(app, bodies)
-    sql_latencies = one_user_sql(
-        bench.engine, bench.group_id, [bench.first_user_id + n for n in sample], now
-    )
+    sql_latencies = one_user_sql(bench.engine, bench.group_id, [bench.first_user_id + n for n in sample], now)
     print(
         f"\n(c) one user in-process, {len(bodies):,} calls: p50 {ms(percentile(latencies, 0.5))}, "
         f"p95 {ms(percentile(latencies, 0.95))}, {wrong} wrong answers; "
@@ -110,9 +108,7 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
             flush=True,
         )
     rows = summary_rows(bench, members, whole, latencies, loads)
-    rows.append(
-        ("1-minute load average, start / end", f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}", "", "")
-    )
+    rows.append(("1-minute load average, start / end", f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}", "", ""))
     print_summary(rows, bench.engine.dialect.name, members, unit_count)
 
 
@@ -161,8 +157,7 @@ def summary_rows(
     rows: list[Row] = [
         (
             "build",
-            f"{bench.build_seconds:.1f} s for {members:,} members, "
-            f"{bench.row_counts['lesson_sessions']:,} sessions",
+            f"{bench.build_seconds:.1f} s for {members:,} members, {bench.row_counts['lesson_sessions']:,} sessions",
             "",
             "",
         )

@@ -33,7 +33,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from common.platform import (
-    add_database_options, analyze, bulk_load, empty_database, next_user_id, users_loaded, workspace,
+    add_database_options,
+    analyze,
+    bulk_load,
+    empty_database,
+    next_user_id,
+    users_loaded,
+    workspace,
 )
 from common.server import application, in_process
 from aula_ws.config import Settings
@@ -56,11 +62,12 @@ def build(engine: Engine, events: int, members: int, now: datetime) -> tuple[int
     span = 365 * 86_400 - 86_400
     with engine.begin() as connection:
         group_ids = [platform.add_group(connection, f"bench-etl-{n}", start) for n in range(GROUPS)]
-        unit_ids = {g: [platform.add_unit(connection, g, f"U{u}", "LAWTE"[u % 5]) for u in range(UNITS)] for g in group_ids}
+        unit_ids = {
+            g: [platform.add_unit(connection, g, f"U{u}", "LAWTE"[u % 5]) for u in range(UNITS)] for g in group_ids
+        }
         first_user = next_user_id(connection)
         total_users = LOG_USERS + members
-        bulk_load(connection, users, ("id", "username"),
-                  ((first_user + n, f"bench.{n}") for n in range(total_users)))
+        bulk_load(connection, users, ("id", "username"), ((first_user + n, f"bench.{n}") for n in range(total_users)))
         users_loaded(connection)
 
         def log_rows() -> Iterator[tuple[Any, ...]]:
@@ -69,23 +76,37 @@ def build(engine: Engine, events: int, members: int, now: datetime) -> tuple[int
             for second in moments:
                 group = rng.choice(group_ids)
                 unit = rng.choice(unit_ids[group]) if rng.random() < 0.8 else None
-                yield (first_user + rng.randrange(LOG_USERS), group, unit,
-                       start + timedelta(seconds=second), rng.choice(ACTIONS))
+                yield (
+                    first_user + rng.randrange(LOG_USERS),
+                    group,
+                    unit,
+                    start + timedelta(seconds=second),
+                    rng.choice(ACTIONS),
+                )
 
         bulk_load(connection, activity_log, ("user_id", "group_id", "unit_id", "time", "action"), log_rows())
 
         large = platform.add_group(connection, "bench-etl-large", start)
         large_units = [platform.add_unit(connection, large, f"L{u:02d}", "L") for u in range(20)]
         member_ids = range(first_user + LOG_USERS, first_user + total_users)
-        bulk_load(connection, memberships, ("user_id", "group_id", "perfil", "estado", "fecha_alta"),
-                  ((u, large, "A", True, (start + timedelta(days=rng.randrange(200))).date()) for u in member_ids))
+        bulk_load(
+            connection,
+            memberships,
+            ("user_id", "group_id", "perfil", "estado", "fecha_alta"),
+            ((u, large, "A", True, (start + timedelta(days=rng.randrange(200))).date()) for u in member_ids),
+        )
 
         def sessions() -> Iterator[tuple[Any, ...]]:
             for user in member_ids:
                 for unit in large_units:
                     if rng.random() < 0.5:
-                        yield (user, unit, rng.choice("CCPFIN"), start + timedelta(seconds=rng.randrange(span)),
-                               rng.randrange(101))
+                        yield (
+                            user,
+                            unit,
+                            rng.choice("CCPFIN"),
+                            start + timedelta(seconds=rng.randrange(span)),
+                            rng.randrange(101),
+                        )
 
         bulk_load(connection, lesson_sessions, ("user_id", "unit_id", "status", "status_date", "score"), sessions())
     analyze(engine)
@@ -102,10 +123,15 @@ def timed(action: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
 
 
 def rest_call(base: str, token: str, plugin: str, instance: int, params: dict[str, Any]) -> dict[str, Any]:
-    body = urllib.parse.urlencode({
-        "wstoken": token, "wsfunction": "report_etl_get", "plugin": plugin, "id": instance,
-        "queryparams": json.dumps(params),
-    }).encode()
+    body = urllib.parse.urlencode(
+        {
+            "wstoken": token,
+            "wsfunction": "report_etl_get",
+            "plugin": plugin,
+            "id": instance,
+            "queryparams": json.dumps(params),
+        }
+    ).encode()
     with urllib.request.urlopen(f"{base}/webservice/rest/server.php", data=body, timeout=120) as response:
         answer = json.loads(response.read())
     if "errorcode" in answer:
@@ -141,7 +167,9 @@ def run(url: str, data_dir: Path, events: int, members: int, runs: int, drop_exi
         median, best, answer = timed(lambda: rest_call(base, token, "boardz", actions, action_params), runs)
         assert answer["records"] == 5000
         rows.append(("special_actions, 5,000 of the log, REST over HTTP", ms(median), ms(best)))
-        median, best, _ = timed(lambda: etl.report_etl_get(engine, settings, "boardz", actions, json.dumps(action_params)), runs)
+        median, best, _ = timed(
+            lambda: etl.report_etl_get(engine, settings, "boardz", actions, json.dumps(action_params)), runs
+        )
         rows.append(("special_actions, the service alone", ms(median), ms(best)))
         after = Position(from_unix(middle) + timedelta(microseconds=999_999))
 
@@ -154,7 +182,9 @@ def run(url: str, data_dir: Path, events: int, members: int, runs: int, drop_exi
 
         median, best, answer = timed(lambda: rest_call(base, token, "progress", progress, progress_params), runs)
         rows.append((f"special_progress, 5,000 of a {members:,}-member group, REST", ms(median), ms(best)))
-        median, best, _ = timed(lambda: etl.report_etl_get(engine, settings, "progress", progress, json.dumps(progress_params)), runs)
+        median, best, _ = timed(
+            lambda: etl.report_etl_get(engine, settings, "progress", progress, json.dumps(progress_params)), runs
+        )
         rows.append(("special_progress, the service alone", ms(median), ms(best)))
         assert answer["records"] == min(5000, members + 1)
     engine.dispose()

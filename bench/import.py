@@ -52,8 +52,10 @@ def write_file(path: Path, lines: int) -> None:
         for n in range(lines):
             user, unit = divmod(n, UNITS)
             day = date(2015, 1 + n % 12, 1 + n % 28)
-            handle.write(f"user{user % user_count:06d}\tBENCH\tL{unit:02d}\tL\t{'CPFIN'[n % 5]}\t"
-                         f"{day:%Y/%m/%d}\t{n % 101}\t{n % 3600}\t\n")
+            handle.write(
+                f"user{user % user_count:06d}\tBENCH\tL{unit:02d}\tL\t{'CPFIN'[n % 5]}\t"
+                f"{day:%Y/%m/%d}\t{n % 101}\t{n % 3600}\t\n"
+            )
 
 
 def raw_rows(path: Path, url: str) -> list[tuple]:
@@ -69,8 +71,9 @@ def raw_rows(path: Path, url: str) -> list[tuple]:
         next(reader)
         for login, _, unit, _, status, day, score, seconds, _ in reader:
             y, m, d = day.split("/")
-            rows.append((ids[login], units[unit], status, datetime(int(y), int(m), int(d)),
-                         float(score), int(seconds), None))
+            rows.append(
+                (ids[login], units[unit], status, datetime(int(y), int(m), int(d)), float(score), int(seconds), None)
+            )
     return rows
 
 
@@ -95,8 +98,10 @@ def timed_cli_import(path: Path, env: dict[str, str]) -> tuple[float, float]:
 
 def sqlite_raw(db_path: Path, rows: list[tuple]) -> float:
     connection = sqlite3.connect(db_path)
-    sql = ("INSERT INTO lesson_sessions (user_id, unit_id, status, status_date, score, time_spent, ilt_present) "
-           "VALUES (?, ?, ?, ?, ?, ?, ?)")
+    sql = (
+        "INSERT INTO lesson_sessions (user_id, unit_id, status, status_date, score, time_spent, ilt_present) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    )
     # the same text SQLAlchemy stores, so that both runs write the same bytes
     prepared = [(u, n, s, d.strftime("%Y-%m-%d %H:%M:%S.%f"), sc, t, i) for u, n, s, d, sc, t, i in rows]
     started = time.perf_counter()
@@ -112,9 +117,12 @@ def postgres_raw(url: str, rows: list[tuple]) -> float:
 
     with psycopg.connect(url.replace("+psycopg", "")) as connection:
         started = time.perf_counter()
-        with connection.cursor() as cursor, cursor.copy(
-            "COPY lesson_sessions (user_id, unit_id, status, status_date, score, time_spent, ilt_present) FROM STDIN"
-        ) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(
+                "COPY lesson_sessions (user_id, unit_id, status, status_date, score, time_spent, ilt_present) FROM STDIN"
+            ) as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         connection.commit()

@@ -65,10 +65,15 @@ def build(engine: Engine, events: int, courses: int, now: datetime) -> None:
                 yield learner, group, "viewed", unit, start + timedelta(seconds=rng.randrange(365 * 86400))
 
         bulk_load(connection, activity_log, ("user_id", "group_id", "action", "unit_id", "time"), log_rows())
-        bulk_load(connection, lesson_sessions, ("user_id", "unit_id", "status", "status_date", "score", "time_spent"), (
-            (learner, unit, "C", start + timedelta(days=k), 80, 900)
-            for k, unit in enumerate(u for group_units in units.values() for u in group_units[:3])
-        ))
+        bulk_load(
+            connection,
+            lesson_sessions,
+            ("user_id", "unit_id", "status", "status_date", "score", "time_spent"),
+            (
+                (learner, unit, "C", start + timedelta(days=k), 80, 900)
+                for k, unit in enumerate(u for group_units in units.values() for u in group_units[:3])
+            ),
+        )
 
 
 def timed(calls: int, call: Callable[[], object]) -> tuple[float, float]:
@@ -95,7 +100,9 @@ def main() -> int:
         now = utc_now()
         started = time.perf_counter()
         build(engine, args.events, args.courses, now)
-        print(f"built {args.events} events over {args.courses} courses in {time.perf_counter() - started:.1f} s ({engine.dialect.name})")
+        print(
+            f"built {args.events} events over {args.courses} courses in {time.perf_counter() - started:.1f} s ({engine.dialect.name})"
+        )
 
         settings = Settings(data_dir=directory, database_url=url, timezone=ZoneInfo("UTC"))
         moodle = HandMadePeer(MOODLE)
@@ -110,13 +117,23 @@ def main() -> int:
         app = server.create_rpc_app(services)
         ours = peers.current_key(engine, services.key_policy, now).certificate_pem
         payload = method_call(
-            "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats", moodle.caller("lovecraft"), "lovecraft", "", 3, 0, True
+            "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats",
+            moodle.caller("lovecraft"),
+            "lovecraft",
+            "",
+            3,
+            0,
+            True,
         )
 
         def through_envelope() -> object:
             body = moodle.sealed(moodle.signed(payload), ours)
-            environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
-                       "REMOTE_ADDR": "192.0.2.1"}
+            environ = {
+                "REQUEST_METHOD": "POST",
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": io.BytesIO(body),
+                "REMOTE_ADDR": "192.0.2.1",
+            }
             answer = b"".join(app(environ, lambda status, headers: None))
             return answer_value(moodle.open_answer(answer, ours))
 

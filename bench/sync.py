@@ -44,8 +44,10 @@ def run(env: dict[str, str], kind: str, path: Path, lines: int) -> None:
     if child.returncode != 0:
         print(child.stdout[-2000:], child.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"{kind}: exit {child.returncode}")
-    print(f"{kind:<11} {lines:>8,} lines  {elapsed:6.2f} s  {lines / elapsed:>9,.0f} lines/s  "
-          f"peak memory (largest child so far) {usage:.0f} MB")
+    print(
+        f"{kind:<11} {lines:>8,} lines  {elapsed:6.2f} s  {lines / elapsed:>9,.0f} lines/s  "
+        f"peak memory (largest child so far) {usage:.0f} MB"
+    )
 
 
 def main() -> None:

@@ -87,8 +87,7 @@ class Sealed:
 def sign(payload: bytes, private_key: rsa.RSAPrivateKey, wwwroot: str, timestamp: int) -> bytes:
     signature = private_key.sign(payload, padding.PKCS1v15(), hashes.SHA1())
     return (
-        DECLARATION
-        + f'<signedMessage><Signature Id="MoodleSignature" xmlns="{DSIG}"><SignedInfo>'
+        DECLARATION + f'<signedMessage><Signature Id="MoodleSignature" xmlns="{DSIG}"><SignedInfo>'
         '<CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>'
         f'<SignatureMethod Algorithm="{DSIG}rsa-sha1"/>'
         f'<Reference URI="#XMLRPC-MSG"><DigestMethod Algorithm="{DSIG}sha1"/>'
@@ -111,8 +110,7 @@ def seal(message: bytes, public_key: rsa.RSAPublicKey, wwwroot: str, cipher: str
         data = Cipher(ARC4(key), mode=None).encryptor().update(message)
         wrapped = public_key.encrypt(key, padding.PKCS1v15())
     return (
-        DECLARATION
-        + f'<encryptedMessage><EncryptedData Id="ED" xmlns="{XMLENC}">'
+        DECLARATION + f'<encryptedMessage><EncryptedData Id="ED" xmlns="{XMLENC}">'
         f'<EncryptionMethod Algorithm="{algorithm}"/>'
         f'<ds:KeyInfo xmlns:ds="{DSIG}"><ds:RetrievalMethod URI="#EK" Type="{XMLENC}EncryptedKey"/>'
         "<ds:KeyName>XMLENC</ds:KeyName></ds:KeyInfo>"

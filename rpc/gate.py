@@ -116,7 +116,9 @@ class Gate:
         signed = self._verified(body, peer)
         self._timely(signed)
         key = peers.current_key(self.engine, self.policy, self._now())
-        return Admitted(signed.payload, peer, True, False, key=key, identity=signed.timestamp.encode() + b"\n" + signed.signature)
+        return Admitted(
+            signed.payload, peer, True, False, key=key, identity=signed.timestamp.encode() + b"\n" + signed.signature
+        )
 
     def _open(self, sealed: envelope.Sealed, keys: list[OwnKey]) -> tuple[OwnKey, bytes]:
         opened: tuple[OwnKey, bytes] | None = None

@@ -26,8 +26,7 @@ def stats_message(report: StatsReport) -> str:
     if report.scope >= 3:
         parts.append("<MODULES>")
         parts += [
-            _element("MODULE", NAME=m.name, TYPE=m.type, IDNUMBER=m.idnumber, ELAPSED=m.elapsed)
-            for m in report.modules
+            _element("MODULE", NAME=m.name, TYPE=m.type, IDNUMBER=m.idnumber, ELAPSED=m.elapsed) for m in report.modules
         ]
         parts.append("</MODULES>")
     parts.append("</USE_STATS>")

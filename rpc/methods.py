@@ -100,8 +100,10 @@ def get_scores(request: Request, params: list[Any]) -> Any:
         as_json = _flag(json_response, "json_response")
         caller = _caller(callinguser)
         texts = (
-            _text(targetuser, "targetuser"), _text(scorescope, "scorescope"),
-            _text(idfield, "courseidfield"), _text(identifier, "courseidentifier"),
+            _text(targetuser, "targetuser"),
+            _text(scorescope, "scorescope"),
+            _text(idfield, "courseidfield"),
+            _text(identifier, "courseidentifier"),
         )
         peer = _route(request, caller, whereroot)
         if peer is not None:
@@ -116,7 +118,7 @@ def get_scores(request: Request, params: list[Any]) -> Any:
 
 def _defaults(params: list[Any], *defaults: Any) -> list[Any]:
     given = len(params) - 3
-    return params + list(defaults[max(given, 0):])
+    return params + list(defaults[max(given, 0) :])
 
 
 def _caller(value: Any) -> usage.Caller:
@@ -128,7 +130,10 @@ def _caller(value: Any) -> usage.Caller:
 
 def _route(request: Request, caller: usage.Caller, whereroot: Any) -> Peer | None:
     return peers.relay_target(
-        request.services.engine, request.services.key_policy.wwwroot, caller, _text(whereroot, "whereroot"),
+        request.services.engine,
+        request.services.key_policy.wwwroot,
+        caller,
+        _text(whereroot, "whereroot"),
         _signer(request),
     )
 
@@ -251,7 +256,14 @@ METHODS: dict[str, Method] = {
     "use_stats_rpc_get_stats": _STATS,
     GET_SCORES: _SCORES,
     "use_stats_rpc_get_scores": _SCORES,
-    **{f"system{sep}{name}": method for sep in "./" for name, method in [
-        ("listMethods", _LIST), ("methodSignature", _SIGNATURE), ("methodHelp", _HELP), ("keyswap", _KEYSWAP),
-    ]},
+    **{
+        f"system{sep}{name}": method
+        for sep in "./"
+        for name, method in [
+            ("listMethods", _LIST),
+            ("methodSignature", _SIGNATURE),
+            ("methodHelp", _HELP),
+            ("keyswap", _KEYSWAP),
+        ]
+    },
 }

@@ -29,10 +29,16 @@ def create_rpc_app(services: Services) -> Endpoint:
     settings = services.settings
     gate = Gate(services.engine, services.key_policy, services.mnet_drift)
     relay = partial(
-        relay_call, services.engine, services.key_policy, settings.mnet_peer_timeout, services.mnet_drift,
+        relay_call,
+        services.engine,
+        services.key_policy,
+        settings.mnet_peer_timeout,
+        services.mnet_drift,
         now=services.clock,
     )
-    peers.current_key(services.engine, services.key_policy, services.clock())  # our key pair exists from the first start
+    peers.current_key(
+        services.engine, services.key_policy, services.clock()
+    )  # our key pair exists from the first start
 
     def application(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "POST":
@@ -97,4 +103,3 @@ def _answered(gate: Gate, admitted: Admitted, document: bytes) -> bytes:
     except Exception:
         log.exception("MNET answer could not be signed or sealed")
         return codec.fault(INTERNAL_ERROR.code, INTERNAL_ERROR.text)
-

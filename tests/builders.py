@@ -26,9 +26,7 @@ class PlatformBuilder:
         with UnitOfWork(self.engine) as uow:
             new_id = platform.add_group(uow.connection, shortname, created_at, group_id=group_id, **fields)
             for position, code in enumerate(units):
-                self.unit_ids[new_id, code] = platform.add_unit(
-                    uow.connection, new_id, code, "L", position=position
-                )
+                self.unit_ids[new_id, code] = platform.add_unit(uow.connection, new_id, code, "L", position=position)
             uow.commit()
         return new_id
 
@@ -48,18 +46,29 @@ class PlatformBuilder:
         self.sessions([(login, group_id, unit, status, at)])
 
     def sessions(self, records) -> None:  # type: ignore[no-untyped-def]
-        self._rows("lesson_sessions", [
-            dict(user_id=self.user_ids[login], unit_id=self.unit_ids[group_id, unit], status=status, status_date=at)
-            for login, group_id, unit, status, at in records
-        ])
+        self._rows(
+            "lesson_sessions",
+            [
+                dict(user_id=self.user_ids[login], unit_id=self.unit_ids[group_id, unit], status=status, status_date=at)
+                for login, group_id, unit, status, at in records
+            ],
+        )
 
     def course_status(self, login: str, group_id: int, status: str, at: datetime) -> None:
-        self._rows("course_statuses", [
-            dict(user_id=self.user_ids[login], group_id=group_id, status=status, status_date=at)
-        ])
+        self._rows(
+            "course_statuses", [dict(user_id=self.user_ids[login], group_id=group_id, status=status, status_date=at)]
+        )
 
     def activity(self, login: str, group_id: int, at: datetime, unit: str | None = None) -> None:
-        self._rows("activity_log", [
-            dict(user_id=self.user_ids[login], group_id=group_id, time=at, action="viewed",
-                 unit_id=None if unit is None else self.unit_ids[group_id, unit])
-        ])
+        self._rows(
+            "activity_log",
+            [
+                dict(
+                    user_id=self.user_ids[login],
+                    group_id=group_id,
+                    time=at,
+                    action="viewed",
+                    unit_id=None if unit is None else self.unit_ids[group_id, unit],
+                )
+            ],
+        )

@@ -27,10 +27,16 @@ class HandMadePeer:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, wwwroot)])
         now = datetime.now(UTC)
         self.certificate_pem = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=28))
-            .sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=28))
+            .sign(self.key, hashes.SHA256())
+            .public_bytes(serialization.Encoding.PEM)
+            .decode()
         )
 
     def caller(self, username: str = "borges") -> dict[str, str]:

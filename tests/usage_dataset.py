@@ -34,9 +34,7 @@ def build_usage_platform(engine: Engine, start: datetime = START) -> PlatformBui
     math = b.group("math", fullname="Matemática", idnumber="MAT-1", group_id=65)
     with UnitOfWork(engine) as uow:
         for code, name, type_, position in [("U1", "Unidad 1", "L", 1), ("U2", "Tarea 2", "A", 2)]:
-            b.unit_ids[lit, code] = platform.add_unit(
-                uow.connection, lit, code, type_, name=name, position=position
-            )
+            b.unit_ids[lit, code] = platform.add_unit(uow.connection, lit, code, type_, name=name, position=position)
         b.unit_ids[math, "M1"] = platform.add_unit(uow.connection, math, "M1", "L", name="Álgebra")
         uow.commit()
     b.member("lovecraft", lit, "A")
@@ -47,11 +45,21 @@ def build_usage_platform(engine: Engine, start: datetime = START) -> PlatformBui
         b.activity("lovecraft", group, start + timedelta(minutes=minutes), unit)
     uid, units = b.user_ids["lovecraft"], b.unit_ids
     with UnitOfWork(engine) as uow:
-        platform.add_rows(uow.connection, "lesson_sessions", [
-            dict(user_id=uid, unit_id=units[lit, "U1"], status="F", status_date=start, score=70, time_spent=None),
-            dict(user_id=uid, unit_id=units[lit, "U1"], status="P", status_date=start, score=90, time_spent=None),
-            dict(user_id=uid, unit_id=units[lit, "U2"], status="C", score=80, time_spent=600,
-                 status_date=start + timedelta(hours=1)),
-        ])
+        platform.add_rows(
+            uow.connection,
+            "lesson_sessions",
+            [
+                dict(user_id=uid, unit_id=units[lit, "U1"], status="F", status_date=start, score=70, time_spent=None),
+                dict(user_id=uid, unit_id=units[lit, "U1"], status="P", status_date=start, score=90, time_spent=None),
+                dict(
+                    user_id=uid,
+                    unit_id=units[lit, "U2"],
+                    status="C",
+                    score=80,
+                    time_spent=600,
+                    status_date=start + timedelta(hours=1),
+                ),
+            ],
+        )
         uow.commit()
     return b

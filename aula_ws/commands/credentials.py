@@ -41,7 +41,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     revoke.set_defaults(handler=_revoke)
 
 
-
 def _set_admin(args: argparse.Namespace, services: Services) -> int:
     tokens.set_site_admin(services.engine, args.username, on=not args.off)
     print(f"{args.username} is {'no longer ' if args.off else ''}a site admin")

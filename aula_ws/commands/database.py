@@ -13,9 +13,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     actions.add_parser("upgrade", help="apply the migrations (creates the database if needed)").set_defaults(
         handler=_upgrade
     )
-    actions.add_parser("status", help="print the schema's revision and the code's").set_defaults(
-        handler=_status
-    )
+    actions.add_parser("status", help="print the schema's revision and the code's").set_defaults(handler=_status)
 
 
 def _upgrade(args: argparse.Namespace, services: Services) -> int:

@@ -32,7 +32,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     get.set_defaults(handler=_get)
 
 
-
 def _add(args: argparse.Namespace, services: Services) -> int:
     print(etl.add_instance(services.engine, args.plugin, args.name, services.clock(), args.masquerade))
     return EXIT_OK
@@ -48,8 +47,10 @@ def _list(args: argparse.Namespace, services: Services) -> int:
             f"{query}: {_when(m.delivered)} / {_when(m.acked)}" for query, m in sorted(summary.marks.items())
         )
         extra = " masquerade" if i.settings.get("masquerade") else ""
-        print(f"{i.id}\t{i.plugin}{extra}\t{i.name}\t{i.created_at:%Y-%m-%d %H:%M}\t"
-              f"{'extracting' if busy else 'idle'}\t{marks or '-'}")
+        print(
+            f"{i.id}\t{i.plugin}{extra}\t{i.name}\t{i.created_at:%Y-%m-%d %H:%M}\t"
+            f"{'extracting' if busy else 'idle'}\t{marks or '-'}"
+        )
     return EXIT_OK
 
 

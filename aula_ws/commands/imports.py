@@ -29,10 +29,16 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     command.add_argument("kind", choices=list(KINDS))
     command.add_argument("file", type=Path)
-    command.add_argument("--on-existing", choices=ON_EXISTING, default="new-session",
-                         help="when a status already exists for the user and lesson (course)")
+    command.add_argument(
+        "--on-existing",
+        choices=ON_EXISTING,
+        default="new-session",
+        help="when a status already exists for the user and lesson (course)",
+    )
     command.add_argument("--enrol", action="store_true", help="enrol users who are not members (perfil A)")
-    command.add_argument("--no-header", action="store_true", help="the first line is data, columns in the documented order")
+    command.add_argument(
+        "--no-header", action="store_true", help="the first line is data, columns in the documented order"
+    )
     command.add_argument("--dry-run", action="store_true", help="check the file: the full report, nothing written")
     command.add_argument("--encoding", default="utf-8", help="the file's encoding (default UTF-8, BOM accepted)")
     command.set_defaults(handler=_import)
@@ -53,8 +59,14 @@ def _import(args: argparse.Namespace, services: Services) -> int:
         with args.file.open("rb") as source:
             progress.source = source
             result = import_statistics(
-                engine, services.settings.timezone, args.kind, source, args.file.name, options,
-                services.settings.data_dir / "imports", progress=progress.update,
+                engine,
+                services.settings.timezone,
+                args.kind,
+                source,
+                args.file.name,
+                options,
+                services.settings.data_dir / "imports",
+                progress=progress.update,
             )
     except WriteFailed:
         progress.done()
@@ -62,8 +74,11 @@ def _import(args: argparse.Namespace, services: Services) -> int:
     except SQLAlchemyError:
         progress.done()
         log.exception("import of %s failed", args.file)
-        print(f"aula-ws: the database failed during the import; nothing of {args.file} was stored "
-              "and it can be imported again", file=sys.stderr)
+        print(
+            f"aula-ws: the database failed during the import; nothing of {args.file} was stored "
+            "and it can be imported again",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     progress.done()
     if result.refused:

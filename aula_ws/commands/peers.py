@@ -15,11 +15,16 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     add.add_argument("root_url", metavar="ROOT_URL", help="the peer's root URL (its wwwroot)")
     add.add_argument("--cert", required=True, type=Path, metavar="FILE", help="the peer's certificate (PEM)")
     add.add_argument(
-        "--trusted-ip", action="append", default=[], metavar="CIDR",
+        "--trusted-ip",
+        action="append",
+        default=[],
+        metavar="CIDR",
         help="an address or range from which the peer may call signed but not encrypted (repeatable)",
     )
     add.add_argument(
-        "--cipher", choices=["rc4", "aes"], default="rc4",
+        "--cipher",
+        choices=["rc4", "aes"],
+        default="rc4",
         help="how we seal calls to it: rc4 as Moodle peers expect (default), aes for aula-ws peers",
     )
     add.set_defaults(handler=_add)
@@ -49,7 +54,9 @@ def _list(args: argparse.Namespace, services: Services) -> int:
 
     for peer in peers.list_peers(services.engine):
         networks = " ".join(str(n) for n in peer.networks) or "-"
-        print(f"{peer.wwwroot}\tcipher {peer.cipher}\ttrusted {networks}\tsha256 {peers.fingerprint(peer.certificate_pem)}")
+        print(
+            f"{peer.wwwroot}\tcipher {peer.cipher}\ttrusted {networks}\tsha256 {peers.fingerprint(peer.certificate_pem)}"
+        )
     return EXIT_OK
 
 
@@ -66,4 +73,3 @@ def _certificate(args: argparse.Namespace, services: Services) -> int:
 
     print(peers.current_key(services.engine, services.key_policy, services.clock()).certificate_pem, end="")
     return EXIT_OK
-

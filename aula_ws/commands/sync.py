@@ -16,7 +16,8 @@ from aula_ws.sync.filestore import FileStore
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sync = commands.add_parser(
-        "sync", help="the CSV synchronisation tool (users, courses, enrolments, cohorts, avatars...)",
+        "sync",
+        help="the CSV synchronisation tool (users, courses, enrolments, cohorts, avatars...)",
         description="Exit code 0: every line applied; 1: some lines failed (see the report and the "
         "tryback file); 2: bad usage, a refused file, or another runner busy with this kind.",
     )
@@ -32,7 +33,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     actions.add_parser("run", help="run the file kinds due on their schedule (for the system's cron)").set_defaults(
         handler=_run_due
     )
-
 
 
 def _run_file(args: argparse.Namespace, services: Services) -> int:
@@ -53,7 +53,11 @@ def _print_result(result: SyncResult) -> int:
         print(f"set aside (its run was killed part-way): {path}")
     if result.refused:
         print(f"aula-ws: {result.input_name} refused: {result.refused}", file=sys.stderr)
-    for label, path in (("report", result.report_path), ("tryback", result.tryback_path), ("archived", result.archive_path)):
+    for label, path in (
+        ("report", result.report_path),
+        ("tryback", result.tryback_path),
+        ("archived", result.archive_path),
+    ):
         if path is not None:
             print(f"{label}: {path}")
     if result.simulate:

@@ -10,8 +10,11 @@ from aula_ws.services.runtime import Services
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     wsdl = commands.add_parser("wsdl", help="print the WSDL of the contract (or admin) endpoint")
     wsdl.add_argument("endpoint", nargs="?", choices=("contract", "admin"), default="contract")
-    wsdl.add_argument("--url", help="the server's base address to write in it "
-                      "(default: the setting AULA_PUBLIC_URL, else http://localhost:8080)")
+    wsdl.add_argument(
+        "--url",
+        help="the server's base address to write in it "
+        "(default: the setting AULA_PUBLIC_URL, else http://localhost:8080)",
+    )
     wsdl.set_defaults(handler=_wsdl)
 
 

@@ -56,9 +56,7 @@ def decoded_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
             for number, line in enumerate(text, start=1):  # noqa: B007
                 yield line.lstrip("\ufeff") if number == 1 else line
         except UnicodeError:  # UTF-16 without a BOM raises the base class
-            raise FileRefused(
-                f"line {number + 1} (or soon after) is not valid {encoding}"
-            ) from None
+            raise FileRefused(f"line {number + 1} (or soon after) is not valid {encoding}") from None
         return
     for number, raw in enumerate(stream, start=1):
         if number == 1 and encoding == "utf-8" and raw.startswith(codecs.BOM_UTF8):
@@ -66,9 +64,7 @@ def decoded_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
         try:
             yield raw.decode(encoding)
         except UnicodeDecodeError as error:
-            raise FileRefused(
-                f"line {number} is not valid {encoding} (byte {error.start + 1} of the line)"
-            ) from None
+            raise FileRefused(f"line {number} is not valid {encoding} (byte {error.start + 1} of the line)") from None
         except UnicodeError:  # codecs such as idna raise the base class, with no position
             raise FileRefused(f"line {number} is not valid {encoding}") from None
 
@@ -114,11 +110,7 @@ def _checked_header(header: Record) -> Record:
 
 def without_blank(records: Iterator[Record]) -> Iterator[Record]:
     """Blank records (csv gives []) are skipped, not counted."""
-    return (
-        r
-        for r in records
-        if r.fields is None or len(r.fields) > 1 or (r.fields and r.fields[0].strip())
-    )
+    return (r for r in records if r.fields is None or len(r.fields) > 1 or (r.fields and r.fields[0].strip()))
 
 
 def open_delimited(stream: BinaryIO, encoding: str, has_header: bool) -> DelimitedFile:
@@ -151,9 +143,7 @@ def open_delimited(stream: BinaryIO, encoding: str, has_header: bool) -> Delimit
 def open_split_lines(stream: BinaryIO, encoding: str, has_header: bool = True) -> DelimitedFile:
     """The sync dialect: comments skipped, the separator taken from the header, no quoting."""
     meaningful = (
-        (number, raw)
-        for number, raw in enumerate(decoded_lines(stream, encoding), start=1)
-        if not is_comment(raw)
+        (number, raw) for number, raw in enumerate(decoded_lines(stream, encoding), start=1) if not is_comment(raw)
     )
     separator, header = ";", None
     if has_header:

@@ -25,8 +25,7 @@ def check_date_format(raw: str) -> tuple[str, str, str]:
     match = _SHAPE.fullmatch(raw)
     if match is None:
         raise FechaFormatoInvalido(
-            f'La fecha "{echo(raw)}" no tiene un formato válido: año, mes y día '
-            'deben separarse con "-" o espacios',
+            f'La fecha "{echo(raw)}" no tiene un formato válido: año, mes y día deben separarse con "-" o espacios',
             raw,
         )
     year, month, day = match.groups()
@@ -74,9 +73,7 @@ class ProgressWindow:
         return self.upper is not None
 
 
-def progress_window(
-    fecha_desde: str | None, fecha_hasta: str | None, zone: ZoneInfo
-) -> ProgressWindow:
+def progress_window(fecha_desde: str | None, fecha_hasta: str | None, zone: ZoneInfo) -> ProgressWindow:
     """The contract's date rules.
 
     Both dates are checked, format first, then values, then the range (the
@@ -88,9 +85,7 @@ def progress_window(
     """
     texts = [given(fecha_desde), given(fecha_hasta)]
     shapes = [None if t is None else check_date_format(t) for t in texts]
-    days = [
-        None if t is None or s is None else check_date_value(t, s) for t, s in zip(texts, shapes)
-    ]
+    days = [None if t is None or s is None else check_date_value(t, s) for t, s in zip(texts, shapes)]
     desde, hasta = days
     if desde is None:
         return ProgressWindow()
@@ -98,8 +93,7 @@ def progress_window(
         return ProgressWindow(upper=end_of_day(desde, zone))
     if hasta < desde:
         raise RangoFechaInvalido(
-            f'La fecha_hasta "{hasta.isoformat()}" es anterior a la fecha_desde '
-            f'"{desde.isoformat()}"',
+            f'La fecha_hasta "{hasta.isoformat()}" es anterior a la fecha_desde "{desde.isoformat()}"',
             (desde, hasta),
         )
     return ProgressWindow(upper=end_of_day(hasta, zone), lower=end_of_day(desde, zone))

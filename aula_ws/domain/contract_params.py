@@ -47,7 +47,5 @@ def parse_login(raw: str | None) -> str | None:
     """`id_usuario`, when given, must match the platform's login pattern."""
     text = given(raw)
     if text is not None and not LOGIN_PATTERN.fullmatch(text):
-        raise IdUsuarioInvalido(
-            f'El id_usuario "{echo(text)}" contiene caracteres inválidos', raw
-        )
+        raise IdUsuarioInvalido(f'El id_usuario "{echo(text)}" contiene caracteres inválidos', raw)
     return text

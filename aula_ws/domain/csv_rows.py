@@ -37,9 +37,7 @@ def header_problem(line: int, raw: str) -> HeaderError | None:
     return None if problem is None else HeaderError(f"line {line} (the header): {problem}")
 
 
-def read_line(
-    raw: str, fields_: list[str] | None, read: Callable[..., T], *context: Any
-) -> T | RowError:
+def read_line(raw: str, fields_: list[str] | None, read: Callable[..., T], *context: Any) -> T | RowError:
     """The record `read(fields, *context)` makes of a line, or why the line is refused.
 
     A line that is not valid CSV (no fields) or holds what XML cannot carry is
@@ -113,10 +111,7 @@ class Columns:
         if take is not None and len(fields_) >= needed:  # every column there: one C-level pick
             return [value.strip() for value in take(fields_)]
         count = len(fields_)
-        return [
-            fields_[p].strip() if p is not None and p < count else ""
-            for p in map(self.positions.get, names)
-        ]
+        return [fields_[p].strip() if p is not None and p < count else "" for p in map(self.positions.get, names)]
 
 
 def _getter(

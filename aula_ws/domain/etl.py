@@ -76,9 +76,7 @@ def parse_request(plugin: str | None, instance_id: str | int | None, queryparams
     if not plugin:
         raise EtlError("invalidparameter", "Invalid parameter value detected: plugin is missing")
     if plugin not in PLUGINS:
-        raise EtlError(
-            "unknownplugin", f"Unknown ETL plugin {_shown(plugin)}: one of {', '.join(PLUGINS)}"
-        )
+        raise EtlError("unknownplugin", f"Unknown ETL plugin {_shown(plugin)}: one of {', '.join(PLUGINS)}")
     number = parse_instance_id(instance_id)
     params = parse_queryparams(queryparams)
     query = params.get("query")
@@ -87,8 +85,7 @@ def parse_request(plugin: str | None, instance_id: str | int | None, queryparams
     if query not in PLUGINS[plugin]:
         raise EtlError(
             "unknownquery",
-            f"Unknown query {_shown(query)} for the {plugin} plugin: "
-            f"one of {', '.join(PLUGINS[plugin])}",
+            f"Unknown query {_shown(query)} for the {plugin} plugin: one of {', '.join(PLUGINS[plugin])}",
         )
     from_s, to_s = _unix_param(params, "from"), _unix_param(params, "to")
     if from_s is not None and to_s is not None and from_s > to_s:
@@ -236,9 +233,7 @@ def logrecords(fields: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     parts = ["<logrecords>"]
     for number, row in enumerate(rows, 1):
         parts.append(f'<logrecord id="{number}">')
-        parts.extend(
-            f"<{name}>{xml_text(row[i])}</{name}>" for name, i in zip(names, order)
-        )
+        parts.extend(f"<{name}>{xml_text(row[i])}</{name}>" for name, i in zip(names, order))
         parts.append("</logrecord>")
     parts.append("</logrecords>")
     return "".join(parts)
@@ -256,7 +251,7 @@ def acknowledge_xml(committed: Mapping[str, Position]) -> str:
     if not committed:
         return "<acknowledge><nochange/></acknowledge>"
     marks = "".join(
-        f"<lastextract query=\"{query}\">{unix(position.time)}</lastextract>"
+        f'<lastextract query="{query}">{unix(position.time)}</lastextract>'
         for query, position in sorted(committed.items())
     )
     return f"<acknowledge>{marks}</acknowledge>"

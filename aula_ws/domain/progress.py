@@ -84,16 +84,10 @@ class LearnerHistory:
     activity: tuple[datetime, ...] = ()
 
     def state_at(self, t: datetime) -> LearnerState:
-        completed_units = {
-            s.unit
-            for s in self.sessions
-            if s.status in COMPLETING_STATUSES and s.status_date <= t
-        }
+        completed_units = {s.unit for s in self.sessions if s.status in COMPLETING_STATUSES and s.status_date <= t}
         return LearnerState(
             interacted=_any_at_or_before(self._interaction_times(), t),
-            course_completed=any(
-                status == COURSE_COMPLETED and at <= t for status, at in self.course_statuses
-            ),
+            course_completed=any(status == COURSE_COMPLETED and at <= t for status, at in self.course_statuses),
             units_completed=len(completed_units),
         )
 

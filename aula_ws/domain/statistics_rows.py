@@ -32,12 +32,9 @@ def _columns(spec: str) -> tuple[Column, ...]:
 
 
 LESSON_COLUMNS = _columns(
-    "user_loginid* crsvname* lsnvname* lnk_type* lesson_status* lesson_status_date "
-    "lesson_score lesson_time ilt_status"
+    "user_loginid* crsvname* lsnvname* lnk_type* lesson_status* lesson_status_date lesson_score lesson_time ilt_status"
 )
-COURSE_COLUMNS = _columns(
-    "user_loginid* crsvname* course_status* course_status_date course_enrollement_date"
-)
+COURSE_COLUMNS = _columns("user_loginid* crsvname* course_status* course_status_date course_enrollement_date")
 ACTIVITY_COLUMNS = _columns("user_loginid* crsvname* lsnvname time* action")
 
 

@@ -1,9 +1,9 @@
 """Names in the synchronisation file store (CONTRACT.md section 5, Moodle tool_sync).
 
-    <store>/reports/<YYYYmmdd-HHMM>_report_<input name>
-    <store>/archives/<YYYYmmdd-HHMM>_<input name>
-    <input folder>/<basename>_tryback_<YYYYmmdd-HHMM>.<ext>
-    <input folder>/<name>-tryback-failed.<ext>      (a file whose run crashed)
+<store>/reports/<YYYYmmdd-HHMM>_report_<input name>
+<store>/archives/<YYYYmmdd-HHMM>_<input name>
+<input folder>/<basename>_tryback_<YYYYmmdd-HHMM>.<ext>
+<input folder>/<name>-tryback-failed.<ext>      (a file whose run crashed)
 """
 
 from datetime import datetime
@@ -12,7 +12,14 @@ from pathlib import PurePath
 from aula_ws.domain.file_input import file_name_problem, shown
 
 KINDS = (
-    "users", "courses", "deletecourses", "lessons", "enrolments", "cohorts", "cohortscourses", "avatars",
+    "users",
+    "courses",
+    "deletecourses",
+    "lessons",
+    "enrolments",
+    "cohorts",
+    "cohortscourses",
+    "avatars",
 )
 DEFAULT_FILE_NAMES = {
     "users": "userimport.csv",

@@ -39,10 +39,7 @@ def detect_separator(header: str) -> str:
 
 def split_line(line: str, separator: str) -> list[str]:
     """Fields split at the separator (no quoting: `&#44` stands for the separator), trimmed."""
-    return [
-        field.strip().replace(ENCODED_SEPARATOR, separator)
-        for field in line.rstrip("\r\n").split(separator)
-    ]
+    return [field.strip().replace(ENCODED_SEPARATOR, separator) for field in line.rstrip("\r\n").split(separator)]
 
 
 @dataclass(frozen=True)
@@ -59,9 +56,7 @@ LAYOUTS = {
         ("idnumber", "email", "password", "suspended", "deleted", "cohort"),
         indexed=True,
     ),
-    "courses": Layout(
-        ("shortname", "fullname"), ("id", "idnumber", "tracks_progress", "startdate", "visible")
-    ),
+    "courses": Layout(("shortname", "fullname"), ("id", "idnumber", "tracks_progress", "startdate", "visible")),
     "lessons": Layout(("crsvname", "lsnvname"), ("name", "lnk_type", "position", "cmd")),
     "enrolments": Layout(
         ("cid", "uid", "rolename"),
@@ -182,4 +177,3 @@ def command(value: str, allowed: tuple[str, ...]) -> str:
     if lowered not in allowed:
         raise RowError(f'cmd "{value[:20]}" is not one of {", ".join(allowed)}')
     return lowered
-

@@ -55,8 +55,13 @@ def etl_endpoint(services: Services) -> Endpoint:
             error = EtlError(
                 "invalidmethod", f"{FUNCTION} is called with GET or POST, not {str(method)[:20]}", "moodle_exception"
             )
-            return _send(start_response, "405 Method Not Allowed", "application/json; charset=utf-8",
-                         _json_error(error), [("Allow", "GET, POST")])
+            return _send(
+                start_response,
+                "405 Method Not Allowed",
+                "application/json; charset=utf-8",
+                _json_error(error),
+                [("Allow", "GET, POST")],
+            )
         try:
             params = _parameters(environ)
         except EtlError as error:
@@ -69,9 +74,13 @@ def etl_endpoint(services: Services) -> Endpoint:
             return _error(start_response, error, xml)
         except Exception:
             log.exception("report_etl_get failed (instance %r)", params.get("id"))
-            return _error(start_response, EtlError(
-                "internalerror", "Internal server error; the details are in the server log", "moodle_exception"
-            ), xml)
+            return _error(
+                start_response,
+                EtlError(
+                    "internalerror", "Internal server error; the details are in the server log", "moodle_exception"
+                ),
+                xml,
+            )
         if xml:
             return _send(start_response, "200 OK", "application/xml; charset=utf-8", _xml_answer(answer))
         body = json.dumps({k: getattr(answer, k) for k in ANSWER_KEYS}, ensure_ascii=False)
@@ -128,9 +137,7 @@ def _pairs(encoded: bytes, where: str) -> dict[str, str]:
     try:
         return dict(parse_qsl(encoded.decode(), keep_blank_values=True, encoding="utf-8", errors="strict"))
     except UnicodeDecodeError:
-        raise EtlError(
-            "invalidparameter", f"Invalid parameter value detected: {where} is not UTF-8 text"
-        ) from None
+        raise EtlError("invalidparameter", f"Invalid parameter value detected: {where} is not UTF-8 text") from None
 
 
 def _json_error(error: EtlError) -> bytes:
@@ -156,8 +163,7 @@ def _error(start_response: StartResponse, error: EtlError, xml: bool, status: st
 
 def _xml_answer(answer: EtlAnswer) -> bytes:
     keys = "".join(
-        f'<KEY name="{key}"><VALUE>{escape(str(getattr(answer, key)))}</VALUE>\n</KEY>\n'
-        for key in ANSWER_KEYS
+        f'<KEY name="{key}"><VALUE>{escape(str(getattr(answer, key)))}</VALUE>\n</KEY>\n' for key in ANSWER_KEYS
     )
     return f'<?xml version="1.0" encoding="UTF-8" ?>\n<RESPONSE>\n<SINGLE>\n{keys}</SINGLE>\n</RESPONSE>\n'.encode()
 

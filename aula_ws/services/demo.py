@@ -83,13 +83,19 @@ def create_demo_platform(engine: Engine, now: datetime, seed: int = 1975) -> Dem
 
 
 def _create_users(connection, rng: random.Random) -> list[int]:  # type: ignore[no-untyped-def]
-    ids = [platform.add_user(connection, "lovecraft", firstname="Howard Phillips", lastname="Lovecraft",
-                             email="lovecraft@example.org")]
+    ids = [
+        platform.add_user(
+            connection, "lovecraft", firstname="Howard Phillips", lastname="Lovecraft", email="lovecraft@example.org"
+        )
+    ]
     for n in range(1, 400):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         login = f"{first[0]}{last.split()[0]}{n}".lower().replace("á", "a")
-        ids.append(platform.add_user(connection, login, firstname=first, lastname=last,
-                                     email=f"{login}@example.org", suspended=(n % 97 == 0)))
+        ids.append(
+            platform.add_user(
+                connection, login, firstname=first, lastname=last, email=f"{login}@example.org", suspended=(n % 97 == 0)
+            )
+        )
     return ids
 
 
@@ -99,12 +105,17 @@ def _populate_group(connection, rng, plan, unit_ids, members, lovecraft, start, 
     for user_id in members:
         is_lovecraft = user_id == lovecraft and plan.group_id == 64
         perfil = "A" if is_lovecraft else rng.choice(PERFILES)
-        memberships.append(dict(
-            user_id=user_id, group_id=plan.group_id, perfil=perfil,
-            administrador_grupo=perfil == "C", responsable_grupo=perfil == "D",
-            estado=rng.random() > 0.05,
-            fecha_alta=date(2015, 6, 17) if is_lovecraft else (start + timedelta(days=rng.randint(0, 200))).date(),
-        ))
+        memberships.append(
+            dict(
+                user_id=user_id,
+                group_id=plan.group_id,
+                perfil=perfil,
+                administrador_grupo=perfil == "C",
+                responsable_grupo=perfil == "D",
+                estado=rng.random() > 0.05,
+                fecha_alta=date(2015, 6, 17) if is_lovecraft else (start + timedelta(days=rng.randint(0, 200))).date(),
+            )
+        )
         if perfil != "A":
             continue
         # lovecraft completes 1 unit of 5 in group 64: avance 20, as in the contract's example
@@ -114,16 +125,30 @@ def _populate_group(connection, rng, plan, unit_ids, members, lovecraft, start, 
             moment += timedelta(hours=rng.uniform(1, 24 * 20))
             moment = min(moment, now - timedelta(minutes=1))
             status = "P" if position < done else rng.choice("FIN")
-            sessions.append(dict(user_id=user_id, unit_id=unit_id, status=status, status_date=moment,
-                                 score=rng.randint(40, 100), time_spent=rng.randint(60, 5400)))
-            activity.append(dict(user_id=user_id, group_id=plan.group_id, unit_id=unit_id, time=moment,
-                                 action="viewed"))
+            sessions.append(
+                dict(
+                    user_id=user_id,
+                    unit_id=unit_id,
+                    status=status,
+                    status_date=moment,
+                    score=rng.randint(40, 100),
+                    time_spent=rng.randint(60, 5400),
+                )
+            )
+            activity.append(
+                dict(user_id=user_id, group_id=plan.group_id, unit_id=unit_id, time=moment, action="viewed")
+            )
             if position >= done:
                 break
         if not unit_ids or rng.random() < 0.1:
-            course_statuses.append(dict(user_id=user_id, group_id=plan.group_id,
-                                        status="C" if rng.random() < 0.5 else "I",
-                                        status_date=start + timedelta(seconds=rng.uniform(0, span))))
+            course_statuses.append(
+                dict(
+                    user_id=user_id,
+                    group_id=plan.group_id,
+                    status="C" if rng.random() < 0.5 else "I",
+                    status_date=start + timedelta(seconds=rng.uniform(0, span)),
+                )
+            )
     platform.add_rows(connection, "memberships", memberships)
     platform.add_rows(connection, "lesson_sessions", sessions)
     platform.add_rows(connection, "course_statuses", course_statuses)

@@ -115,9 +115,7 @@ def report_etl_get(
     with UnitOfWork(engine) as uow:
         instance = etl_store.find_instance(uow.connection, request.instance_id)
     if instance is None or instance.plugin != request.plugin:
-        raise EtlError(
-            "unknowninstance", f"No {request.plugin} ETL instance with id {request.instance_id}"
-        )
+        raise EtlError("unknowninstance", f"No {request.plugin} ETL instance with id {request.instance_id}")
     if request.query == TEST:
         at = rules.unix(current)
         return EtlAnswer(TEST, 0, at, at, rules.connection_xml(current, __version__))
@@ -137,9 +135,7 @@ Work = Callable[[dict[str, etl_store.Marks]], tuple[EtlAnswer, Writer]]
 def _under_lease(engine: Engine, instance_id: int, now: datetime, seconds: int, work: Work) -> EtlAnswer:
     owner = uuid.uuid4().hex
     with UnitOfWork(engine) as uow:
-        taken = etl_store.acquire_lease(
-            uow.connection, instance_id, owner, now, now + timedelta(seconds=seconds)
-        )
+        taken = etl_store.acquire_lease(uow.connection, instance_id, owner, now, now + timedelta(seconds=seconds))
         uow.commit()
     if not taken:
         raise EtlBusy(instance_id)
@@ -205,8 +201,15 @@ SOURCES = {
     "special_academics": Source(
         etl_store.membership_page,
         (
-            "time", "groupid", "perfil", "administrador_grupo", "responsable_grupo", "estado",
-            "fecha_alta", "group", "username",
+            "time",
+            "groupid",
+            "perfil",
+            "administrador_grupo",
+            "responsable_grupo",
+            "estado",
+            "fecha_alta",
+            "group",
+            "username",
         ),
         lambda row: (row[1], row[2]),
         lambda row: (rules.unix(row[0]), row[1], *row[3:]),  # not the internal user id
@@ -231,9 +234,7 @@ def _boardz(
             values = [(*v[:-1], rules.masked(v[-1], salt)) for v in values]
         first, last = rules.wire_times([row[0] for row in rows], start)
         end = Position(rows[-1][0], source.key(rows[-1])) if rows else start
-        answer = EtlAnswer(
-            request.query, len(rows), first, last, rules.logrecords(source.fields, values)
-        )
+        answer = EtlAnswer(request.query, len(rows), first, last, rules.logrecords(source.fields, values))
         return answer, _deliver(request.instance_id, request.query, end, now)
 
     return work
@@ -243,21 +244,20 @@ def _acknowledge(request: Request, now: datetime) -> Work:
     """Commit the delivered marks (of `ackquery`, else of every query) as acknowledged."""
     ackquery = rules.text_param(request.params, "ackquery")
     if ackquery is not None and ackquery not in SOURCES:
-        raise EtlError(
-            "unknownquery", f"ackquery must be one of {', '.join(SOURCES)}, not {ackquery[:60]!r}"
-        )
+        raise EtlError("unknownquery", f"ackquery must be one of {', '.join(SOURCES)}, not {ackquery[:60]!r}")
 
     def work(marks: dict[str, etl_store.Marks]) -> tuple[EtlAnswer, Writer]:
         committed = {
             query: mark.delivered
             for query, mark in marks.items()
-            if (ackquery is None or query == ackquery)
-            and mark.delivered is not None
-            and mark.delivered != mark.acked
+            if (ackquery is None or query == ackquery) and mark.delivered is not None and mark.delivered != mark.acked
         }
         times = sorted(rules.unix(p.time) for p in committed.values())
         answer = EtlAnswer(
-            ACKNOWLEDGE, len(committed), times[0] if times else 0, times[-1] if times else 0,
+            ACKNOWLEDGE,
+            len(committed),
+            times[0] if times else 0,
+            times[-1] if times else 0,
             rules.acknowledge_xml(committed),
         )
 
@@ -273,8 +273,14 @@ def _acknowledge(request: Request, now: datetime) -> Work:
 # --------------------------------------------------------------------------- progress
 
 PROGRESS_FIELDS = (
-    "administrador_grupo", "avance", "estado", "fecha_alta", "id_grupo", "id_usuario",
-    "perfil", "responsable_grupo",
+    "administrador_grupo",
+    "avance",
+    "estado",
+    "fecha_alta",
+    "id_grupo",
+    "id_usuario",
+    "perfil",
+    "responsable_grupo",
 )
 _PROGRESS_PARAMETERS = ("perfil", "id_usuario", "fecha_desde", "fecha_hasta")
 
@@ -288,9 +294,7 @@ def _progress(engine: Engine, settings: Settings, request: Request, now: datetim
     def work(marks: dict[str, etl_store.Marks]) -> tuple[EtlAnswer, Writer]:
         delivered = marks.get(request.query, etl_store.Marks(None, None)).delivered
         continuing = (
-            request.from_s is not None
-            and delivered is not None
-            and rules.unix(delivered.time) == request.from_s
+            request.from_s is not None and delivered is not None and rules.unix(delivered.time) == request.from_s
         )
         snapshot, after = (delivered.time, delivered.key) if continuing and delivered else (now, None)
         members = _progress_members(engine, settings, params, snapshot, after)

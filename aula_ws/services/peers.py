@@ -96,7 +96,9 @@ def decryption_keys(engine: Engine, policy: KeyPolicy, now: datetime) -> list[Ow
 
 
 def _still_current(key: mnet.KeyRecord, policy: KeyPolicy, now: datetime) -> bool:
-    return key.created_at + policy.rotation > now and certificate_names(key.certificate_pem)[0] == policy.wwwroot[:CN_MAX]
+    return (
+        key.created_at + policy.rotation > now and certificate_names(key.certificate_pem)[0] == policy.wwwroot[:CN_MAX]
+    )
 
 
 def _forget_expired(uow: UnitOfWork, keys: list[mnet.KeyRecord], grace: timedelta, now: datetime) -> None:

@@ -107,17 +107,14 @@ def _states(
     """The member's state at the instants the query aggregated: `upper` (now when undated) and `lower`."""
     units_completed = {lower: facts.units_completed_lower, upper: facts.units_completed_upper}
     interactions = [
-        at
-        for at in (facts.first_session, facts.first_course_status, facts.first_activity)
-        if at is not None
+        at for at in (facts.first_session, facts.first_course_status, facts.first_activity) if at is not None
     ]
 
     def state_at(t: datetime | None) -> LearnerState:
         instant = now if t is None else t
         return LearnerState(
             interacted=any(at <= instant for at in interactions),
-            course_completed=facts.first_course_completion is not None
-            and facts.first_course_completion <= instant,
+            course_completed=facts.first_course_completion is not None and facts.first_course_completion <= instant,
             units_completed=units_completed[instant],
         )
 

@@ -78,8 +78,7 @@ def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups, 
     pairs = {
         (lookups.users[l.login], lookups.units[lookups.groups[l.group], l.unit][0])
         for l in lines
-        if l.login in lookups.users and l.group in lookups.groups
-        and (lookups.groups[l.group], l.unit) in lookups.units
+        if l.login in lookups.users and l.group in lookups.groups and (lookups.groups[l.group], l.unit) in lookups.units
     }
     lookups.latest = store.latest_lesson_sessions(connection, pairs)
 
@@ -136,7 +135,9 @@ def _apply_activity(connection: Connection, plan: BatchPlan) -> None:
 KINDS = {
     "lessons": _Kind(rows.LESSON_COLUMNS, rows.read_lesson_line, plan_lessons, _lesson_lookups, _apply_lessons),
     "courses": _Kind(rows.COURSE_COLUMNS, rows.read_course_line, plan_courses, _course_lookups, _apply_courses),
-    "activity": _Kind(rows.ACTIVITY_COLUMNS, rows.read_activity_line, plan_activity, _activity_lookups, _apply_activity),
+    "activity": _Kind(
+        rows.ACTIVITY_COLUMNS, rows.read_activity_line, plan_activity, _activity_lookups, _apply_activity
+    ),
 }
 
 
@@ -212,14 +213,25 @@ def _journal(folder: Path, stem: str, suffix: str, options: ImportOptions) -> Re
         return f"{PurePath(journal.removesuffix('.journal.txt')).stem}.rejects{suffix}"
 
     return Report(
-        folder, f"{stem}.journal.txt", rejects_name, check_encoding(options.encoding), ImportCounters(),
-        what="the journal", rejects_what="the rejects file",
+        folder,
+        f"{stem}.journal.txt",
+        rejects_name,
+        check_encoding(options.encoding),
+        ImportCounters(),
+        what="the journal",
+        rejects_what="the rejects file",
     )
 
 
 def _import_batches(
-    connection: Connection, spec: _Kind, records: Iterator[Record], columns: Columns, options: Options,
-    zone: ZoneInfo, report: Report[ImportCounters], progress: Callable[[int], None] | None,
+    connection: Connection,
+    spec: _Kind,
+    records: Iterator[Record],
+    columns: Columns,
+    options: Options,
+    zone: ZoneInfo,
+    report: Report[ImportCounters],
+    progress: Callable[[int], None] | None,
 ) -> None:
     cache = _NameCache(connection)
     read = spec.read_line

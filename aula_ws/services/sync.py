@@ -69,8 +69,14 @@ def check_kind(kind: str) -> None:
 
 
 def sync_file(
-    engine: Engine, settings: Settings, kind: str, path: Path, simulate: bool = False,
-    now: datetime | None = None, progress: Progress | None = None, want_text: bool = False,
+    engine: Engine,
+    settings: Settings,
+    kind: str,
+    path: Path,
+    simulate: bool = False,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    want_text: bool = False,
     capture: bool = True,
 ) -> SyncResult:
     """Runs the sync file at `path` (in the file store or anywhere), after capturing the drop folder.
@@ -147,8 +153,13 @@ def _nothing_applied(name: str) -> Iterator[None]:
 
 
 def sync_upload(
-    engine: Engine, settings: Settings, kind: str, content: bytes, file_name: str | None,
-    simulate: bool = False, now: datetime | None = None,
+    engine: Engine,
+    settings: Settings,
+    kind: str,
+    content: bytes,
+    file_name: str | None,
+    simulate: bool = False,
+    now: datetime | None = None,
 ) -> SyncResult:
     """Runs uploaded content: stored as `file_name` in the file store (a simulation stores nothing).
 
@@ -199,7 +210,9 @@ def set_aside_killed_runs(engine: Engine, kind: str, now: datetime) -> list[Path
                 try:
                     if state == "running":
                         moved.append(place(path, path.parent, names.failed_name(path.name)))
-                        log.warning("sync %s: the run of %s was killed part-way; set aside as %s", kind, path, moved[-1])
+                        log.warning(
+                            "sync %s: the run of %s was killed part-way; set aside as %s", kind, path, moved[-1]
+                        )
                     else:
                         moved.append(place(path, path.parent, names.archive_name(now, path.name)))
                 except OSError as error:
@@ -210,15 +223,27 @@ def set_aside_killed_runs(engine: Engine, kind: str, now: datetime) -> list[Path
 
 
 def _run(
-    engine: Engine, settings: Settings, kind: str, source: BinaryIO, path: Path, result: SyncResult,
-    now: datetime, progress: Progress | None, run_id: int | None = None,
+    engine: Engine,
+    settings: Settings,
+    kind: str,
+    source: BinaryIO,
+    path: Path,
+    result: SyncResult,
+    now: datetime,
+    progress: Progress | None,
+    run_id: int | None = None,
 ) -> None:
     files = FileStore(settings.data_dir)
     files.create()
     tryback_name = names.tryback_name(now, path.name)
     report = Report(
-        files.work, names.report_name(now, path.name), lambda _report: tryback_name, settings.sync.encoding,
-        SyncCounters(), rejects_what="the tryback file", prefix=names.SIMULATION_PREFIX if result.simulate else "",
+        files.work,
+        names.report_name(now, path.name),
+        lambda _report: tryback_name,
+        settings.sync.encoding,
+        SyncCounters(),
+        rejects_what="the tryback file",
+        prefix=names.SIMULATION_PREFIX if result.simulate else "",
     )
     result.counters = report.counters
     try:
@@ -243,14 +268,24 @@ def _run(
 
 def plan_context(settings: Settings, now: datetime) -> PlanContext:
     return PlanContext(
-        now=now, zone=settings.timezone, user_identity=settings.sync.user_identity,
-        group_identity=settings.sync.group_identity, hash_password=hash_password,
+        now=now,
+        zone=settings.timezone,
+        user_identity=settings.sync.user_identity,
+        group_identity=settings.sync.group_identity,
+        hash_password=hash_password,
     )
 
 
 def _run_lines(
-    engine: Engine, settings: Settings, kind: str, source: BinaryIO, report: Report[SyncCounters],
-    now: datetime, simulate: bool, progress: Progress | None, run_id: int | None,
+    engine: Engine,
+    settings: Settings,
+    kind: str,
+    source: BinaryIO,
+    report: Report[SyncCounters],
+    now: datetime,
+    simulate: bool,
+    progress: Progress | None,
+    run_id: int | None,
 ) -> None:
     spec = KINDS[kind]
     ctx = plan_context(settings, now)

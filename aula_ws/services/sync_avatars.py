@@ -16,8 +16,13 @@ from aula_ws.sync.avatars import ArchiveRefused, EntryRefused, Limits, entries
 
 
 def run_avatars(
-    engine: Engine, settings: Settings, source: BinaryIO, report: Report[SyncCounters],
-    now: datetime, simulate: bool, run_id: int | None,
+    engine: Engine,
+    settings: Settings,
+    source: BinaryIO,
+    report: Report[SyncCounters],
+    now: datetime,
+    simulate: bool,
+    run_id: int | None,
 ) -> None:
     limits = Limits(settings.sync.avatars_max_bytes, settings.sync.avatar_max_bytes, settings.sync.avatar_max_pixels)
     try:

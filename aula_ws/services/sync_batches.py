@@ -120,7 +120,9 @@ KINDS: dict[str, KindSpec] = {
 
 
 def load_snapshot(connection: Connection, wants: Wants, profiles: frozenset[str]) -> Snapshot:
-    cohort_rows = store.load_cohorts(connection, wants.cohorts, wants.cohort_ids) if wants.cohorts or wants.cohort_ids else []
+    cohort_rows = (
+        store.load_cohorts(connection, wants.cohorts, wants.cohort_ids) if wants.cohorts or wants.cohort_ids else []
+    )
     cohort_ids = {row["id"]: idnumber for idnumber, row in cohort_rows}
     members = store.load_cohort_members(connection, cohort_ids) if cohort_ids else []
     bindings = store.load_cohort_courses(connection, cohort_ids) if cohort_ids else []
@@ -155,7 +157,9 @@ def apply_snapshot(connection: Connection, snap: Snapshot, ctx: PlanContext) -> 
         cohorts=snap.cohorts.changes(),
         cohort_members=snap.cohort_members.changes(),
         cohort_courses=snap.cohort_courses.changes(),
-        cohort_ids={idnumber: row["id"] for idnumber, row in snap.cohorts.original.items() if isinstance(idnumber, str)},
+        cohort_ids={
+            idnumber: row["id"] for idnumber, row in snap.cohorts.original.items() if isinstance(idnumber, str)
+        },
         suspension_changed=snap.suspension_changed,
     )
     store.write_batch(connection, changes, ctx.now)

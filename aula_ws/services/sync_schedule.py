@@ -56,12 +56,16 @@ def _run_due(engine: Engine, settings: Settings, now: datetime) -> ScheduledRun:
     stale = timedelta(minutes=settings.sync.lock_stale_minutes)
     files = FileStore(settings.data_dir)
     with UnitOfWork(engine) as uow:
-        candidates = due_kinds(settings.sync.schedules, store.last_scheduled_runs(uow.connection), now, settings.timezone)
+        candidates = due_kinds(
+            settings.sync.schedules, store.last_scheduled_runs(uow.connection), now, settings.timezone
+        )
     for kind in candidates:
         with runner_lock(engine, f"schedule:{kind}", now, stale) as held:
             with UnitOfWork(engine) as uow:
                 last = store.last_scheduled_runs(uow.connection)
-                if not held or kind not in due_kinds({kind: settings.sync.schedules[kind]}, last, now, settings.timezone):
+                if not held or kind not in due_kinds(
+                    {kind: settings.sync.schedules[kind]}, last, now, settings.timezone
+                ):
                     outcome.busy.append(kind)
                     continue
                 store.mark_scheduled_run(uow.connection, kind, now)
@@ -97,7 +101,9 @@ class Scheduler:
             try:
                 ran = run_due(self.engine, self.settings)
                 for result in ran.results:
-                    log.info("scheduled sync %s %s: %s", result.kind, result.input_name, "; ".join(result.counters.lines()))
+                    log.info(
+                        "scheduled sync %s %s: %s", result.kind, result.input_name, "; ".join(result.counters.lines())
+                    )
             except WriteFailed as failed:  # a full disk: one line, and the next tick tries again
                 log.error("scheduled sync: %s", failed)
             except Exception:  # the scheduler keeps going; the next tick tries again

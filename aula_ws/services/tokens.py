@@ -54,13 +54,9 @@ def create_token(
         if user is None:
             raise NotFound("user", username)
         if not user.site_admin:
-            raise NotAllowed(
-                f"{username} is not a site admin (aula-ws user set-admin {username})"
-            )
+            raise NotAllowed(f"{username} is not a site admin (aula-ws user set-admin {username})")
         secret = secrets.token_hex(32)
-        token_id = credentials.add_token(
-            uow.connection, user.id, service, token_hash(secret), now, expires_at
-        )
+        token_id = credentials.add_token(uow.connection, user.id, service, token_hash(secret), now, expires_at)
         uow.commit()
     return token_id, secret
 
@@ -77,9 +73,7 @@ def revoke_token(engine: Engine, token_id: int, now: datetime) -> None:
         uow.commit()
 
 
-def authenticate(
-    engine: Engine, secret: str | None, services: Collection[str], now: datetime
-) -> TokenHolder:
+def authenticate(engine: Engine, secret: str | None, services: Collection[str], now: datetime) -> TokenHolder:
     """The holder of `secret` when it is a live token of one of `services` held by a site admin."""
     if not secret:
         raise AuthenticationFailed("no token given")

@@ -34,6 +34,9 @@ class EtlService(AdminService):
         services = ctx.app.aula_services
         answer = report_etl_get(services.engine, services.settings, plugin, id, queryparams)
         return EtlResult(
-            recordset=answer.recordset, records=answer.records, firsttime=answer.firsttime,
-            lasttime=answer.lasttime, xmlcontent=answer.xmlcontent,
+            recordset=answer.recordset,
+            records=answer.records,
+            firsttime=answer.firsttime,
+            lasttime=answer.lasttime,
+            xmlcontent=answer.xmlcontent,
         )

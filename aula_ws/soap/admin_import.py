@@ -45,8 +45,13 @@ def _run(ctx, kind, content, file_name, on_existing, enrol, header, dry_run, enc
     data = xs_base64(content, "content")
     services = ctx.app.aula_services
     result = import_statistics(
-        services.engine, services.settings.timezone, kind, io.BytesIO(data), file_name or f"{kind}.csv",
-        options, services.settings.data_dir / "imports",
+        services.engine,
+        services.settings.timezone,
+        kind,
+        io.BytesIO(data),
+        file_name or f"{kind}.csv",
+        options,
+        services.settings.data_dir / "imports",
     )
     return _report(result)
 
@@ -54,8 +59,14 @@ def _run(ctx, kind, content, file_name, on_existing, enrol, header, dry_run, enc
 def _report(result: ImportResult) -> ImportReport:
     c = result.counters
     return ImportReport(
-        processed=c.processed, rejected=c.rejected, added=c.added, updated=c.updated,
-        errors=c.errors, warnings=c.warnings, refused=result.refused, journal=result.journal,
+        processed=c.processed,
+        rejected=c.rejected,
+        added=c.added,
+        updated=c.updated,
+        errors=c.errors,
+        warnings=c.warnings,
+        refused=result.refused,
+        journal=result.journal,
         rejects=[result.rejects_path.read_bytes()] if result.rejects_path else None,
     )
 

@@ -20,8 +20,13 @@ class SyncReport(ComplexModel):  # type: ignore[misc]
 
     __namespace__ = AULA_ADMIN
     _type_info = [
-        ("processed", Count), ("added", Count), ("updated", Count), ("removed", Count),
-        ("unchanged", Count), ("failed", Count), ("warnings", Count),
+        ("processed", Count),
+        ("added", Count),
+        ("updated", Count),
+        ("removed", Count),
+        ("unchanged", Count),
+        ("failed", Count),
+        ("warnings", Count),
         ("refused", Unicode(min_occurs=0)),
         ("skipped", Unicode(min_occurs=0)),
         ("report", required(Unicode)),
@@ -52,9 +57,16 @@ def _run(ctx, kind: str, content, file_name, simulate) -> SyncReport:  # type: i
 def _report(result: SyncResult) -> SyncReport:
     c = result.counters
     return SyncReport(
-        processed=c.processed, added=c.added, updated=c.updated, removed=c.removed,
-        unchanged=c.unchanged, failed=c.failed, warnings=c.warnings, refused=result.refused,
-        skipped=result.skipped, report=result.report_text,
+        processed=c.processed,
+        added=c.added,
+        updated=c.updated,
+        removed=c.removed,
+        unchanged=c.unchanged,
+        failed=c.failed,
+        warnings=c.warnings,
+        refused=result.refused,
+        skipped=result.skipped,
+        report=result.report_text,
         tryback=[result.tryback] if result.tryback else None,
     )
 
@@ -84,6 +96,9 @@ class SyncService(AdminService):
         services = ctx.app.aula_services
         result = capture_drop_folder(services.engine, services.settings)
         return CaptureReport(
-            captured=result.captured, waiting=result.waiting, alarms=result.alarms, stopped=result.stopped,
+            captured=result.captured,
+            waiting=result.waiting,
+            alarms=result.alarms,
+            stopped=result.stopped,
             left=result.left,
         )

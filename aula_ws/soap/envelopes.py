@@ -13,10 +13,7 @@ from xml.sax.saxutils import escape
 
 from aula_ws.soap.namespaces import AULA, SOAP11_ENV
 
-_OPEN = (
-    "<?xml version='1.0' encoding='UTF-8'?>\n"
-    f'<soap11env:Envelope xmlns:soap11env="{SOAP11_ENV}"><soap11env:Body>'
-)
+_OPEN = f"<?xml version='1.0' encoding='UTF-8'?>\n<soap11env:Envelope xmlns:soap11env=\"{SOAP11_ENV}\"><soap11env:Body>"
 _CLOSE = "</soap11env:Body></soap11env:Envelope>"
 _TEXT_SPECIALS = frozenset("&<>")
 # characters XML 1.0 cannot carry (section 2.2), even as character references

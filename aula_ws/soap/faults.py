@@ -16,7 +16,12 @@ import logging
 from spyne import Fault, ServiceBase
 
 from aula_ws.errors import (
-    AulaError, AuthenticationFailed, ContractError, EtlError, InvalidRequest, WriteFailed,
+    AulaError,
+    AuthenticationFailed,
+    ContractError,
+    EtlError,
+    InvalidRequest,
+    WriteFailed,
 )
 from aula_ws.soap import envelopes
 
@@ -101,4 +106,6 @@ def server_fault() -> bytes:
 def too_large_envelope(max_bytes: int) -> bytes:
     """A body over the endpoint's limit (answered with HTTP 413, the body unread)."""
     code = "Client.RequestTooLarge"
-    return envelopes.fault(code, code, code, f"The request body is larger than the {max_bytes} bytes this endpoint accepts")
+    return envelopes.fault(
+        code, code, code, f"The request body is larger than the {max_bytes} bytes this endpoint accepts"
+    )

@@ -98,8 +98,7 @@ class AulaSoap11(Soap11):  # type: ignore[misc]
                 ctx.transport.resp_code = HTTP_405
                 raise RequestRefused(
                     "Client.RequestNotAllowed",
-                    "POST a SOAP envelope with a Content-Type (text/xml; charset=utf-8); "
-                    "the WSDL is at ?wsdl",
+                    "POST a SOAP envelope with a Content-Type (text/xml; charset=utf-8); the WSDL is at ?wsdl",
                 )
         body = b"".join(ctx.in_string)
         ctx.in_document = (read_document(body, charset, self.limits), {})  # no xmlids: no hrefs

@@ -23,11 +23,22 @@ from lxml import etree
 
 from aula_ws.soap.faults import RequestRefused
 
-_CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "utf-8", "ascii": "utf-8",
-             "utf-16": "utf-16", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}
+_CHARSETS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "us-ascii": "utf-8",
+    "ascii": "utf-8",
+    "utf-16": "utf-16",
+    "utf-16le": "utf-16-le",
+    "utf-16be": "utf-16-be",
+}
 
-_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
-         (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,7 @@ def read_document(body: bytes, charset: str | None, limits: XmlLimits) -> etree.
         raise RequestRefused(
             "Client.InvalidEncoding",
             f"The body is not valid {codec.upper()}{looks}: byte {error.start} "
-            f"({body[error.start:error.start + 1]!r})",
+            f"({body[error.start : error.start + 1]!r})",
         ) from None
     if codec != "utf-8":
         body = text.encode("utf-8")
@@ -93,8 +104,12 @@ def _parse(body: bytes, limits: XmlLimits) -> etree._Element:
         io.BytesIO(body),
         events=("start", "end", "start-ns"),
         encoding="utf-8",  # decoded and checked above; a declaration cannot override it
-        resolve_entities=False, load_dtd=False, no_network=True, dtd_validation=False,
-        remove_comments=True, remove_pis=True,
+        resolve_entities=False,
+        load_dtd=False,
+        no_network=True,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
         # libxml2's own caps (10 MB of text, depth 256) would refuse an admin upload:
         # the limits below are tighter everywhere except the text of one element
         huge_tree=limits.max_text is None,

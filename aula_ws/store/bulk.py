@@ -20,12 +20,10 @@ def chunks(values: Collection[T]) -> Iterable[list[T]]:
     """The values in lists short enough for one `IN (...)` on any database."""
     items = list(values)
     for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
+        yield items[start : start + CHUNK]
 
 
-def bulk_insert(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
+def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     if not rows:
         return
     if connection.dialect.name == "postgresql":
@@ -35,9 +33,7 @@ def bulk_insert(
     if converters:
         rows = [_converted(row, converters) for row in rows]
     placeholders = ", ".join("?" for _ in columns)
-    connection.exec_driver_sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})", list(rows)
-    )
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})", list(rows))
 
 
 def _converted(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
@@ -48,9 +44,7 @@ def _converted(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], A
     return tuple(values)
 
 
-def _bind_converters(
-    connection: Connection, table: Table, columns: Sequence[str]
-) -> list[Callable[[Any], Any] | None]:
+def _bind_converters(connection: Connection, table: Table, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:
     """SQLAlchemy's own conversions for the types the driver would store differently
     (dates and times as text, booleans); cached, since imported values repeat a lot."""
     dialect = connection.dialect

@@ -68,9 +68,7 @@ def list_tokens(connection: Connection) -> list[TokenRecord]:
 
 def revoke_token(connection: Connection, token_id: int, now: datetime) -> bool:
     result = connection.execute(
-        update(tokens)
-        .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
-        .values(revoked_at=now)
+        update(tokens).where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None)).values(revoked_at=now)
     )
     if result.rowcount:
         return True

@@ -67,9 +67,7 @@ def _instance(row: Row[Any]) -> InstanceRecord:
     return InstanceRecord(row.id, row.plugin, row.name, json.loads(row.settings), row.created_at, row.lease_until)
 
 
-def add_instance(
-    connection: Connection, plugin: str, name: str, settings: dict[str, Any], now: datetime
-) -> int | None:
+def add_instance(connection: Connection, plugin: str, name: str, settings: dict[str, Any], now: datetime) -> int | None:
     """The new instance's id, or None when the name is taken."""
     try:
         with connection.begin_nested():
@@ -96,9 +94,7 @@ def remove_instance(connection: Connection, instance_id: int) -> bool:
     return bool(connection.execute(delete(etl_instances).where(etl_instances.c.id == instance_id)).rowcount)
 
 
-def acquire_lease(
-    connection: Connection, instance_id: int, owner: str, now: datetime, until: datetime
-) -> bool:
+def acquire_lease(connection: Connection, instance_id: int, owner: str, now: datetime, until: datetime) -> bool:
     """Take the instance's lease if it is free or expired: one atomic UPDATE, so that of
     any number of processes at most one gets it."""
     lease = etl_instances.c.lease_until
@@ -132,9 +128,7 @@ def marks(connection: Connection, instance_id: int) -> dict[str, Marks]:
         )
     )
     return {
-        row.query: Marks(
-            _position(row.delivered_time, row.delivered_key), _position(row.acked_time, row.acked_key)
-        )
+        row.query: Marks(_position(row.delivered_time, row.delivered_key), _position(row.acked_time, row.acked_key))
         for row in rows
     }
 
@@ -175,8 +169,12 @@ def _after(time_column: Any, key_columns: list[Any], position: Position | None) 
 
 
 def _page(
-    columns: list[Any], time_column: Any, key_columns: list[Any], start: ColumnElement[bool],
-    before: Any, limit: int,
+    columns: list[Any],
+    time_column: Any,
+    key_columns: list[Any],
+    start: ColumnElement[bool],
+    before: Any,
+    limit: int,
 ) -> Any:
     """The page's own rows, in reading order, before their look-ups are joined."""
     return (
@@ -188,20 +186,28 @@ def _page(
     )
 
 
-def activity_page(
-    connection: Connection, after: Position | None, before: datetime, limit: int
-) -> list[Row[Any]]:
+def activity_page(connection: Connection, after: Position | None, before: datetime, limit: int) -> list[Row[Any]]:
     """Activity-log rows: time, id, action, groupid, group, unit, unittype, username."""
     a = activity_log.c
     page = _page(
         [a.id, a.time, a.action, a.user_id, a.group_id, a.unit_id],
-        a.time, [a.id], _after(a.time, [a.id], after), before, limit,
+        a.time,
+        [a.id],
+        _after(a.time, [a.id], after),
+        before,
+        limit,
     )
     return list(
         connection.execute(
             select(
-                page.c.time, page.c.id, page.c.action, page.c.group_id, groups.c.shortname,
-                units.c.code, units.c.type, users.c.username,
+                page.c.time,
+                page.c.id,
+                page.c.action,
+                page.c.group_id,
+                groups.c.shortname,
+                units.c.code,
+                units.c.type,
+                users.c.username,
             )
             .select_from(
                 page.join(users, users.c.id == page.c.user_id)
@@ -213,20 +219,30 @@ def activity_page(
     )
 
 
-def session_page(
-    connection: Connection, after: Position | None, before: datetime, limit: int
-) -> list[Row[Any]]:
+def session_page(connection: Connection, after: Position | None, before: datetime, limit: int) -> list[Row[Any]]:
     """Lesson sessions: time, id, status, score, time_spent, groupid, group, unit, unittype, username."""
     s = lesson_sessions.c
     page = _page(
         [s.id, s.status_date, s.status, s.score, s.time_spent, s.user_id, s.unit_id],
-        s.status_date, [s.id], _after(s.status_date, [s.id], after), before, limit,
+        s.status_date,
+        [s.id],
+        _after(s.status_date, [s.id], after),
+        before,
+        limit,
     )
     return list(
         connection.execute(
             select(
-                page.c.status_date, page.c.id, page.c.status, page.c.score, page.c.time_spent,
-                units.c.group_id, groups.c.shortname, units.c.code, units.c.type, users.c.username,
+                page.c.status_date,
+                page.c.id,
+                page.c.status,
+                page.c.score,
+                page.c.time_spent,
+                units.c.group_id,
+                groups.c.shortname,
+                units.c.code,
+                units.c.type,
+                users.c.username,
             )
             .select_from(
                 page.join(users, users.c.id == page.c.user_id)
@@ -257,13 +273,15 @@ def membership_page(
         start = _after(m.fecha_alta, [m.group_id, m.user_id], Position(after.time.date(), after.key))  # type: ignore[arg-type]
     page = _page(
         [m.fecha_alta, m.group_id, m.user_id, m.perfil, m.administrador_grupo, m.responsable_grupo, m.estado],
-        m.fecha_alta, [m.group_id, m.user_id], start, last_day, limit,
+        m.fecha_alta,
+        [m.group_id, m.user_id],
+        start,
+        last_day,
+        limit,
     )
     rows = connection.execute(
         select(page, groups.c.shortname, users.c.username)
-        .select_from(
-            page.join(users, users.c.id == page.c.user_id).join(groups, groups.c.id == page.c.group_id)
-        )
+        .select_from(page.join(users, users.c.id == page.c.user_id).join(groups, groups.c.id == page.c.group_id))
         .order_by(page.c.fecha_alta, page.c.group_id, page.c.user_id)
     )
     return [(_midnight(row[0]), *row[1:7], row[0], row.shortname, row.username) for row in rows]

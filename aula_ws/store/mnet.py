@@ -87,9 +87,7 @@ def all_peers(connection: Connection) -> list[PeerRecord]:
 
 def save_peer(connection: Connection, peer: PeerRecord) -> bool:
     """Insert or replace the peer with that root URL; True when it was new."""
-    values = dict(
-        certificate_pem=peer.certificate_pem, cipher=peer.cipher, trusted_ips=peer.trusted_ips
-    )
+    values = dict(certificate_pem=peer.certificate_pem, cipher=peer.cipher, trusted_ips=peer.trusted_ips)
     updated = connection.execute(
         update(mnet_peers).where(mnet_peers.c.wwwroot == peer.wwwroot).values(**values)
     ).rowcount

@@ -31,9 +31,7 @@ class GroupRecord:
     unit_count: int
 
 
-_unit_count = (
-    select(func.count()).where(units.c.group_id == groups.c.id).scalar_subquery()
-)
+_unit_count = select(func.count()).where(units.c.group_id == groups.c.id).scalar_subquery()
 
 
 # built once: executing a prebuilt statement skips construction and cache-key work
@@ -52,9 +50,7 @@ def profile_exists(connection: Connection, code: str) -> bool:
 
 
 def add_user(connection: Connection, username: str, **fields: Any) -> int:
-    return connection.execute(
-        insert(users).values(username=username, **fields).returning(users.c.id)
-    ).scalar_one()
+    return connection.execute(insert(users).values(username=username, **fields).returning(users.c.id)).scalar_one()
 
 
 def add_group(
@@ -71,12 +67,7 @@ def add_group(
     new_id = connection.execute(insert(groups).values(**values).returning(groups.c.id)).scalar_one()
     if group_id is not None and connection.dialect.name == "postgresql":
         # an explicit id does not move PostgreSQL's sequence: move it past the largest id
-        connection.execute(
-            text(
-                "SELECT setval(pg_get_serial_sequence('groups', 'id'),"
-                " (SELECT max(id) FROM groups))"
-            )
-        )
+        connection.execute(text("SELECT setval(pg_get_serial_sequence('groups', 'id'), (SELECT max(id) FROM groups))"))
     anonymous = find_user(connection, ANONYMOUS_LOGIN)
     connection.execute(
         insert(memberships).values(
@@ -96,13 +87,9 @@ def add_unit(connection: Connection, group_id: int, code: str, type_: str, **fie
     ).scalar_one()
 
 
-def enrol(
-    connection: Connection, user_id: int, group_id: int, perfil: str, fecha_alta: date, **fields: Any
-) -> None:
+def enrol(connection: Connection, user_id: int, group_id: int, perfil: str, fecha_alta: date, **fields: Any) -> None:
     connection.execute(
-        insert(memberships).values(
-            user_id=user_id, group_id=group_id, perfil=perfil, fecha_alta=fecha_alta, **fields
-        )
+        insert(memberships).values(user_id=user_id, group_id=group_id, perfil=perfil, fecha_alta=fecha_alta, **fields)
     )
 
 

@@ -94,9 +94,7 @@ def _statement(*, by_user: bool, by_perfil: bool) -> Select:  # type: ignore[typ
     per_unit = select(
         s.c.user_id,
         func.min(s.c.status_date).label("first_session"),
-        func.min(case((s.c.status.in_(_COMPLETING_INLINE), s.c.status_date))).label(
-            "first_done"
-        ),
+        func.min(case((s.c.status.in_(_COMPLETING_INLINE), s.c.status_date))).label("first_done"),
     ).where(s.c.unit_id.in_(select(units.c.id).where(units.c.group_id == group_id)))
     if by_user:
         per_unit = per_unit.where(s.c.user_id == user_id)
@@ -117,18 +115,14 @@ def _statement(*, by_user: bool, by_perfil: bool) -> Select:  # type: ignore[typ
     course = select(
         cs.c.user_id,
         func.min(cs.c.status_date).label("first_status"),
-        func.min(case((cs.c.status == COURSE_COMPLETED, cs.c.status_date))).label(
-            "first_completion"
-        ),
+        func.min(case((cs.c.status == COURSE_COMPLETED, cs.c.status_date))).label("first_completion"),
     ).where(cs.c.group_id == group_id)
     if by_user:
         course = course.where(cs.c.user_id == user_id)
     course = course.group_by(cs.c.user_id).subquery("course")
 
     al = activity_log
-    activity = select(al.c.user_id, func.min(al.c.time).label("first_activity")).where(
-        al.c.group_id == group_id
-    )
+    activity = select(al.c.user_id, func.min(al.c.time).label("first_activity")).where(al.c.group_id == group_id)
     if by_user:
         activity = activity.where(al.c.user_id == user_id)
     activity = activity.group_by(al.c.user_id).subquery("activity")

@@ -58,8 +58,12 @@ def latest_course_statuses(connection: Connection, pairs: Collection[tuple[int, 
 
 
 def _latest(
-    connection: Connection, pairs: Collection[tuple[int, int]],
-    first: Column[Any], second: Column[Any], moment: Column[Any], id_: Column[Any],
+    connection: Connection,
+    pairs: Collection[tuple[int, int]],
+    first: Column[Any],
+    second: Column[Any],
+    moment: Column[Any],
+    id_: Column[Any],
 ) -> dict[tuple[int, int], int]:
     if not pairs:
         return {}
@@ -109,7 +113,9 @@ def update_course_statuses(connection: Connection, updates: dict[int, tuple[Any,
     _update(connection, course_statuses, COURSE_COLUMNS, updates)
 
 
-def _update(connection: Connection, table: Table, columns: tuple[str, ...], updates: dict[int, tuple[Any, ...]]) -> None:
+def _update(
+    connection: Connection, table: Table, columns: tuple[str, ...], updates: dict[int, tuple[Any, ...]]
+) -> None:
     if not updates:
         return
     statement = (
@@ -124,5 +130,3 @@ def _update(connection: Connection, table: Table, columns: tuple[str, ...], upda
             for record_id, values in updates.items()
         ],
     )
-
-

@@ -39,7 +39,13 @@ from aula_ws.store.users import user_ids
 USER_FIELDS = ("username", "firstname", "lastname", "email", "idnumber", "suspended", "password_hash")
 GROUP_FIELDS = ("id", "shortname", "fullname", "idnumber", "tracks_progress", "startdate", "visible", "created_at")
 MEMBERSHIP_FIELDS = (
-    "perfil", "administrador_grupo", "responsable_grupo", "estado", "fecha_alta", "endtime", "cohort_id",
+    "perfil",
+    "administrador_grupo",
+    "responsable_grupo",
+    "estado",
+    "fecha_alta",
+    "endtime",
+    "cohort_id",
 )
 
 
@@ -64,7 +70,9 @@ def load_groups(connection: Connection, by: Mapping[str, Collection[Any]]) -> li
     for field_name, values in by.items():
         wanted = {int(v) for v in values if str(v).isdigit()} if field_name == "id" else set(values)
         for chunk in chunks(wanted):
-            for row in connection.execute(select(*[groups.c[f] for f in GROUP_FIELDS]).where(groups.c[field_name].in_(chunk))):
+            for row in connection.execute(
+                select(*[groups.c[f] for f in GROUP_FIELDS]).where(groups.c[field_name].in_(chunk))
+            ):
                 found[row.id] = {f: getattr(row, f) for f in GROUP_FIELDS}
     return list(found.items())
 
@@ -87,10 +95,13 @@ def load_memberships(
     result = []
     group_list = list(group_ids)
     for chunk in chunks(user_ids):
-        query = select(memberships.c.user_id, memberships.c.group_id, *[memberships.c[f] for f in MEMBERSHIP_FIELDS]).where(
-            memberships.c.user_id.in_(chunk), memberships.c.group_id.in_(group_list)
-        )
-        result += [((row.user_id, row.group_id), {f: getattr(row, f) for f in MEMBERSHIP_FIELDS}) for row in connection.execute(query)]
+        query = select(
+            memberships.c.user_id, memberships.c.group_id, *[memberships.c[f] for f in MEMBERSHIP_FIELDS]
+        ).where(memberships.c.user_id.in_(chunk), memberships.c.group_id.in_(group_list))
+        result += [
+            ((row.user_id, row.group_id), {f: getattr(row, f) for f in MEMBERSHIP_FIELDS})
+            for row in connection.execute(query)
+        ]
     return result
 
 
@@ -98,7 +109,9 @@ def load_cohorts(
     connection: Connection, idnumbers: Collection[str], ids: Collection[int]
 ) -> list[tuple[str, dict[str, Any]]]:
     condition = or_(cohorts.c.idnumber.in_(list(idnumbers)), cohorts.c.id.in_(list(ids)))
-    rows = connection.execute(select(cohorts.c.id, cohorts.c.idnumber, cohorts.c.name, cohorts.c.description).where(condition))
+    rows = connection.execute(
+        select(cohorts.c.id, cohorts.c.idnumber, cohorts.c.name, cohorts.c.description).where(condition)
+    )
     return [(row.idnumber, dict(id=row.id, name=row.name, description=row.description)) for row in rows]
 
 
@@ -121,9 +134,11 @@ def refresh_estado(connection: Connection, now: datetime, user_ids: Collection[i
     suspended = select(users.c.suspended).where(users.c.id == memberships.c.user_id).scalar_subquery()
     active = and_(suspended == false(), or_(memberships.c.endtime.is_(None), memberships.c.endtime > now))
     if user_ids is None:
-        statement = update(memberships).where(
-            memberships.c.estado.is_(True), memberships.c.endtime.is_not(None), memberships.c.endtime <= now
-        ).values(estado=False)
+        statement = (
+            update(memberships)
+            .where(memberships.c.estado.is_(True), memberships.c.endtime.is_not(None), memberships.c.endtime <= now)
+            .values(estado=False)
+        )
         return connection.execute(statement).rowcount
     count = 0
     for chunk in chunks(user_ids):
@@ -173,11 +188,15 @@ def write_batch(connection: Connection, batch: BatchChanges, now: datetime) -> N
 
     _delete_keys(connection, memberships, ("user_id", "group_id"), [_pair(k) for k in batch.memberships.deletes])
     _delete_keys(
-        connection, cohort_members, ("cohort_id", "user_id"),
+        connection,
+        cohort_members,
+        ("cohort_id", "user_id"),
         [(cohort_id[c], u) for c, u in map(_pair, batch.cohort_members.deletes)],
     )
     _delete_keys(
-        connection, cohort_courses, ("cohort_id", "group_id"),
+        connection,
+        cohort_courses,
+        ("cohort_id", "group_id"),
         [(cohort_id[c], g) for c, g in map(_pair, batch.cohort_courses.deletes)],
     )
     _delete_keys(connection, units, ("group_id", "code"), [_pair(k) for k in batch.units.deletes])
@@ -200,22 +219,30 @@ def write_batch(connection: Connection, batch: BatchChanges, now: datetime) -> N
     _update_rows(connection, units, ("group_id", "code"), [(_pair(k), f) for k, f in batch.units.updates])
     _insert_units(connection, [(group_id(g), c, row) for (g, c), row in _paired(batch.units.inserts)])
     _update_rows(
-        connection, memberships, ("user_id", "group_id"),
+        connection,
+        memberships,
+        ("user_id", "group_id"),
         [((user_id(u), group_id(g)), f) for (u, g), f in _paired(batch.memberships.updates)],
     )
     _insert_memberships(
         connection, [(user_id(u), group_id(g), row) for (u, g), row in _paired(batch.memberships.inserts)]
     )
     _insert_pairs(
-        connection, cohort_members, ("cohort_id", "user_id"),
+        connection,
+        cohort_members,
+        ("cohort_id", "user_id"),
         [(cohort_id[c], user_id(u)) for (c, u), _ in _paired(batch.cohort_members.inserts)],
     )
     _update_rows(
-        connection, cohort_courses, ("cohort_id", "group_id"),
+        connection,
+        cohort_courses,
+        ("cohort_id", "group_id"),
         [((cohort_id[c], group_id(g)), f) for (c, g), f in _paired(batch.cohort_courses.updates)],
     )
     _insert_pairs(
-        connection, cohort_courses, ("cohort_id", "group_id", "perfil"),
+        connection,
+        cohort_courses,
+        ("cohort_id", "group_id", "perfil"),
         [(cohort_id[c], group_id(g), row["perfil"]) for (c, g), row in _paired(batch.cohort_courses.inserts)],
     )
     if batch.suspension_changed:
@@ -243,17 +270,19 @@ def _paired(
     return [(_pair(key), row) for key, row in changes]
 
 
-def _delete_keys(connection: Connection, table: Table, columns: tuple[str, ...], keys: Sequence[tuple[Any, ...]]) -> None:
+def _delete_keys(
+    connection: Connection, table: Table, columns: tuple[str, ...], keys: Sequence[tuple[Any, ...]]
+) -> None:
     if not keys:
         return
-    statement = delete(table).where(
-        and_(*[table.c[name] == bindparam(f"k_{name}") for name in columns])
-    )
+    statement = delete(table).where(and_(*[table.c[name] == bindparam(f"k_{name}") for name in columns]))
     connection.execute(statement, [{f"k_{n}": v for n, v in zip(columns, key)} for key in keys])
 
 
 def _update_rows(
-    connection: Connection, table: Table, columns: tuple[str, ...],
+    connection: Connection,
+    table: Table,
+    columns: tuple[str, ...],
     changes: Sequence[tuple[tuple[Any, ...], Mapping[str, Any]]],
 ) -> None:
     """Each change: (key values, changed fields); grouped by the set of fields changed."""
@@ -306,7 +335,9 @@ def _insert_cohorts(
     return {idnumber: id_ for idnumber, id_ in connection.execute(query)}
 
 
-def _insert_pairs(connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+def _insert_pairs(
+    connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
+) -> None:
     if rows:
         connection.execute(insert(table), [dict(zip(columns, row)) for row in rows])
 
@@ -321,7 +352,6 @@ def picture_of(connection: Connection, user_id: int) -> tuple[bytes, bytes] | No
         select(user_pictures.c.large_png, user_pictures.c.small_png).where(user_pictures.c.user_id == user_id)
     ).first()
     return None if row is None else (row[0], row[1])
-
 
 
 def start_run(connection: Connection, kind: str, file_path: str, holder: str, now: datetime) -> int:
@@ -362,5 +392,8 @@ def last_scheduled_runs(connection: Connection) -> dict[str, datetime]:
 
 
 def mark_scheduled_run(connection: Connection, kind: str, now: datetime) -> None:
-    if connection.execute(update(sync_schedule).where(sync_schedule.c.kind == kind).values(last_run_at=now)).rowcount == 0:
+    if (
+        connection.execute(update(sync_schedule).where(sync_schedule.c.kind == kind).values(last_run_at=now)).rowcount
+        == 0
+    ):
         connection.execute(insert(sync_schedule).values(kind=kind, last_run_at=now))

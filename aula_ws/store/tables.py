@@ -287,9 +287,7 @@ etl_instances = Table(
 etl_marks = Table(
     "etl_marks",
     metadata,
-    Column(
-        "instance_id", Integer, ForeignKey("etl_instances.id", ondelete="CASCADE"), primary_key=True
-    ),
+    Column("instance_id", Integer, ForeignKey("etl_instances.id", ondelete="CASCADE"), primary_key=True),
     Column("query", String(50), primary_key=True),
     Column("delivered_time", DateTime),
     Column("delivered_key", String(255)),

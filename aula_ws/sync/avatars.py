@@ -103,8 +103,14 @@ def normalised(data: bytes, max_pixels: int) -> tuple[bytes, bytes]:
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
                 rgba = image.convert("RGBA")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as error:
         if isinstance(error, EntryRefused):
             raise
         raise EntryRefused(f"not a valid image ({type(error).__name__})") from None

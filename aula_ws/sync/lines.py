@@ -59,8 +59,13 @@ def user_label(snap: Snapshot, user_key: Key) -> str:
 
 
 def new_membership(
-    snap: Snapshot, ctx: PlanContext, user_key: Key, perfil: str,
-    endtime: datetime | None = None, cohort_id: int | None = None, since: datetime | None = None,
+    snap: Snapshot,
+    ctx: PlanContext,
+    user_key: Key,
+    perfil: str,
+    endtime: datetime | None = None,
+    cohort_id: int | None = None,
+    since: datetime | None = None,
 ) -> Row:
     user = snap.users.get(user_key)
     assert user is not None

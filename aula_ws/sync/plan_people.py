@@ -53,9 +53,7 @@ def read_user(fields: list[str], header: Columns, ctx: PlanContext) -> UserLine:
     username = v("username")
     if not deleted or username:
         r.login(username)
-    courses = tuple(
-        (v(f"course{n}"), v(f"role{n}") or r.DEFAULT_ROLE) for n in header.course_slots if v(f"course{n}")
-    )
+    courses = tuple((v(f"course{n}"), v(f"role{n}") or r.DEFAULT_ROLE) for n in header.course_slots if v(f"course{n}"))
     return UserLine(
         identity=identity,
         username=username,
@@ -227,7 +225,7 @@ def plan_cohort(line: CohortLine, snap: Snapshot, ctx: PlanContext) -> list[Acti
         actions: list[Action] = []
         if cohort is None:
             if line.idnumber is None:
-                raise RowError(f'no cohort with id {line.id}')
+                raise RowError(f"no cohort with id {line.id}")
             cohort = line.idnumber
             snap.cohorts.put(cohort, dict(id=None, name=line.name or cohort, description=line.description or ""))
             actions.append((ADDED, f'cohort "{cohort}" created'))
@@ -287,7 +285,9 @@ def _enrol_by_binding(snap: Snapshot, ctx: PlanContext, cohort: str, user_key: K
         (user_key, group_key),
         new_membership(snap, ctx, user_key, binding["perfil"], cohort_id=cohort_row["id"]),
     )
-    return [(ADDED, f'"{user_label(snap, user_key)}" enrolled in "{group_label(snap, group_key)}" by cohort "{cohort}"')]
+    return [
+        (ADDED, f'"{user_label(snap, user_key)}" enrolled in "{group_label(snap, group_key)}" by cohort "{cohort}"')
+    ]
 
 
 def _unenrol_by_binding(snap: Snapshot, cohort: str, user_key: Key, group_key: Key) -> list[Action]:
@@ -296,7 +296,12 @@ def _unenrol_by_binding(snap: Snapshot, cohort: str, user_key: Key, group_key: K
     if membership is None or cohort_row is None or membership.get("cohort_id") != cohort_row["id"]:
         return []
     snap.memberships.delete((user_key, group_key))
-    return [(REMOVED, f'"{user_label(snap, user_key)}" unenrolled from "{group_label(snap, group_key)}" (cohort "{cohort}")')]
+    return [
+        (
+            REMOVED,
+            f'"{user_label(snap, user_key)}" unenrolled from "{group_label(snap, group_key)}" (cohort "{cohort}")',
+        )
+    ]
 
 
 def _leave_cohort(snap: Snapshot, cohort: str, user_key: Key) -> list[Action]:

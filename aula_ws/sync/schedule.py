@@ -13,12 +13,11 @@ def latest_slot(expression: str, now: datetime, zone: ZoneInfo) -> datetime:
     return slot.astimezone(UTC).replace(tzinfo=None)  # type: ignore[no-any-return]
 
 
-def due_kinds(
-    schedules: dict[str, str], last_runs: dict[str, datetime], now: datetime, zone: ZoneInfo
-) -> list[str]:
+def due_kinds(schedules: dict[str, str], last_runs: dict[str, datetime], now: datetime, zone: ZoneInfo) -> list[str]:
     """Kinds whose latest slot came after their last run (never run: due). Missed slots
     are not repeated: one run catches up."""
     return [
-        kind for kind, expression in schedules.items()
+        kind
+        for kind, expression in schedules.items()
         if kind not in last_runs or last_runs[kind] < latest_slot(expression, now, zone)
     ]

@@ -63,9 +63,7 @@ def build(url: str, members: int, unit_count: int, now: datetime, drop_existing:
         def membership_rows() -> Iterator[tuple[Any, ...]]:
             for user_id, perfil in zip(user_ids, perfiles, strict=True):
                 fecha_alta: date = (start + timedelta(days=rng.randrange(200))).date()
-                yield (
-                    user_id, group_id, perfil, perfil == "T", perfil == "D", rng.random() > 0.03, fecha_alta
-                )
+                yield (user_id, group_id, perfil, perfil == "T", perfil == "D", rng.random() > 0.03, fecha_alta)
 
         def session_rows() -> Iterator[tuple[Any, ...]]:
             for user_id in learners:
@@ -74,9 +72,7 @@ def build(url: str, members: int, unit_count: int, now: datetime, drop_existing:
                     if rng.random() < engagement:
                         for _ in range(1 + (rng.random() < 0.5)):  # 1 or 2 sessions
                             status = SESSION_STATUSES[rng.randrange(20)]
-                            yield (
-                                user_id, unit_id, status, moment(), rng.randrange(101), rng.randrange(60, 5400)
-                            )
+                            yield (user_id, unit_id, status, moment(), rng.randrange(101), rng.randrange(60, 5400))
 
         def course_status_rows() -> Iterator[tuple[Any, ...]]:
             for user_id in learners:
@@ -113,6 +109,4 @@ def build(url: str, members: int, unit_count: int, now: datetime, drop_existing:
             connection, activity_log, ("user_id", "group_id", "unit_id", "time", "action"), activity_rows()
         )
     analyze(engine)
-    return Platform(
-        engine, group_id, unit_count, logins, first_id, start, counts, time.perf_counter() - began
-    )
+    return Platform(engine, group_id, unit_count, logins, first_id, start, counts, time.perf_counter() - began)

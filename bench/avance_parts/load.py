@@ -42,8 +42,16 @@ def servers(venv_bin: Path) -> dict[str, tuple[list[str], str]]:
         print("(d) gunicorn is not installed in the venv: skipped")
         return found
     gunicorn = [
-        str(venv_bin / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "8",
-        "-b", "127.0.0.1:0", "aula_ws.app:from_environment()",
+        str(venv_bin / "gunicorn"),
+        "-w",
+        "2",
+        "-k",
+        "gthread",
+        "--threads",
+        "8",
+        "-b",
+        "127.0.0.1:0",
+        "aula_ws.app:from_environment()",
     ]
     # recent gunicorn (27 here) opens a control socket in ~/.gunicorn, shared by every gunicorn
     if "--no-control-socket" in subprocess.run(gunicorn[:1] + ["--help"], capture_output=True, text=True).stdout:
@@ -110,9 +118,7 @@ def _client_process(
         worker.start()
     for worker in workers:
         worker.join()
-    results.put(
-        Load(totals["requests"], totals["errors"], totals["ended"] - window["start"], latencies)
-    )
+    results.put(Load(totals["requests"], totals["errors"], totals["ended"] - window["start"], latencies))
 
 
 def http_load(port: int, bodies: list[bytes]) -> Load:
@@ -180,6 +186,4 @@ def load_against(
     """LOAD_ROUNDS rounds against one server process, fastest last."""
     with own_process(command, environment, workdir / f"{name}.log", listening) as port:
         warm_up(port, bodies)
-        return sorted(
-            (http_load(port, bodies) for _ in range(LOAD_ROUNDS)), key=lambda load: load.per_second
-        )
+        return sorted((http_load(port, bodies) for _ in range(LOAD_ROUNDS)), key=lambda load: load.per_second)

@@ -18,9 +18,7 @@ def percentile(values: Sequence[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def one_user_in_process(
-    app: Callable[..., Iterable[bytes]], bodies: Sequence[bytes]
-) -> tuple[list[float], int]:
+def one_user_in_process(app: Callable[..., Iterable[bytes]], bodies: Sequence[bytes]) -> tuple[list[float], int]:
     """Latencies (s) of the WSGI callable itself, and how many answers were not one <usuarios>."""
     statuses: list[str] = []
 
@@ -37,9 +35,7 @@ def one_user_in_process(
     return latencies, wrong
 
 
-def one_user_sql(
-    engine: Engine, group_id: int, user_ids: Sequence[int], now: datetime
-) -> list[float]:
+def one_user_sql(engine: Engine, group_id: int, user_ids: Sequence[int], now: datetime) -> list[float]:
     """Context for (c): the one-user aggregate alone, a pool checkout per call as in the service."""
     latencies = []
     for user_id in user_ids:

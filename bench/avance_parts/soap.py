@@ -15,9 +15,7 @@ SOAP_HEADERS = {
 
 
 def progress_request(group_id: int, **parameters: str) -> bytes:
-    fields = "".join(
-        f"<aula:{name}>{escape(value)}</aula:{name}>" for name, value in parameters.items()
-    )
+    fields = "".join(f"<aula:{name}>{escape(value)}</aula:{name}>" for name, value in parameters.items())
     return (
         f'<soapenv:Envelope xmlns:soapenv="{SOAP11_ENV}" xmlns:aula="{AULA}"><soapenv:Body>'
         f"<aula:obtener_avance_usuarios><aula:id_grupo>{group_id}</aula:id_grupo>{fields}"

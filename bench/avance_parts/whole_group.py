@@ -37,9 +37,7 @@ def whole_group_http(port: int, body: bytes) -> WholeGroup:
         runs.append(time.perf_counter() - began)
         connection.close()
     usuarios = payload.count(b"<usuarios>") if response.status == 200 else -response.status
-    return WholeGroup(
-        statistics.median(runs), runs, statistics.median(first_bytes), len(payload) / 1e6, usuarios
-    )
+    return WholeGroup(statistics.median(runs), runs, statistics.median(first_bytes), len(payload) / 1e6, usuarios)
 
 
 _XML_OPEN = (
@@ -57,9 +55,7 @@ class Floor:
     rows: int
 
 
-def floor(
-    engine: Engine, group_id: int, unit_count: int, upper: datetime, lower: datetime
-) -> Floor:
+def floor(engine: Engine, group_id: int, unit_count: int, upper: datetime, lower: datetime) -> Floor:
     """The least any implementation must do: the aggregate, then the same XML by f-strings.
     avance is a plain ratio here; the service's rules cost a little more."""
     runs, sql_runs = [], []

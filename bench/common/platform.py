@@ -29,15 +29,9 @@ CHUNK = 100_000  # rows per bulk statement (or COPY)
 
 def add_database_options(parser: argparse.ArgumentParser) -> None:
     """Where a bench builds its platform: SQLite in a work directory, or an empty database."""
-    parser.add_argument(
-        "--database-url", help="sqlite or postgresql+psycopg (default: SQLite in the work directory)"
-    )
-    parser.add_argument(
-        "--keep", type=Path, metavar="DIR", help="work directory to keep (default: a temporary one)"
-    )
-    parser.add_argument(
-        "--drop-existing", action="store_true", help="drop the aula tables of --database-url first"
-    )
+    parser.add_argument("--database-url", help="sqlite or postgresql+psycopg (default: SQLite in the work directory)")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="work directory to keep (default: a temporary one)")
+    parser.add_argument("--drop-existing", action="store_true", help="drop the aula tables of --database-url first")
 
 
 @contextmanager
@@ -58,8 +52,7 @@ def empty_database(url: str, bench: str, drop_existing: bool = False) -> Engine:
     existing = inspect(engine).get_table_names()
     if existing and not drop_existing:
         sys.exit(
-            f"{bench}: the database already has tables ({', '.join(existing)}); "
-            "give an empty one or --drop-existing"
+            f"{bench}: the database already has tables ({', '.join(existing)}); give an empty one or --drop-existing"
         )
     if existing:
         metadata.drop_all(engine)
@@ -69,9 +62,7 @@ def empty_database(url: str, bench: str, drop_existing: bool = False) -> Engine:
     return engine
 
 
-def bulk_load(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> int:
+def bulk_load(connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Streams `rows` (read lazily) into `table`; prints and returns how many."""
     began, count = time.perf_counter(), 0
     iterator = iter(rows)
@@ -90,9 +81,7 @@ def next_user_id(connection: Connection) -> int:
 def users_loaded(connection: Connection) -> None:
     """After users were loaded with explicit ids: PostgreSQL's sequence does not move by itself."""
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            "SELECT setval(pg_get_serial_sequence('users', 'id'), max(id)) FROM users"
-        )
+        connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('users', 'id'), max(id)) FROM users")
 
 
 def analyze(engine: Engine) -> None:

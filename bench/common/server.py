@@ -48,9 +48,7 @@ def in_process(app: AulaApplication, threads: int) -> Iterator[int]:
 
 
 @contextmanager
-def own_process(
-    command: Sequence[str], environment: dict[str, str], log_path: Path, listening: str
-) -> Iterator[int]:
+def own_process(command: Sequence[str], environment: dict[str, str], log_path: Path, listening: str) -> Iterator[int]:
     """Starts `command`, its output to `log_path`; yields the port the `listening` pattern names."""
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)

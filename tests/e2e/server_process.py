@@ -38,7 +38,11 @@ def running_server(env: dict[str, str], *args: str, script: list[str] | None = N
     command = script or [sys.executable, "-m", "aula_ws", "serve"]
     process = subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", "0", *args],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     server = RunningServer("", process)
     assert process.stdout is not None

@@ -94,8 +94,14 @@ def test_the_wsdl_types_follow_the_contract_signature(client):
     assert "id_grupo: xsd:int" in signature and "fecha_desde: xsd:date" in signature
     usuario = client.get_type("{urn:Educativa/Aula/}usuario")
     assert [name for name, _ in usuario.elements] == [
-        "administrador_grupo", "estado", "id_grupo", "perfil", "fecha_alta",
-        "responsable_grupo", "avance", "id_usuario",
+        "administrador_grupo",
+        "estado",
+        "id_grupo",
+        "perfil",
+        "fecha_alta",
+        "responsable_grupo",
+        "avance",
+        "id_usuario",
     ]
     assert all(element.min_occurs == 1 and not element.nillable for _, element in usuario.elements)
 
@@ -105,13 +111,21 @@ def test_zeep_reads_the_contract_example(client):
     assert len(result) == 1
     row = result[0]
     assert (row.administrador_grupo, row.estado, row.id_grupo, row.perfil) == (False, True, 64, "A")
-    assert (row.fecha_alta, row.responsable_grupo, row.avance, row.id_usuario) == (date(2015, 6, 17), False, 20, "lovecraft")
+    assert (row.fecha_alta, row.responsable_grupo, row.avance, row.id_usuario) == (
+        date(2015, 6, 17),
+        False,
+        20,
+        "lovecraft",
+    )
 
 
 def test_zeep_gets_every_member_ordered_by_login(client):
     result = client.service.obtener_avance_usuarios(id_grupo=64)
     assert [(r.id_usuario, r.avance) for r in result] == [
-        ("_anonimo", 0), ("ashton", 40), ("borges", 0), ("lovecraft", 20)
+        ("_anonimo", 0),
+        ("ashton", 40),
+        ("borges", 0),
+        ("lovecraft", 20),
     ]
 
 
@@ -133,7 +147,9 @@ def test_the_contract_example_is_answered_as_the_contract_writes_it(server):
     response = post(server, (FIXTURES / "contract_example_request.xml").read_bytes())
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/xml")
-    assert '<obtener_avance_usuarios_response xmlns="urn:Educativa/Aula/"><usuarios><administrador_grupo>' in response.text
+    assert (
+        '<obtener_avance_usuarios_response xmlns="urn:Educativa/Aula/"><usuarios><administrador_grupo>' in response.text
+    )
     body = etree.fromstring(response.content).find(f"{{{ENV}}}Body")
     assert_nodes_equal(body[0], parse_file(FIXTURES / "contract_example_response.xml"))
 
@@ -150,7 +166,11 @@ def test_the_contract_date_syntax_with_spaces_is_accepted(server):
         (dict(id_grupo="abc"), "IdGrupoInvalido", 'El id_grupo "abc" no es un número entero'),
         (dict(perfil="A"), "IdGrupoInvalido", 'Falta el parámetro obligatorio "id_grupo"'),
         (dict(id_grupo="99"), "GrupoInexistente", 'No existe el grupo "99"'),
-        (dict(id_grupo="64", id_usuario="h p"), "IdUsuarioInvalido", 'El id_usuario "h p" contiene caracteres inválidos'),
+        (
+            dict(id_grupo="64", id_usuario="h p"),
+            "IdUsuarioInvalido",
+            'El id_usuario "h p" contiene caracteres inválidos',
+        ),
         (dict(id_grupo="64", id_usuario="nadie"), "UsuarioInexistente", 'No existe el usuario "nadie"'),
         (dict(id_grupo="64", perfil="X"), "PerfilUsuarioInvalido", 'No existe el perfil "X"'),
         (dict(id_grupo="64", fecha_desde="2014/11/05"), "FechaFormatoInvalido", None),
@@ -172,8 +192,10 @@ HOSTILE = {
     "internal entity": '<!DOCTYPE e [<!ENTITY x "lovecraft">]>',
     "external file entity": '<!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
     "parameter entity": '<!DOCTYPE e [<!ENTITY % p SYSTEM "http://127.0.0.1:9/evil.dtd"> %p;]>',
-    "billion laughs": "<!DOCTYPE e [" + '<!ENTITY a0 "lol">' + "".join(
-        f'<!ENTITY a{n} "{("&a%d;" % (n - 1)) * 10}">' for n in range(1, 10)) + "]>",
+    "billion laughs": "<!DOCTYPE e ["
+    + '<!ENTITY a0 "lol">'
+    + "".join(f'<!ENTITY a{n} "{("&a%d;" % (n - 1)) * 10}">' for n in range(1, 10))
+    + "]>",
 }
 
 

@@ -39,15 +39,26 @@ def seed(url: str) -> SimpleNamespace:
     tokens.set_site_admin(engine, "former")
     now = utc_now()
     with UnitOfWork(engine) as uow:  # 120 events, 4 per second: pages end mid-second
-        platform.add_rows(uow.connection, "activity_log", [
-            dict(user_id=b.user_ids["lovecraft"], group_id=64, time=START + timedelta(seconds=n // 4), action=f"a<{n}>")
-            for n in range(120)
-        ])
+        platform.add_rows(
+            uow.connection,
+            "activity_log",
+            [
+                dict(
+                    user_id=b.user_ids["lovecraft"],
+                    group_id=64,
+                    time=START + timedelta(seconds=n // 4),
+                    action=f"a<{n}>",
+                )
+                for n in range(120)
+            ],
+        )
         uow.commit()
     secrets = {}
     for name, user, service, expires in [
-        ("etl", "root", "etl", None), ("admin", "root", "admin", None),
-        ("expired", "root", "etl", now - timedelta(seconds=1)), ("revoked", "root", "etl", None),
+        ("etl", "root", "etl", None),
+        ("admin", "root", "admin", None),
+        ("expired", "root", "etl", now - timedelta(seconds=1)),
+        ("revoked", "root", "etl", None),
         ("former", "former", "etl", None),
     ]:
         token_id, secrets[name] = tokens.create_token(engine, user, service, now - timedelta(days=1), expires)
@@ -94,7 +105,9 @@ def test_get_and_post_on_both_paths_page_through_the_log_each_record_once(site):
     number = instance(site)
     ids, answers, params = [], [], {"query": "special_actions"}
     for turn in range(4):
-        response = call(site, "GET" if turn % 2 else "POST", PATHS[turn % 2], id=number, queryparams=queryparams(**params))
+        response = call(
+            site, "GET" if turn % 2 else "POST", PATHS[turn % 2], id=number, queryparams=queryparams(**params)
+        )
         assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/json")
         answer = response.json()
         assert list(answer) == ["recordset", "records", "firsttime", "lasttime", "xmlcontent"]
@@ -115,13 +128,15 @@ def test_acknowledge_commits_the_marks_for_the_next_extraction(site):
     assert answer["records"] == 50  # not acknowledged: the same first page again
     ack = call(site, id=number, queryparams=queryparams(query="special_acknowledge")).json()
     assert ack["records"] == 1
-    assert call(site, id=number, queryparams=queryparams(query="special_actions")).json()["firsttime"] > answer["firsttime"]
+    assert (
+        call(site, id=number, queryparams=queryparams(query="special_actions")).json()["firsttime"]
+        > answer["firsttime"]
+    )
 
 
 def test_the_xml_format_wraps_the_same_answer_the_moodle_way(site):
     number = instance(site)
-    response = call(site, id=number, queryparams=queryparams(query="special_actions"),
-                    moodlewsrestformat="xml")
+    response = call(site, id=number, queryparams=queryparams(query="special_actions"), moodlewsrestformat="xml")
     assert response.headers["Content-Type"].startswith("application/xml")
     document = etree.fromstring(response.content)
     assert document.tag == "RESPONSE"
@@ -132,9 +147,13 @@ def test_the_xml_format_wraps_the_same_answer_the_moodle_way(site):
 
 def test_the_admin_token_and_the_seeds_test_query_answer_too(site):
     number = instance(site, "progress")
-    answer = call(site, token="admin", plugin="progress", id=number, queryparams=queryparams(query="special_test")).json()
+    answer = call(
+        site, token="admin", plugin="progress", id=number, queryparams=queryparams(query="special_test")
+    ).json()
     assert answer["recordset"] == "special_test" and "<status>success</status>" in answer["xmlcontent"]
-    progress = call(site, plugin="progress", id=number, queryparams=queryparams(query="special_progress", id_grupo=64)).json()
+    progress = call(
+        site, plugin="progress", id=number, queryparams=queryparams(query="special_progress", id_grupo=64)
+    ).json()
     assert progress["records"] == 2  # _anonimo and lovecraft
 
 
@@ -150,7 +169,11 @@ def test_the_admin_token_and_the_seeds_test_query_answer_too(site):
         (dict(plugin="toamoodle"), "invalid_parameter_exception", "unknownplugin"),
         (dict(id="424242"), "invalid_parameter_exception", "unknowninstance"),
         (dict(queryparams='{"query": "special_actions"'), "invalid_parameter_exception", "invalidqueryparams"),
-        (dict(queryparams='{"query": "special_actions", "from": 20, "to": 10}'), "invalid_parameter_exception", "invalidrange"),
+        (
+            dict(queryparams='{"query": "special_actions", "from": 20, "to": 10}'),
+            "invalid_parameter_exception",
+            "invalidrange",
+        ),
     ],
 )
 @pytest.mark.parametrize("restformat", ["json", "xml"])
@@ -164,7 +187,11 @@ def test_each_refusal_has_moodles_shape_and_no_data(site, change, exception, err
         assert (body["exception"], body["errorcode"]) == (exception, errorcode) and body["message"]
     else:
         document = etree.fromstring(response.content)
-        assert (document.tag, document.get("class"), document.findtext("ERRORCODE")) == ("EXCEPTION", exception, errorcode)
+        assert (document.tag, document.get("class"), document.findtext("ERRORCODE")) == (
+            "EXCEPTION",
+            exception,
+            errorcode,
+        )
     assert "logrecord" not in response.text
 
 
@@ -178,8 +205,12 @@ def test_an_extraction_running_in_another_process_makes_the_server_answer_etlbus
     assert busy["errorcode"] == "ETLBUSY" and "only one extraction" in busy["message"].lower()
     client = admin_client(site)
     with pytest.raises(zeep.exceptions.Fault) as fault:
-        client.service.report_etl_get(plugin="boardz", id=number, queryparams=queryparams(query="special_actions"),
-                                      _soapheaders=[token_header(site.secrets["etl"])])
+        client.service.report_etl_get(
+            plugin="boardz",
+            id=number,
+            queryparams=queryparams(query="special_actions"),
+            _soapheaders=[token_header(site.secrets["etl"])],
+        )
     assert fault.value.code.endswith("Client.ETLBUSY")
     with UnitOfWork(site.engine) as uow:
         etl_store.release_lease(uow.connection, number, "elsewhere")
@@ -201,24 +232,34 @@ def test_soap_report_etl_get_answers_the_same_as_rest_with_an_etl_or_admin_token
     number = instance(site)
     client = admin_client(site)
     params = queryparams(query="special_actions", **{"from": 0})
-    answer = client.service.report_etl_get(plugin="boardz", id=number, queryparams=params,
-                                           _soapheaders=[token_header(site.secrets["etl"])])
+    answer = client.service.report_etl_get(
+        plugin="boardz", id=number, queryparams=params, _soapheaders=[token_header(site.secrets["etl"])]
+    )
     rest = call(site, id=number, queryparams=params).json()
     assert (answer.recordset, answer.records, answer.firsttime, answer.lasttime) == (
-        rest["recordset"], rest["records"], rest["firsttime"], rest["lasttime"]
+        rest["recordset"],
+        rest["records"],
+        rest["firsttime"],
+        rest["lasttime"],
     )
     assert answer.xmlcontent == rest["xmlcontent"]
-    admin = client.service.report_etl_get(plugin="boardz", id=number, queryparams=queryparams(query="special_test"),
-                                          _soapheaders=[token_header(site.secrets["admin"])])
+    admin = client.service.report_etl_get(
+        plugin="boardz",
+        id=number,
+        queryparams=queryparams(query="special_test"),
+        _soapheaders=[token_header(site.secrets["admin"])],
+    )
     assert admin.recordset == "special_test"
     for secret in (None, site.secrets["expired"], site.secrets["former"]):
         with pytest.raises(zeep.exceptions.Fault) as fault:
-            client.service.report_etl_get(plugin="boardz", id=number, queryparams=params,
-                                          _soapheaders=[token_header(secret)] if secret else None)
+            client.service.report_etl_get(
+                plugin="boardz", id=number, queryparams=params, _soapheaders=[token_header(secret)] if secret else None
+            )
         assert fault.value.code.endswith("Client.Authentication")
     with pytest.raises(zeep.exceptions.Fault) as fault:
-        client.service.report_etl_get(plugin="boardz", id=number, queryparams="{nope",
-                                      _soapheaders=[token_header(site.secrets["etl"])])
+        client.service.report_etl_get(
+            plugin="boardz", id=number, queryparams="{nope", _soapheaders=[token_header(site.secrets["etl"])]
+        )
     assert fault.value.code.endswith("Client.invalidqueryparams")
 
 
@@ -234,8 +275,9 @@ def test_tokens_never_reach_the_server_log(site):
 
 
 def aula_ws(env, *args):
-    return subprocess.run([sys.executable, "-m", "aula_ws", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aula_ws", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_etl_commands_add_list_extract_reset_and_remove_instances(site):
@@ -249,8 +291,12 @@ def test_the_etl_commands_add_list_extract_reset_and_remove_instances(site):
     listed = aula_ws(site.env, "etl", "list")
     assert f"{number}\tboardz\tcli-consumer\t" in listed.stdout and "special_actions: 2026-03-01" in listed.stdout
     assert aula_ws(site.env, "etl", "reset-marks", number).returncode == 0
-    assert "special_actions" not in [line for line in aula_ws(site.env, "etl", "list").stdout.splitlines()
-                                     if line.startswith(f"{number}\t")][0]
+    assert (
+        "special_actions"
+        not in [
+            line for line in aula_ws(site.env, "etl", "list").stdout.splitlines() if line.startswith(f"{number}\t")
+        ][0]
+    )
     duplicate = aula_ws(site.env, "etl", "add", "boardz", "--name", "cli-consumer")
     assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
     bad = aula_ws(site.env, "etl", "get", number, '{"query": "special_actions", "from": 5, "to": 1}')
@@ -259,7 +305,9 @@ def test_the_etl_commands_add_list_extract_reset_and_remove_instances(site):
     assert aula_ws(site.env, "etl", "remove", number).returncode == 2
 
 
-@pytest.mark.parametrize("token, says", [("expired", "token expired"), ("former", "no right"), ("not-a-token", "not found")])
+@pytest.mark.parametrize(
+    "token, says", [("expired", "token expired"), ("former", "no right"), ("not-a-token", "not found")]
+)
 def test_every_token_failure_is_invalidtoken_with_a_message_saying_which(site, token, says):
     answer = call(site, token=token, id=instance(site), queryparams=queryparams(query="special_actions")).json()
     assert answer["errorcode"] == "invalidtoken" and says in answer["message"]

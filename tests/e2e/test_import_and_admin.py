@@ -38,8 +38,9 @@ def platform(tmp_path):
 
 
 def aula_ws(env, *args):
-    return subprocess.run([sys.executable, "-m", "aula_ws", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "aula_ws", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def stored(engine):
@@ -55,8 +56,13 @@ def test_the_cli_prints_the_report_paths_and_the_counters_last_and_exits_by_outc
     ok = aula_ws(env, "import", "lessons", str(clean))
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip().splitlines()[-6:] == [
-        "records processed: 1", "records rejected: 0", "statistics added: 1",
-        "statistics updated: 0", "errors: 0", "warnings: 0"]
+        "records processed: 1",
+        "records rejected: 0",
+        "statistics added: 1",
+        "statistics updated: 0",
+        "errors: 0",
+        "warnings: 0",
+    ]
     rejected = aula_ws(env, "import", "lessons", str(mixed), "--on-existing", "reject")
     assert rejected.returncode == 1
     rejects_line = next(line for line in rejected.stdout.splitlines() if line.startswith("rejects: "))
@@ -85,8 +91,13 @@ def test_an_import_killed_mid_file_stores_nothing_and_can_be_run_again(platform,
         handle.write(HEADER)
         for n in range(300_000):
             handle.write(f"demo\tComics\tU{1 + n % 2}\tL\tI\t2015/01/01\t{n % 100}\t{n}\t\n")
-    process = subprocess.Popen([sys.executable, "-m", "aula_ws", "import", "lessons", str(big)],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aula_ws", "import", "lessons", str(big)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     kill_mid_write(process, tmp_path / "aula.sqlite3-wal", "import")
     assert stored(engine) == 0
     again = aula_ws(env, "import", "lessons", str(big))
@@ -113,8 +124,9 @@ def header(secret):
 def test_an_admin_imports_through_zeep_with_the_token_in_a_soap_header(admin_server):
     engine, env, server, secret = admin_server
     client = zeep.Client(f"{server.base_url}/soap/admin?wsdl")
-    report = client.service.import_lesson_stats(content=(HEADER + GOOD + BAD).encode(), file_name="stats.tsv",
-                                                _soapheaders=header(secret))
+    report = client.service.import_lesson_stats(
+        content=(HEADER + GOOD + BAD).encode(), file_name="stats.tsv", _soapheaders=header(secret)
+    )
     assert (report.processed, report.rejected, report.added, report.errors) == (2, 1, 1, 1)
     assert 'line 3: error: unknown user "nobody"' in report.journal
     assert report.rejects == (HEADER + BAD).encode()
@@ -155,7 +167,9 @@ def test_missing_wrong_expired_revoked_or_powerless_tokens_change_nothing(admin_
     etl = aula_ws(env, "token", "create", "--user", "admin", "--service", "etl").stdout.split()[-1]
     expect_refused(client, engine, _soapheaders=header(etl))
     # the CLI refuses a dead token (--days 0): one created two days ago for one day has expired
-    _, expired = tokens.create_token(engine, "admin", "admin", utc_now() - timedelta(days=2), utc_now() - timedelta(days=1))
+    _, expired = tokens.create_token(
+        engine, "admin", "admin", utc_now() - timedelta(days=2), utc_now() - timedelta(days=1)
+    )
     expect_refused(client, engine, _soapheaders=header(expired))
     assert aula_ws(env, "user", "set-admin", "admin", "--off").returncode == 0
     expect_refused(client, engine, _soapheaders=header(secret))

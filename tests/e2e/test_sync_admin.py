@@ -48,8 +48,15 @@ def test_the_cli_runs_a_file_prints_the_paths_and_the_counters_last_and_exits_by
     result = aula_ws(env, "sync", "users", str(users_file))
     assert result.returncode == 1, result.stderr
     out = result.stdout.splitlines()
-    assert out[-7:] == ["lines processed: 2", "added: 2", "updated: 0", "removed: 0", "unchanged: 0",
-                        "lines failed: 1", "warnings: 0"]
+    assert out[-7:] == [
+        "lines processed: 2",
+        "added: 2",
+        "updated: 0",
+        "removed: 0",
+        "unchanged: 0",
+        "lines failed: 1",
+        "warnings: 0",
+    ]
     tryback = next(line.split(": ", 1)[1] for line in out if line.startswith("tryback: "))
     assert Path(tryback).read_text() == "username;firstname;lastname;course1\nbad name;B;N;C1\n"
     assert any(line.startswith("archived: ") and "syncfiles/archives/" in line for line in out)
@@ -82,8 +89,13 @@ def test_a_sync_killed_mid_file_applies_nothing_and_the_next_run_sets_the_file_a
         handle.write("username;firstname;lastname;course1\n")
         for n in range(200_000):
             handle.write(f"u{n};First{n};Last{n};C1\n")
-    process = subprocess.Popen([sys.executable, "-m", "aula_ws", "sync", "users", "userimport.csv"],
-                               env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aula_ws", "sync", "users", "userimport.csv"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     kill_mid_write(process, tmp_path / "aula.sqlite3-wal", "sync")
     assert count(engine, users) == 2 and count(engine, sync_runs, sync_runs.c.state == "running") == 1
     again = aula_ws(env, "sync", "users", str(big))
@@ -114,12 +126,15 @@ def admin_server(platform):
 def test_the_sync_operations_answer_the_report_and_the_tryback_through_zeep(admin_server):
     engine, client, secret = admin_server
     call = lambda name, content, **kw: getattr(client.service, name)(  # noqa: E731
-        content=content, _soapheaders=header(secret), **kw)
+        content=content, _soapheaders=header(secret), **kw
+    )
     courses = call("sync_courses", b"shortname;fullname;id\nC2;Two;70\n")
     assert (courses.added, courses.failed) == (1, 0) and "created with id 70" in courses.report
     call("sync_lessons", b"crsvname;lsnvname;lnk_type\nC2;U1;L\n")
     simulated = call("sync_users", b"username;firstname;lastname\nann;A;N\nx y;B;C\n", simulate=True)
-    assert simulated.report.startswith("SIMULATION : ") and simulated.tryback == b"username;firstname;lastname\nx y;B;C\n"
+    assert (
+        simulated.report.startswith("SIMULATION : ") and simulated.tryback == b"username;firstname;lastname\nx y;B;C\n"
+    )
     assert count(engine, users, users.c.username == "ann") == 0
     real = call("sync_users", b"username;firstname;lastname\nann;A;N\nx y;B;C\n", file_name="feed.csv")
     assert (real.added, real.failed) == (1, 1) and real.tryback == simulated.tryback

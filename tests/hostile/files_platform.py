@@ -42,7 +42,8 @@ class Platform:
     def files(self) -> set[str]:
         """Every file under the data directory but the SQLite database's own."""
         return {
-            str(path.relative_to(self.data)) for path in self.data.rglob("*")
+            str(path.relative_to(self.data))
+            for path in self.data.rglob("*")
             if path.is_file() and not path.name.startswith("aula.sqlite3")
         }
 
@@ -53,8 +54,13 @@ def aula_ws(env: dict[str, str], *args: str, umask: int | None = None) -> subpro
             os.umask(umask)
 
     return subprocess.run(
-        [sys.executable, "-m", "aula_ws", *args], env=env, cwd=ROOT, capture_output=True, text=True,
-        timeout=180, preexec_fn=set_umask,
+        [sys.executable, "-m", "aula_ws", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        preexec_fn=set_umask,
     )
 
 

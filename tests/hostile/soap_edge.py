@@ -28,8 +28,10 @@ AULA = "urn:Educativa/Aula/"
 ADMIN = "urn:Educativa/Aula/Admin/"
 XML = {"Content-Type": "text/xml; charset=utf-8"}
 USERS_CSV = b"username;firstname;lastname;course1\nann;A;N;C1\n"
-LESSONS_TSV = (b"user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score"
-               b"\tlesson_time\tilt_status\ndemo\tC1\tU1\tL\tP\t22/03/2013\t90\t1800\t\n")
+LESSONS_TSV = (
+    b"user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score"
+    b"\tlesson_time\tilt_status\ndemo\tC1\tU1\tL\tP\t22/03/2013\t90\t1800\t\n"
+)
 
 
 @dataclass
@@ -53,8 +55,10 @@ def seed_platform(data_dir: Path, database_url: str) -> Platform:
 
 def contract_envelope(**params: str) -> bytes:
     children = "".join(f"<a:{k}>{v}</a:{k}>" for k, v in params.items())
-    return (f'<s:Envelope xmlns:s="{ENV}" xmlns:a="{AULA}"><s:Body>'
-            f"<a:obtener_avance_usuarios>{children}</a:obtener_avance_usuarios></s:Body></s:Envelope>").encode()
+    return (
+        f'<s:Envelope xmlns:s="{ENV}" xmlns:a="{AULA}"><s:Body>'
+        f"<a:obtener_avance_usuarios>{children}</a:obtener_avance_usuarios></s:Body></s:Envelope>"
+    ).encode()
 
 
 def admin_envelope(operation: str, token: str | None, **params: str | bytes) -> bytes:
@@ -63,8 +67,10 @@ def admin_envelope(operation: str, token: str | None, **params: str | bytes) -> 
     children = "".join(
         f"<a:{k}>{base64.b64encode(v).decode() if isinstance(v, bytes) else v}</a:{k}>" for k, v in params.items()
     )
-    return (f'<s:Envelope xmlns:s="{ENV}" xmlns:a="{ADMIN}">{header}<s:Body>'
-            f"<a:{operation}>{children}</a:{operation}></s:Body></s:Envelope>").encode()
+    return (
+        f'<s:Envelope xmlns:s="{ENV}" xmlns:a="{ADMIN}">{header}<s:Body>'
+        f"<a:{operation}>{children}</a:{operation}></s:Body></s:Envelope>"
+    ).encode()
 
 
 def fault_of(content: bytes) -> dict[str, str]:
@@ -74,8 +80,11 @@ def fault_of(content: bytes) -> dict[str, str]:
     assert fault is not None, content[:500]
     prefix, _, code = fault.findtext("faultcode").partition(":")
     assert fault.nsmap[prefix] == ENV
-    return {"faultcode": code, "faultstring": fault.findtext("faultstring"),
-            "error_string": fault.findtext(f"detail/{{{AULA}}}error/{{{AULA}}}error_string") or ""}
+    return {
+        "faultcode": code,
+        "faultstring": fault.findtext("faultstring"),
+        "error_string": fault.findtext(f"detail/{{{AULA}}}error/{{{AULA}}}error_string") or "",
+    }
 
 
 def soap_body_of(content: bytes) -> etree._Element:
@@ -96,8 +105,11 @@ def row_counts(database_url: str) -> dict[str, int]:
 
 def files_in(data_dir: Path) -> set[str]:
     """Every file the service keeps under its data directory, the database's own files aside."""
-    return {str(p.relative_to(data_dir)) for p in data_dir.rglob("*")
-            if p.is_file() and not p.name.startswith("aula.sqlite3")}
+    return {
+        str(p.relative_to(data_dir))
+        for p in data_dir.rglob("*")
+        if p.is_file() and not p.name.startswith("aula.sqlite3")
+    }
 
 
 def stored_state(platform: Platform) -> tuple[dict[str, int], set[str]]:
@@ -115,9 +127,28 @@ def running_gunicorn(env: dict[str, str]) -> Iterator[RunningServer]:
     # gunicorn 25+ opens a control socket at one fixed path per user: parallel runs would share it
     private = ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in config.KNOWN_SETTINGS) else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:0", "--workers", "1", "--worker-class", "gthread",
-         "--threads", "4", "--graceful-timeout", "2", *private, "aula_ws.app:from_environment()"],
-        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            "127.0.0.1:0",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--graceful-timeout",
+            "2",
+            *private,
+            "aula_ws.app:from_environment()",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     server = RunningServer("", process)
     assert process.stdout is not None
@@ -159,5 +190,5 @@ def _wait_until_answering(base_url: str) -> None:
 @contextmanager
 def serving(kind: str, env: dict[str, str]) -> Iterator[RunningServer]:
     """`aula-ws serve` (waitress) or gunicorn, on a free port of 127.0.0.1."""
-    with (running_server(env) if kind == "waitress" else running_gunicorn(env)) as server:
+    with running_server(env) if kind == "waitress" else running_gunicorn(env) as server:
         yield server

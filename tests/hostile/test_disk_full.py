@@ -28,8 +28,9 @@ LINES = 3000
 @contextmanager
 def small_disk(folder: Path, size: str = "24m") -> Iterator[Path]:
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder)], capture_output=True, text=True
+    )
     assert mounted.returncode == 0, f"these tests mount a tmpfs (as root): {mounted.stderr}"
     try:
         yield folder

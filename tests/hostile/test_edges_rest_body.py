@@ -32,15 +32,21 @@ def site(request, tmp_path_factory):
 
 def form(platform, instance: int, size: int) -> bytes:
     """A report_etl_get call padded with an extra parameter to exactly `size` bytes."""
-    body = (f"wstoken={platform.token}&wsfunction=report_etl_get&plugin=boardz&id={instance}"
-            "&queryparams=%7B%22query%22%3A%22special_actions%22%7D&pad=").encode()
+    body = (
+        f"wstoken={platform.token}&wsfunction=report_etl_get&plugin=boardz&id={instance}"
+        "&queryparams=%7B%22query%22%3A%22special_actions%22%7D&pad="
+    ).encode()
     return body + b"x" * (size - len(body))
 
 
 def test_a_form_body_over_one_mib_but_under_the_setting_is_served(site):
     platform, instance, server = site
-    response = requests.post(f"{server.base_url}/webservice/rest/server.php", data=form(platform, instance, 2 * MIB),
-                             headers=FORM, timeout=60)
+    response = requests.post(
+        f"{server.base_url}/webservice/rest/server.php",
+        data=form(platform, instance, 2 * MIB),
+        headers=FORM,
+        timeout=60,
+    )
     assert response.status_code == 200
     answer = response.json()
     assert "exception" not in answer, answer
@@ -50,11 +56,16 @@ def test_a_form_body_over_one_mib_but_under_the_setting_is_served(site):
 def test_a_form_body_over_the_setting_is_refused_naming_it_and_nothing_is_written(site):
     platform, instance, server = site
     before = stored_state(platform)
-    response = requests.post(f"{server.base_url}/webservice/rest/server.php", data=form(platform, instance, LIMIT + 1),
-                             headers=FORM, timeout=60)
+    response = requests.post(
+        f"{server.base_url}/webservice/rest/server.php",
+        data=form(platform, instance, LIMIT + 1),
+        headers=FORM,
+        timeout=60,
+    )
     assert response.status_code == 413
     assert response.json() == {
-        "exception": "invalid_parameter_exception", "errorcode": "invalidparameter",
+        "exception": "invalid_parameter_exception",
+        "errorcode": "invalidparameter",
         "message": f"The request is larger than {LIMIT} bytes",
     }
     assert stored_state(platform) == before

@@ -43,10 +43,14 @@ def site(request, tmp_path_factory):
     b.user("root")
     tokens.set_site_admin(engine, "root")
     with UnitOfWork(engine) as uow:
-        platform.add_rows(uow.connection, "activity_log", [
-            dict(user_id=b.user_ids["lovecraft"], group_id=64, time=START + timedelta(seconds=n), action=f"a{n}")
-            for n in range(10)
-        ])
+        platform.add_rows(
+            uow.connection,
+            "activity_log",
+            [
+                dict(user_id=b.user_ids["lovecraft"], group_id=64, time=START + timedelta(seconds=n), action=f"a{n}")
+                for n in range(10)
+            ],
+        )
         uow.commit()
     _, secret = tokens.create_token(engine, "root", "etl", utc_now() - timedelta(days=1), None)
     boardz = etl.add_instance(engine, "boardz", "hostile-boardz", utc_now())
@@ -55,8 +59,12 @@ def site(request, tmp_path_factory):
         found = SimpleNamespace(server=server, engine=engine, token=secret, boardz=boardz, progress=progress)
         # a delivered mark to keep still: one page of actions, and one of progress
         assert get(found, queryparams=json.dumps({"query": "special_actions"})).json()["records"] == 4
-        assert get(found, plugin="progress", id=str(progress),
-                   queryparams=json.dumps({"query": "special_progress"})).json()["records"] >= 1
+        assert (
+            get(
+                found, plugin="progress", id=str(progress), queryparams=json.dumps({"query": "special_progress"})
+            ).json()["records"]
+            >= 1
+        )
         yield found
     engine.dispose()
 
@@ -65,17 +73,25 @@ def site(request, tmp_path_factory):
 
 
 def get(site, **params: str) -> requests.Response:
-    values = {"wstoken": site.token, "wsfunction": "report_etl_get", "plugin": "boardz", "id": str(site.boardz), **params}
+    values = {
+        "wstoken": site.token,
+        "wsfunction": "report_etl_get",
+        "plugin": "boardz",
+        "id": str(site.boardz),
+        **params,
+    }
     return requests.get(site.server.base_url + PATH, params=values, timeout=30)
 
 
 def state(engine: Engine) -> list[tuple[Any, ...]]:
     """Every mark and every lease."""
     with engine.connect() as connection:
-        marks = connection.execute(text(
-            "SELECT instance_id, query, delivered_time, delivered_key, acked_time, acked_key, updated_at "
-            "FROM etl_marks ORDER BY instance_id, query"
-        )).all()
+        marks = connection.execute(
+            text(
+                "SELECT instance_id, query, delivered_time, delivered_key, acked_time, acked_key, updated_at "
+                "FROM etl_marks ORDER BY instance_id, query"
+            )
+        ).all()
         leases = connection.execute(text("SELECT id, lease_owner, lease_until FROM etl_instances ORDER BY id")).all()
     return [tuple(row) for row in [*marks, *leases]]
 
@@ -127,22 +143,32 @@ def raw_get(site, query: str) -> requests.Response:
 
 
 def base_query(site, **params: str) -> str:
-    values = {"wstoken": site.token, "wsfunction": "report_etl_get", "plugin": "boardz", "id": str(site.boardz), **params}
+    values = {
+        "wstoken": site.token,
+        "wsfunction": "report_etl_get",
+        "plugin": "boardz",
+        "id": str(site.boardz),
+        **params,
+    }
     return urlencode(values)
 
 
 # --------------------------------------------------------------------------- queryparams
 
 
-@pytest.mark.parametrize("queryparams", [
-    DEEP,
-    '{"query": "special_actions", "x": ' + DEEP + "}",
-    '{"a":' * 5000 + "1" + "}" * 5000,
-])
+@pytest.mark.parametrize(
+    "queryparams",
+    [
+        DEEP,
+        '{"query": "special_actions", "x": ' + DEEP + "}",
+        '{"a":' * 5000 + "1" + "}" * 5000,
+    ],
+)
 def test_queryparams_nested_5000_deep_is_invalidqueryparams(site, queryparams):
     error = refused_get(site, queryparams=queryparams)
     assert error == {
-        "exception": "invalid_parameter_exception", "errorcode": "invalidqueryparams",
+        "exception": "invalid_parameter_exception",
+        "errorcode": "invalidqueryparams",
         "message": "queryparams is not valid JSON: nested too deeply",
     }
 
@@ -174,10 +200,24 @@ def test_a_query_that_is_not_a_string_is_invalidparameter(site, query):
 
 
 @pytest.mark.parametrize("name", ["from", "to"])
-@pytest.mark.parametrize("value", [
-    "999999999999", "-999999999999", "253402300800", "-1", '"99999999999999999999"', "1.5", "1e999", "NaN",
-    "Infinity", "true", "[1]", "{}", '"yesterday"',
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "999999999999",
+        "-999999999999",
+        "253402300800",
+        "-1",
+        '"99999999999999999999"',
+        "1.5",
+        "1e999",
+        "NaN",
+        "Infinity",
+        "true",
+        "[1]",
+        "{}",
+        '"yesterday"',
+    ],
+)
 def test_a_from_or_to_that_is_no_unix_time_of_years_1970_to_9999_is_invalidparameter(site, name, value):
     error = refused_get(site, queryparams='{"query": "special_actions", "' + name + '": ' + value + "}")
     assert error["errorcode"] == "invalidparameter"
@@ -195,7 +235,8 @@ def test_the_last_second_of_year_9999_is_a_valid_to(site):
 def test_an_ackquery_that_is_not_text_is_invalidparameter(site, ackquery):
     error = refused_get(site, queryparams='{"query": "special_acknowledge", "ackquery": ' + ackquery + "}")
     assert error == {
-        "exception": "invalid_parameter_exception", "errorcode": "invalidparameter",
+        "exception": "invalid_parameter_exception",
+        "errorcode": "invalidparameter",
         "message": "Invalid parameter value detected: ackquery must be a string or a number",
     }
 
@@ -203,15 +244,23 @@ def test_an_ackquery_that_is_not_text_is_invalidparameter(site, ackquery):
 @pytest.mark.parametrize("name", ["id_grupo", "perfil", "id_usuario", "fecha_desde", "fecha_hasta"])
 @pytest.mark.parametrize("value", ["[1]", '{"a": [[[]]]}', "false"])
 def test_a_progress_parameter_that_is_not_text_is_invalidparameter(site, name, value):
-    error = refused_get(site, plugin="progress", id=str(site.progress),
-                        queryparams='{"query": "special_progress", "' + name + '": ' + value + "}")
+    error = refused_get(
+        site,
+        plugin="progress",
+        id=str(site.progress),
+        queryparams='{"query": "special_progress", "' + name + '": ' + value + "}",
+    )
     assert error["errorcode"] == "invalidparameter"
     assert error["message"] == f"Invalid parameter value detected: {name} must be a string or a number"
 
 
 def test_a_5000_digit_id_grupo_is_idgrupoinvalido(site):
-    error = refused_get(site, plugin="progress", id=str(site.progress),
-                        queryparams=json.dumps({"query": "special_progress", "id_grupo": "9" * 5000}))
+    error = refused_get(
+        site,
+        plugin="progress",
+        id=str(site.progress),
+        queryparams=json.dumps({"query": "special_progress", "id_grupo": "9" * 5000}),
+    )
     assert error["errorcode"] == "invalidparameter"
     assert error["message"].startswith("Educativa::Aula::Error::IdGrupoInvalido: ")
 
@@ -226,12 +275,17 @@ def test_an_id_that_is_not_an_instance_id_is_invalidparameter(site, instance_id)
 
 
 def test_an_unknown_plugin_and_an_unknown_instance_are_named(site):
-    assert refused_get(site, plugin="evil" * 10_000, queryparams='{"query": "special_test"}')["errorcode"] == "unknownplugin"
+    assert (
+        refused_get(site, plugin="evil" * 10_000, queryparams='{"query": "special_test"}')["errorcode"]
+        == "unknownplugin"
+    )
     assert refused_get(site, id="999999999", queryparams='{"query": "special_test"}')["errorcode"] == "unknowninstance"
 
 
 def test_missing_parameters_are_named(site):
-    assert refused_get(site, plugin="", queryparams='{"query": "special_test"}')["message"].endswith("plugin is missing")
+    assert refused_get(site, plugin="", queryparams='{"query": "special_test"}')["message"].endswith(
+        "plugin is missing"
+    )
     assert refused_get(site)["message"].endswith("queryparams is missing")
     missing_token = refused(site, lambda: requests.get(site.server.base_url + PATH, timeout=30))
     assert missing_token["errorcode"] == "invalidtoken"
@@ -242,40 +296,57 @@ def test_a_repeated_parameter_counts_its_last_value_as_php_does(site):
     assert refused(site, lambda: raw_get(site, query))["message"].endswith("id 'abc' is not an instance id")
 
 
-@pytest.mark.parametrize("where, query", [
-    ("the query string", "&plugin=%FF%FE"),
-    ("the query string", "&queryparams=%7B%22query%22%3A%22%ED%A0%80%22%7D"),  # a UTF-8-encoded surrogate
-])
+@pytest.mark.parametrize(
+    "where, query",
+    [
+        ("the query string", "&plugin=%FF%FE"),
+        ("the query string", "&queryparams=%7B%22query%22%3A%22%ED%A0%80%22%7D"),  # a UTF-8-encoded surrogate
+    ],
+)
 def test_parameters_that_are_not_utf8_are_invalidparameter(site, where, query):
     error = refused(site, lambda: raw_get(site, base_query(site) + query))
     assert error == {
-        "exception": "invalid_parameter_exception", "errorcode": "invalidparameter",
+        "exception": "invalid_parameter_exception",
+        "errorcode": "invalidparameter",
         "message": f"Invalid parameter value detected: {where} is not UTF-8 text",
     }
 
 
 def test_a_post_body_that_is_not_utf8_is_invalidparameter(site):
     body = base_query(site, queryparams='{"query": "special_test"}').encode() + b"&plugin=\xff"
-    error = refused(site, lambda: requests.post(
-        site.server.base_url + PATH, data=body, timeout=30,
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    ))
+    error = refused(
+        site,
+        lambda: requests.post(
+            site.server.base_url + PATH,
+            data=body,
+            timeout=30,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+    )
     assert error["message"] == "Invalid parameter value detected: the POST body is not UTF-8 text"
 
 
 @pytest.mark.parametrize("content_type", ["application/json", "text/plain", "multipart/form-data; boundary=x"])
 def test_a_post_body_that_is_not_a_form_is_invalidparameter_naming_its_type(site, content_type):
     body = base_query(site, queryparams='{"query": "special_test"}').encode()
-    error = refused(site, lambda: requests.post(
-        site.server.base_url + PATH, data=body, headers={"Content-Type": content_type}, timeout=30
-    ))
+    error = refused(
+        site,
+        lambda: requests.post(
+            site.server.base_url + PATH, data=body, headers={"Content-Type": content_type}, timeout=30
+        ),
+    )
     assert error["errorcode"] == "invalidparameter"
     assert error["message"].endswith(f"must be application/x-www-form-urlencoded, not {content_type.split(';')[0]}")
 
 
 def test_a_form_post_and_a_get_with_the_same_parameters_answer_alike(site):
-    query = {"wstoken": site.token, "wsfunction": "report_etl_get", "plugin": "boardz", "id": str(site.boardz),
-             "queryparams": '{"query": "special_test"}'}
+    query = {
+        "wstoken": site.token,
+        "wsfunction": "report_etl_get",
+        "plugin": "boardz",
+        "id": str(site.boardz),
+        "queryparams": '{"query": "special_test"}',
+    }
     posted = requests.post(site.server.base_url + PATH, data=query, timeout=30).json()
     fetched = requests.get(site.server.base_url + PATH, params=query, timeout=30).json()
     assert posted["recordset"] == fetched["recordset"] == "special_test"
@@ -289,6 +360,7 @@ def test_a_form_post_and_a_get_with_the_same_parameters_answer_alike(site):
 def test_another_http_method_is_405_with_moodles_error_shape(site, method):
     error = refused(site, lambda: requests.request(method, site.server.base_url + PATH, timeout=30), status=405)
     assert error == {
-        "exception": "moodle_exception", "errorcode": "invalidmethod",
+        "exception": "moodle_exception",
+        "errorcode": "invalidmethod",
         "message": f"report_etl_get is called with GET or POST, not {method}",
     }

@@ -39,10 +39,17 @@ def at_once(work):  # type: ignore[no-untyped-def]
 
 
 def test_simulated_uploads_of_one_name_in_one_minute_each_get_their_own_report(engine, settings):
-    results = at_once(lambda i: sync_upload(
-        engine, settings, "users", f"{USERS_HEADER}user{i};F;L\nbad name {i};F;L\n".encode(), "users.csv",
-        simulate=True, now=NOW,
-    ))
+    results = at_once(
+        lambda i: sync_upload(
+            engine,
+            settings,
+            "users",
+            f"{USERS_HEADER}user{i};F;L\nbad name {i};F;L\n".encode(),
+            "users.csv",
+            simulate=True,
+            now=NOW,
+        )
+    )
 
     for i, result in enumerate(results):
         assert not isinstance(result, Exception), result
@@ -57,9 +64,16 @@ def test_simulated_uploads_of_one_name_in_one_minute_each_get_their_own_report(e
 
 
 def test_real_uploads_of_one_name_never_run_one_another_s_content(engine, settings):
-    results = at_once(lambda i: sync_upload(
-        engine, settings, "users", f"{USERS_HEADER}user{i};F;L\n".encode(), "users.csv", now=NOW,
-    ))
+    results = at_once(
+        lambda i: sync_upload(
+            engine,
+            settings,
+            "users",
+            f"{USERS_HEADER}user{i};F;L\n".encode(),
+            "users.csv",
+            now=NOW,
+        )
+    )
 
     ran = [(i, r) for i, r in enumerate(results) if not isinstance(r, SyncBusy)]
     assert ran, "at least one upload runs"
@@ -86,8 +100,14 @@ def test_imports_of_one_name_in_one_second_each_get_their_own_journal_and_reject
     def one_import(i: int):  # type: ignore[no-untyped-def]
         content = f"{LESSONS_HEADER}ann;C1;L1;L;C\nnobody{i};C1;L1;L;C\n".encode()
         return import_statistics(
-            engine, settings.timezone, "lessons", io.BytesIO(content), "lessons.csv", ImportOptions(),
-            report_dir, now=lambda: NOW,
+            engine,
+            settings.timezone,
+            "lessons",
+            io.BytesIO(content),
+            "lessons.csv",
+            ImportOptions(),
+            report_dir,
+            now=lambda: NOW,
         )
 
     results = at_once(one_import)

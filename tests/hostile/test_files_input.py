@@ -17,8 +17,23 @@ from tests.e2e.test_import_and_admin import header
 from tests.hostile.files_platform import LESSONS_HEADER, USERS_HEADER, platform  # noqa: F401 (fixture)
 
 NOT_TEXT_ENCODINGS = ["rot13", "base64_codec", "zlib_codec", "hex", "bz2_codec", "no-such-encoding", ""]
-BAD_NAMES = ["x" * 300, "é" * 101 + ".csv", "/", ".", "..", "a/b.csv", "../users.csv", "a\\b.csv",
-             "a\tb.csv", "a\x7fb.csv", "archives", "reports", ".hidden.csv", "_omitted.csv", "lock.txt"]
+BAD_NAMES = [
+    "x" * 300,
+    "é" * 101 + ".csv",
+    "/",
+    ".",
+    "..",
+    "a/b.csv",
+    "../users.csv",
+    "a\\b.csv",
+    "a\tb.csv",
+    "a\x7fb.csv",
+    "archives",
+    "reports",
+    ".hidden.csv",
+    "_omitted.csv",
+    "lock.txt",
+]
 
 
 def test_a_users_line_with_a_control_character_is_a_line_error_and_the_others_go_through(platform, tmp_path):  # noqa: F811
@@ -89,8 +104,11 @@ def test_the_admin_sync_operations_refuse_bad_file_names_and_store_nothing(platf
     content = f"{USERS_HEADER}zed;Z;Z\n".encode()
     for name in BAD_NAMES:
         for simulate in (False, True):
-            code, text = fault_of(lambda: client.service.sync_users(
-                content=content, file_name=name, simulate=simulate, _soapheaders=token))
+            code, text = fault_of(
+                lambda: client.service.sync_users(
+                    content=content, file_name=name, simulate=simulate, _soapheaders=token
+                )
+            )
             assert "Client" in code and "file name" in text, (name, code, text)
     assert platform.count(users, users.c.username == "zed") == 0
     assert platform.files() == set()
@@ -104,12 +122,14 @@ def test_the_admin_import_operations_refuse_bad_names_and_encodings_and_write_no
     client, token, server = admin
     content = f"{LESSONS_HEADER}ann;C1;L1;L;C\n".encode()
     for encoding in NOT_TEXT_ENCODINGS[:-1]:
-        code, text = fault_of(lambda: client.service.import_lesson_stats(
-            content=content, encoding=encoding, _soapheaders=token))
+        code, text = fault_of(
+            lambda: client.service.import_lesson_stats(content=content, encoding=encoding, _soapheaders=token)
+        )
         assert "Client" in code and repr(encoding) in text, (encoding, code, text)
     for name in BAD_NAMES[:10]:
-        code, text = fault_of(lambda: client.service.import_lesson_stats(
-            content=content, file_name=name, _soapheaders=token))
+        code, text = fault_of(
+            lambda: client.service.import_lesson_stats(content=content, file_name=name, _soapheaders=token)
+        )
         assert "Client" in code and "file name" in text, (name, code, text)
     assert platform.count(lesson_sessions) == 0 and platform.files() == set()
     assert "Traceback" not in server.log

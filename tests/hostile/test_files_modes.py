@@ -14,10 +14,7 @@ from tests.e2e.server_process import aula_env
 
 
 def modes(root: Path) -> dict[str, str]:
-    return {
-        str(path.relative_to(root)): oct(stat.S_IMODE(path.lstat().st_mode))
-        for path in [root, *root.rglob("*")]
-    }
+    return {str(path.relative_to(root)): oct(stat.S_IMODE(path.lstat().st_mode)) for path in [root, *root.rglob("*")]}
 
 
 def test_every_folder_is_0700_and_every_file_0600_whatever_the_umask(tmp_path):
@@ -53,8 +50,15 @@ def test_every_folder_is_0700_and_every_file_0600_whatever_the_umask(tmp_path):
     assert oct(stat.S_IMODE(os.stat(data.parent).st_mode)) == "0o700"
     # what was written is all there: the test saw every kind of file
     names = " ".join(files)
-    for expected in ("aula.sqlite3", "imports/", ".journal.txt", ".rejects.csv", "syncfiles/reports/",
-                     "syncfiles/archives/", "enrols_tryback_"):
+    for expected in (
+        "aula.sqlite3",
+        "imports/",
+        ".journal.txt",
+        ".rejects.csv",
+        "syncfiles/reports/",
+        "syncfiles/archives/",
+        "enrols_tryback_",
+    ):
         assert expected in names, (expected, names)
     tryback = next(tmp_path.glob("userimport_tryback_*.csv"))
     assert oct(stat.S_IMODE(tryback.stat().st_mode)) == "0o600"
@@ -77,13 +81,26 @@ def test_the_service_functions_write_private_files_without_the_cli_s_umask(engin
     try:
         result = sync_upload(engine, settings, "users", f"{USERS_HEADER}ann;A;N\nbad name;B;N\n".encode(), None)
         imported = import_statistics(
-            engine, settings.timezone, "lessons", io.BytesIO(f"{LESSONS_HEADER}nobody;C1;L1;L;C\n".encode()),
-            "lessons.csv", ImportOptions(), settings.data_dir / "imports",
+            engine,
+            settings.timezone,
+            "lessons",
+            io.BytesIO(f"{LESSONS_HEADER}nobody;C1;L1;L;C\n".encode()),
+            "lessons.csv",
+            ImportOptions(),
+            settings.data_dir / "imports",
         )
     finally:
         os.umask(previous)
-    written = [result.report_path, result.archive_path, result.tryback_path, imported.journal_path, imported.rejects_path]
+    written = [
+        result.report_path,
+        result.archive_path,
+        result.tryback_path,
+        imported.journal_path,
+        imported.rejects_path,
+    ]
     assert all(path is not None for path in written)
     assert {oct(stat.S_IMODE(path.stat().st_mode)) for path in written} == {"0o600"}
     store = settings.data_dir / "syncfiles"
-    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in (store, store / "reports", settings.data_dir / "imports")} == {"0o700"}
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in (store, store / "reports", settings.data_dir / "imports")} == {
+        "0o700"
+    }

@@ -12,7 +12,14 @@ import requests
 from tests.databases import fresh_database
 from tests.e2e.server_process import aula_env
 from tests.hostile.soap_edge import (
-    USERS_CSV, XML, admin_envelope, contract_envelope, fault_of, seed_platform, serving, stored_state,
+    USERS_CSV,
+    XML,
+    admin_envelope,
+    contract_envelope,
+    fault_of,
+    seed_platform,
+    serving,
+    stored_state,
 )
 
 LIMITS = {"CONTRACT": 3000, "ADMIN": 5000, "RPC": 2500, "REST": 2000}  # distinct: each endpoint's own
@@ -27,8 +34,11 @@ def platform(request, tmp_path_factory):
 
 @pytest.fixture(scope="module", params=SERVERS)
 def server(request, platform):
-    env = aula_env(platform.data_dir, platform.database_url,
-                   **{f"AULA_{name}_MAX_BODY": str(size) for name, size in LIMITS.items()})
+    env = aula_env(
+        platform.data_dir,
+        platform.database_url,
+        **{f"AULA_{name}_MAX_BODY": str(size) for name, size in LIMITS.items()},
+    )
     with serving(request.param, env) as running:
         yield running
 
@@ -40,7 +50,7 @@ def padded(body: bytes, size: int, filler: bytes = b" ") -> bytes:
 
 def chunked(body: bytes):  # a generator: requests sends it with Transfer-Encoding: chunked
     for start in range(0, len(body), 700):
-        yield body[start:start + 700]
+        yield body[start : start + 700]
 
 
 def soap_body(size: int) -> bytes:
@@ -141,8 +151,9 @@ def raw_post(server, path: str, rest_of_request: bytes) -> requests.Response:
     address, port = server.base_url.removeprefix("http://").split(":")
     content_type = CONTENT_TYPES.get(path, XML)["Content-Type"]
     with socket.create_connection((address, int(port)), timeout=10) as connection:
-        connection.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n".encode()
-                           + rest_of_request)
+        connection.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\n".encode() + rest_of_request
+        )
         answer = b""
         while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < _length(answer):
             chunk = connection.recv(65536)

@@ -130,32 +130,43 @@ def raw_call(method: str, *params_xml: str) -> bytes:
 
 
 def struct(**members: str) -> str:
-    return "<struct>" + "".join(
-        f"<member><name>{name}</name><value>{value}</value></member>" for name, value in members.items()
-    ) + "</struct>"
+    return (
+        "<struct>"
+        + "".join(f"<member><name>{name}</name><value>{value}</value></member>" for name, value in members.items())
+        + "</struct>"
+    )
 
 
-CALLER = struct(username="<string>lovecraft</string>", remoteuserhostroot=f"<string>{MOODLE}</string>",
-                remotehostroot=f"<string>{MOODLE}</string>")
+CALLER = struct(
+    username="<string>lovecraft</string>",
+    remoteuserhostroot=f"<string>{MOODLE}</string>",
+    remotehostroot=f"<string>{MOODLE}</string>",
+)
 LOVECRAFT, HERE = "<string>lovecraft</string>", "<string></string>"
-TIMEFROM_REFUSED = {"status": 500, "errors": ["timefrom must be a Unix time: an integer from -2147483648 to 2147483647."]}
+TIMEFROM_REFUSED = {
+    "status": 500,
+    "errors": ["timefrom must be a Unix time: an integer from -2147483648 to 2147483647."],
+}
 
 
 # --------------------------------------------------------------------------- method parameters
 
 
-@pytest.mark.parametrize("timefrom", [
-    "<int>" + "9" * 31 + "</int>",
-    "<string>" + "9" * 31 + "</string>",
-    "<i8>999999999999999999</i8>",
-    "<double>1e20</double>",
-    "<double>-1e308</double>",
-    "<double>nan</double>",
-    "<int>2147483648</int>",
-    "<struct></struct>",
-    "<array><data/></array>",
-    "<boolean>1</boolean>",
-])
+@pytest.mark.parametrize(
+    "timefrom",
+    [
+        "<int>" + "9" * 31 + "</int>",
+        "<string>" + "9" * 31 + "</string>",
+        "<i8>999999999999999999</i8>",
+        "<double>1e20</double>",
+        "<double>-1e308</double>",
+        "<double>nan</double>",
+        "<int>2147483648</int>",
+        "<struct></struct>",
+        "<array><data/></array>",
+        "<boolean>1</boolean>",
+    ],
+)
 def test_a_timefrom_that_is_not_an_xmlrpc_int_unix_time_is_status_500_naming_it(site, timefrom):
     body = sealed(site, raw_call(STATS, CALLER, LOVECRAFT, HERE, "<int>1</int>", timefrom))
     assert answered(site, body) == TIMEFROM_REFUSED
@@ -168,32 +179,40 @@ def test_the_extremes_of_the_int_range_are_answered(site):
         assert answer["status"] == 200, answer
 
 
-@pytest.mark.parametrize("scope", ["<int>" + "9" * 40 + "</int>", "<struct></struct>", "<string>site</string>", "<nil/>"])
+@pytest.mark.parametrize(
+    "scope", ["<int>" + "9" * 40 + "</int>", "<struct></struct>", "<string>site</string>", "<nil/>"]
+)
 def test_a_statsscope_that_is_not_1_2_or_3_is_status_500(site, scope):
     answer = answered(site, sealed(site, raw_call(STATS, CALLER, LOVECRAFT, HERE, scope)))
     assert answer["status"] == 500 and "Unknown stats scope" in answer["errors"][0]
 
 
-@pytest.mark.parametrize("caller", [
-    "<string>lovecraft</string>",
-    "<array><data><value>lovecraft</value></data></array>",
-    "<base64>bG92ZWNyYWZ0</base64>",
-    "<nil/>",
-    struct(username="<struct></struct>", remoteuserhostroot="<array><data/></array>", remotehostroot="<nil/>"),
-    struct(username="<string>lovecraft</string>"),
-])
+@pytest.mark.parametrize(
+    "caller",
+    [
+        "<string>lovecraft</string>",
+        "<array><data><value>lovecraft</value></data></array>",
+        "<base64>bG92ZWNyYWZ0</base64>",
+        "<nil/>",
+        struct(username="<struct></struct>", remoteuserhostroot="<array><data/></array>", remotehostroot="<nil/>"),
+        struct(username="<string>lovecraft</string>"),
+    ],
+)
 def test_a_callinguser_that_is_not_the_struct_of_three_strings_is_status_501(site, caller):
     answer = answered(site, sealed(site, raw_call(STATS, caller, LOVECRAFT, HERE)))
     assert answer == {"status": 501, "errors": ["Bad client user format."]}
 
 
 @pytest.mark.parametrize("position, name", [(1, "targetuser"), (2, "whereroot")])
-@pytest.mark.parametrize("value", [
-    "<struct><member><name>a</name><value>1</value></member></struct>",
-    "<array><data><value>1</value></data></array>",
-    "<base64>/w==</base64>",
-    "<dateTime.iso8601>20260101T00:00:00</dateTime.iso8601>",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<struct><member><name>a</name><value>1</value></member></struct>",
+        "<array><data><value>1</value></data></array>",
+        "<base64>/w==</base64>",
+        "<dateTime.iso8601>20260101T00:00:00</dateTime.iso8601>",
+    ],
+)
 def test_a_string_parameter_given_another_type_is_status_500_naming_it(site, position, name, value):
     params = [CALLER, LOVECRAFT, HERE]
     params[position] = value
@@ -213,7 +232,9 @@ def test_an_unknown_whereroot_is_unknown_host(site):
 
 @pytest.mark.parametrize("identifier", ["9" * 40, "99999999999", "\u0661\u0662", "-1"])
 def test_a_course_id_that_no_integer_column_holds_is_an_unknown_course(site, identifier):
-    body = sealed(site, method_call(SCORES, site.moodle.caller("lovecraft"), "lovecraft", "", "notes/global", "id", identifier))
+    body = sealed(
+        site, method_call(SCORES, site.moodle.caller("lovecraft"), "lovecraft", "", "notes/global", "id", identifier)
+    )
     assert answered(site, body) == {"status": 520, "errors": ["Unknown course."]}
 
 
@@ -242,28 +263,58 @@ def test_a_malformed_call_inside_a_good_envelope_is_a_parse_fault_answered_seale
 # --------------------------------------------------------------------------- XML-RPC documents
 
 
-GOOD = method_call(STATS, {"username": "lovecraft", "remoteuserhostroot": MOODLE, "remotehostroot": MOODLE}, "lovecraft", "")
+GOOD = method_call(
+    STATS, {"username": "lovecraft", "remoteuserhostroot": MOODLE, "remotehostroot": MOODLE}, "lovecraft", ""
+)
 
 
-@pytest.mark.parametrize("body, fault", [
-    (b"", (-32700, "parse error. not well formed")),
-    (b"not xml at all", (-32700, "parse error. not well formed")),
-    (b"\x00\xff\xfe" * 50, (-32700, "parse error. not well formed")),
-    (b"<foo/>", (-32700, "parse error. not well formed")),
-    (b"<methodCall>" + b"<a>" * 50_000 + b"</a>" * 50_000 + b"</methodCall>", (-32700, "parse error. not well formed")),
-    (GOOD.replace(b"lovecraft", b"love\xffcraft"), (-32700, "parse error. not well formed")),
-    (GOOD.replace(b"<?xml version='1.0'?>", b"<?xml version='1.0' encoding='klingon'?>"),
-     (-32701, "parse error. unsupported encoding")),
-    (GOOD.replace(b"<?xml version='1.0'?>", b"<?xml version='1.0' encoding='rot13'?>"),
-     (-32701, "parse error. unsupported encoding")),
-    (b"<methodCall><params/></methodCall>",
-     (-32600, "server error. invalid xml-rpc. not conforming to spec. (not a methodCall)")),
-    (xmlrpc.client.dumps(xmlrpc.client.Fault(1, "x")).encode(),
-     (-32600, "server error. invalid xml-rpc. not conforming to spec. (not a methodCall)")),
-    (xmlrpc.client.dumps((1,), methodresponse=True).encode(),
-     (-32600, "server error. invalid xml-rpc. not conforming to spec. (not a methodCall)")),
-], ids=["empty", "text", "binary", "wrong-root", "deep", "bad-utf8", "unknown-encoding", "rot13",
-        "no-method-name", "fault", "method-response"])
+@pytest.mark.parametrize(
+    "body, fault",
+    [
+        (b"", (-32700, "parse error. not well formed")),
+        (b"not xml at all", (-32700, "parse error. not well formed")),
+        (b"\x00\xff\xfe" * 50, (-32700, "parse error. not well formed")),
+        (b"<foo/>", (-32700, "parse error. not well formed")),
+        (
+            b"<methodCall>" + b"<a>" * 50_000 + b"</a>" * 50_000 + b"</methodCall>",
+            (-32700, "parse error. not well formed"),
+        ),
+        (GOOD.replace(b"lovecraft", b"love\xffcraft"), (-32700, "parse error. not well formed")),
+        (
+            GOOD.replace(b"<?xml version='1.0'?>", b"<?xml version='1.0' encoding='klingon'?>"),
+            (-32701, "parse error. unsupported encoding"),
+        ),
+        (
+            GOOD.replace(b"<?xml version='1.0'?>", b"<?xml version='1.0' encoding='rot13'?>"),
+            (-32701, "parse error. unsupported encoding"),
+        ),
+        (
+            b"<methodCall><params/></methodCall>",
+            (-32600, "server error. invalid xml-rpc. not conforming to spec. (not a methodCall)"),
+        ),
+        (
+            xmlrpc.client.dumps(xmlrpc.client.Fault(1, "x")).encode(),
+            (-32600, "server error. invalid xml-rpc. not conforming to spec. (not a methodCall)"),
+        ),
+        (
+            xmlrpc.client.dumps((1,), methodresponse=True).encode(),
+            (-32600, "server error. invalid xml-rpc. not conforming to spec. (not a methodCall)"),
+        ),
+    ],
+    ids=[
+        "empty",
+        "text",
+        "binary",
+        "wrong-root",
+        "deep",
+        "bad-utf8",
+        "unknown-encoding",
+        "rot13",
+        "no-method-name",
+        "fault",
+        "method-response",
+    ],
+)
 def test_a_document_that_is_not_an_xmlrpc_call_gets_its_parse_fault(site, body, fault):
     assert refused(site, body) == fault
 
@@ -296,23 +347,31 @@ def test_a_signed_timestamp_that_is_no_unix_time_is_7027(site, timestamp):
 
 
 def test_a_sealed_call_with_a_400_digit_timestamp_is_7027(site):
-    signed = re.sub(rb"<timestamp>[^<]*</timestamp>", b"<timestamp>" + b"9" * 400 + b"</timestamp>", site.moodle.signed(GOOD))
+    signed = re.sub(
+        rb"<timestamp>[^<]*</timestamp>", b"<timestamp>" + b"9" * 400 + b"</timestamp>", site.moodle.signed(GOOD)
+    )
     assert refused(site, site.moodle.sealed(signed, site.certificate))[0] == 7027
 
 
-@pytest.mark.parametrize("body", [
-    b"<signedMessage>nonsense</signedMessage>",
-    b"<signedMessage/>",
-    b"<?xml version='1.0' encoding='klingon'?><signedMessage/>",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<signedMessage>nonsense</signedMessage>",
+        b"<signedMessage/>",
+        b"<?xml version='1.0' encoding='klingon'?><signedMessage/>",
+    ],
+)
 def test_a_signed_message_that_is_nonsense_is_711(site, body):
     assert refused(site, body)[0] == 711
 
 
 @pytest.mark.parametrize("part", ["SignatureValue", "object"])
 def test_a_signed_message_whose_base64_cannot_be_decoded_is_711(site, part):
-    document = re.sub(rf"<{part}([^>]*)>[^<]*</{part}>".encode(), rf"<{part}\1>!!!*** not base64</{part}>".encode(),
-                      _signed_by_trusted(site))
+    document = re.sub(
+        rf"<{part}([^>]*)>[^<]*</{part}>".encode(),
+        rf"<{part}\1>!!!*** not base64</{part}>".encode(),
+        _signed_by_trusted(site),
+    )
     assert refused(site, document)[0] == 711
 
 
@@ -320,18 +379,31 @@ def test_a_signed_payload_that_is_not_xmlrpc_is_a_parse_fault(site):
     assert refused(site, site.trusted.signed(b"\x00garbage"))[0] == -32700
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda d: re.sub(rb"<EncryptedKey.*</EncryptedKey>", b"", d, flags=re.S),
-    lambda d: _replace_cipher_value(d, -1, b"!!!not base64"),
-    lambda d: _replace_cipher_value(d, 0, b"!!!not base64"),
-    lambda d: _replace_cipher_value(d, -1, base64.b64encode(b"short key")),
-    lambda d: _replace_cipher_value(d, -1, base64.b64encode(bytes(1024))),
-    lambda d: _replace_cipher_value(d, 0, b""),
-    lambda d: d[: len(d) // 2],
-    lambda d: d.replace(b"xmlenc#arcfour", b"xmlenc#des-cbc"),
-    lambda d: b"<encryptedMessage>nonsense</encryptedMessage>",
-], ids=["no-key", "key-not-base64", "data-not-base64", "short-key", "long-key", "no-data", "truncated-document",
-        "unknown-cipher", "nonsense"])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda d: re.sub(rb"<EncryptedKey.*</EncryptedKey>", b"", d, flags=re.S),
+        lambda d: _replace_cipher_value(d, -1, b"!!!not base64"),
+        lambda d: _replace_cipher_value(d, 0, b"!!!not base64"),
+        lambda d: _replace_cipher_value(d, -1, base64.b64encode(b"short key")),
+        lambda d: _replace_cipher_value(d, -1, base64.b64encode(bytes(1024))),
+        lambda d: _replace_cipher_value(d, 0, b""),
+        lambda d: d[: len(d) // 2],
+        lambda d: d.replace(b"xmlenc#arcfour", b"xmlenc#des-cbc"),
+        lambda d: b"<encryptedMessage>nonsense</encryptedMessage>",
+    ],
+    ids=[
+        "no-key",
+        "key-not-base64",
+        "data-not-base64",
+        "short-key",
+        "long-key",
+        "no-data",
+        "truncated-document",
+        "unknown-cipher",
+        "nonsense",
+    ],
+)
 def test_an_encrypted_message_that_cannot_be_opened_is_7023(site, tamper):
     assert refused(site, tamper(sealed(site, GOOD)))[0] == 7023
 

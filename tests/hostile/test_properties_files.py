@@ -37,13 +37,39 @@ PROPERTY = hypothesis_settings(
 )
 
 # values that pass the checks (so lines reach the planners and the database), among hostile ones
-plausible = st.sampled_from([
-    "ann", "C1", "L1", "L", "T", "C", "P", "A", "student", "add", "del", "shift", "free", "1", "0", "87,5",
-    "2026-01-01", "2026/01/01", "01/02/2026", "2026-01-01 10:00", "1700000000", "x@y.z", "&#44", "",
-])
+plausible = st.sampled_from(
+    [
+        "ann",
+        "C1",
+        "L1",
+        "L",
+        "T",
+        "C",
+        "P",
+        "A",
+        "student",
+        "add",
+        "del",
+        "shift",
+        "free",
+        "1",
+        "0",
+        "87,5",
+        "2026-01-01",
+        "2026/01/01",
+        "01/02/2026",
+        "2026-01-01 10:00",
+        "1700000000",
+        "x@y.z",
+        "&#44",
+        "",
+    ]
+)
 hostile_text = st.text(
-    alphabet=st.one_of(st.sampled_from(list(';,\t"\'&#/\\\r\n \x00\x01\x0b\x1f\x7f\ufeff\ufffe\uffff')),
-                       st.characters(blacklist_categories=())),
+    alphabet=st.one_of(
+        st.sampled_from(list(";,\t\"'&#/\\\r\n \x00\x01\x0b\x1f\x7f\ufeff\ufffe\uffff")),
+        st.characters(blacklist_categories=()),
+    ),
     max_size=30,
 )
 field = st.one_of(plausible, hostile_text)
@@ -66,8 +92,14 @@ def platform(engine):
 def check_import(engine, settings, kind: str, content: bytes, options: ImportOptions) -> None:  # type: ignore[no-untyped-def]
     try:
         result = import_statistics(
-            engine, settings.timezone, kind, io.BytesIO(content), f"{kind}.csv", options,
-            settings.data_dir / "imports", now=lambda: NOW,
+            engine,
+            settings.timezone,
+            kind,
+            io.BytesIO(content),
+            f"{kind}.csv",
+            options,
+            settings.data_dir / "imports",
+            now=lambda: NOW,
         )
     except InvalidRequest:
         return
@@ -89,8 +121,14 @@ def check_sync(engine, settings, kind: str, content: bytes, simulate: bool) -> N
 
 
 @PROPERTY
-@given(kind=st.sampled_from(list(IMPORT_KINDS)), lines=st.lists(line, max_size=12), codec=encoding,
-       header=st.booleans(), dry_run=st.booleans(), on_existing=st.sampled_from(["new-session", "reject", "update"]))
+@given(
+    kind=st.sampled_from(list(IMPORT_KINDS)),
+    lines=st.lists(line, max_size=12),
+    codec=encoding,
+    header=st.booleans(),
+    dry_run=st.booleans(),
+    on_existing=st.sampled_from(["new-session", "reject", "update"]),
+)
 def test_any_csv_lines_give_an_import_report(platform, settings, kind, lines, codec, header, dry_run, on_existing):
     text = "\n".join(([IMPORT_HEADERS[kind]] if header else []) + lines) + "\n"
     options = ImportOptions(on_existing, enrol=True, header=header, dry_run=dry_run, encoding=codec)
@@ -104,8 +142,12 @@ def test_any_bytes_give_an_import_report(platform, settings, kind, content, code
 
 
 @PROPERTY
-@given(kind=st.sampled_from([k for k in SYNC_KINDS if k != "avatars"]), lines=st.lists(line, max_size=12),
-       simulate=st.booleans(), crlf=st.booleans())
+@given(
+    kind=st.sampled_from([k for k in SYNC_KINDS if k != "avatars"]),
+    lines=st.lists(line, max_size=12),
+    simulate=st.booleans(),
+    crlf=st.booleans(),
+)
 def test_any_csv_lines_give_a_sync_report(platform, settings, kind, lines, simulate, crlf):
     header = [SYNC_HEADERS[kind]] if SYNC_HEADERS[kind] else []
     text = ("\r\n" if crlf else "\n").join(header + lines) + "\n"

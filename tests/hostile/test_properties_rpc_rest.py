@@ -46,8 +46,16 @@ SCORES = "blocks/use_stats/rpclib.php/use_stats_rpc_get_scores"
 MNET_FAULTS = {-32700, -32701, -32600, -32602, -32300, 413, 710, 711, 713, 7020, 7021, 7023, 7025, 7027, 7028}
 MNET_STATUSES = {200, 500, 501, 510, 520}
 ETL_ERRORS = {
-    "invalidtoken", "invalidfunction", "invalidparameter", "invalidqueryparams", "unknownplugin",
-    "unknownquery", "unknowninstance", "invalidrange", "invalidmethod", "ETLBUSY",
+    "invalidtoken",
+    "invalidfunction",
+    "invalidparameter",
+    "invalidqueryparams",
+    "unknownplugin",
+    "unknownquery",
+    "unknowninstance",
+    "invalidrange",
+    "invalidmethod",
+    "ETLBUSY",
 }
 BOUNDED = settings(max_examples=120, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -81,7 +89,11 @@ def apps(tmp_path_factory) -> Iterator[SimpleNamespace]:
             rpc=server.create_rpc_app(services),
             rest=etl_endpoint(services),
             certificate=peers.current_key(engine, services.key_policy, utc_now()).certificate_pem,
-            moodle=moodle, trusted=trusted, token=token, instances=instances, records=records,
+            moodle=moodle,
+            trusted=trusted,
+            token=token,
+            instances=instances,
+            records=records,
         )
     finally:
         logging.getLogger().removeHandler(records)
@@ -92,8 +104,12 @@ def call_wsgi(app, records: Records, method: str, body: bytes = b"", query: str 
     records.records.clear()
     captured: list[tuple[str, list[tuple[str, str]]]] = []
     base = {
-        "REQUEST_METHOD": method, "PATH_INFO": "/", "QUERY_STRING": query, "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body), "REMOTE_ADDR": STRANGER_ADDRESS,
+        "REQUEST_METHOD": method,
+        "PATH_INFO": "/",
+        "QUERY_STRING": query,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "REMOTE_ADDR": STRANGER_ADDRESS,
     }
     answer = b"".join(app({**base, **environ}, lambda status, headers: captured.append((status, headers))))
     status, headers = captured[0]
@@ -127,12 +143,39 @@ def assert_use_stats_answer(value: Any) -> None:
         assert answer["status"] != 500 or all(isinstance(e, str) and e for e in answer["errors"])
 
 
-xml_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | st.sampled_from("\t\n\r"), max_size=40)
-xml_names = st.sampled_from([
-    "methodCall", "methodName", "params", "param", "value", "struct", "member", "name", "array", "data",
-    "int", "i4", "i8", "string", "double", "boolean", "base64", "nil", "dateTime.iso8601",
-    "methodResponse", "fault", "signedMessage", "encryptedMessage", "object", "wwwroot", "timestamp",
-]) | st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,8}", fullmatch=True)
+xml_text = st.text(
+    st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | st.sampled_from("\t\n\r"), max_size=40
+)
+xml_names = st.sampled_from(
+    [
+        "methodCall",
+        "methodName",
+        "params",
+        "param",
+        "value",
+        "struct",
+        "member",
+        "name",
+        "array",
+        "data",
+        "int",
+        "i4",
+        "i8",
+        "string",
+        "double",
+        "boolean",
+        "base64",
+        "nil",
+        "dateTime.iso8601",
+        "methodResponse",
+        "fault",
+        "signedMessage",
+        "encryptedMessage",
+        "object",
+        "wwwroot",
+        "timestamp",
+    ]
+) | st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,8}", fullmatch=True)
 
 
 def _element(tag: str, text: str, children: list[ElementTree.Element]) -> ElementTree.Element:
@@ -152,33 +195,72 @@ declarations = st.sampled_from(["", "<?xml version='1.0'?>", "<?xml version='1.0
     st.sampled_from(["iso-8859-1", "utf-16", "klingon", "rot13", "base64_codec", "zlib_codec", "cp037", "utf-7"])
     | st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True),
 )
-xml_documents = st.builds(
-    lambda declaration, tree: declaration.encode() + ElementTree.tostring(tree, encoding="unicode").encode(),
-    declarations, xml_trees,
-) | st.builds(
-    lambda code, text: xmlrpc.client.dumps(xmlrpc.client.Fault(code, text)).encode(), st.integers(-(2**31), 2**31 - 1), xml_text
-) | st.builds(lambda value: xmlrpc.client.dumps((value,), methodresponse=True).encode(), xml_text)
+xml_documents = (
+    st.builds(
+        lambda declaration, tree: declaration.encode() + ElementTree.tostring(tree, encoding="unicode").encode(),
+        declarations,
+        xml_trees,
+    )
+    | st.builds(
+        lambda code, text: xmlrpc.client.dumps(xmlrpc.client.Fault(code, text)).encode(),
+        st.integers(-(2**31), 2**31 - 1),
+        xml_text,
+    )
+    | st.builds(lambda value: xmlrpc.client.dumps((value,), methodresponse=True).encode(), xml_text)
+)
 
 rpc_scalars = (
-    st.none() | st.booleans() | st.integers() | st.integers(-(2**31), 2**31 - 1) | st.floats() | xml_text
-    | st.binary(max_size=16) | st.datetimes()
-    | st.sampled_from(["", "lovecraft", "borges", "nobody", "9" * 31, "1", "2", "3", "id", "shortname",
-                       "notes/global", "http://evil.test"])
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-(2**31), 2**31 - 1)
+    | st.floats()
+    | xml_text
+    | st.binary(max_size=16)
+    | st.datetimes()
+    | st.sampled_from(
+        [
+            "",
+            "lovecraft",
+            "borges",
+            "nobody",
+            "9" * 31,
+            "1",
+            "2",
+            "3",
+            "id",
+            "shortname",
+            "notes/global",
+            "http://evil.test",
+        ]
+    )
 )
 rpc_values = st.recursive(
     rpc_scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(xml_text, inner, max_size=4),
     max_leaves=12,
 )
-callers = st.fixed_dictionaries({
-    "username": st.sampled_from(["lovecraft", "borges", "root", "nobody", ""]) | xml_text,
-    "remoteuserhostroot": st.sampled_from([MOODLE, TRUSTED, ""]),
-    "remotehostroot": st.sampled_from([MOODLE, TRUSTED, ""]),
-})
-methods = st.sampled_from([
-    "system.listMethods", "system/listMethods", "system.methodSignature", "system.methodHelp", "system/keyswap",
-    "system/listServices", "",
-]) | xml_text
+callers = st.fixed_dictionaries(
+    {
+        "username": st.sampled_from(["lovecraft", "borges", "root", "nobody", ""]) | xml_text,
+        "remoteuserhostroot": st.sampled_from([MOODLE, TRUSTED, ""]),
+        "remotehostroot": st.sampled_from([MOODLE, TRUSTED, ""]),
+    }
+)
+methods = (
+    st.sampled_from(
+        [
+            "system.listMethods",
+            "system/listMethods",
+            "system.methodSignature",
+            "system.methodHelp",
+            "system/keyswap",
+            "system/listServices",
+            "",
+        ]
+    )
+    | xml_text
+)
 
 
 def to_xmlrpc(value: Any) -> str:
@@ -215,14 +297,23 @@ def use_stats_calls(draw, caller: dict[str, str]) -> bytes:
     scores = draw(st.booleans())
     chance = draw(st.randoms(use_true_random=False))
     plausible = [
-        st.just(caller), st.sampled_from(["lovecraft", "borges", "nobody"]), st.sampled_from(["", "/", MOODLE + "x"]),
+        st.just(caller),
+        st.sampled_from(["lovecraft", "borges", "nobody"]),
+        st.sampled_from(["", "/", MOODLE + "x"]),
     ]
     if scores:
-        plausible += [st.just("notes/global"), st.sampled_from(["id", "shortname", "idnumber", "name"]),
-                      st.sampled_from(["", "lit", "LIT-1", "64", "9" * 40]), st.booleans()]
+        plausible += [
+            st.just("notes/global"),
+            st.sampled_from(["id", "shortname", "idnumber", "name"]),
+            st.sampled_from(["", "lit", "LIT-1", "64", "9" * 40]),
+            st.booleans(),
+        ]
     else:
-        plausible += [st.integers(1, 3) | st.integers(-1, 4),
-                      st.integers(-(2**31), 2**31 - 1) | st.integers(2**31, 10**40) | st.integers(), st.booleans()]
+        plausible += [
+            st.integers(1, 3) | st.integers(-1, 4),
+            st.integers(-(2**31), 2**31 - 1) | st.integers(2**31, 10**40) | st.integers(),
+            st.booleans(),
+        ]
     # each parameter plausible 4 times in 5, so that calls get past the first checks
     params = [draw(choice if chance.random() < 0.8 else callers | rpc_values) for choice in plausible]
     if chance.random() < 0.25:
@@ -235,8 +326,10 @@ other_calls = st.builds(method_call, methods, st.lists(rpc_values, max_size=8))
 
 
 @BOUNDED
-@given(body=st.binary(max_size=2000) | st.builds(bytes.__add__, declarations.map(str.encode), st.binary(max_size=200)),
-       trusted=st.booleans())
+@given(
+    body=st.binary(max_size=2000) | st.builds(bytes.__add__, declarations.map(str.encode), st.binary(max_size=200)),
+    trusted=st.booleans(),
+)
 def test_arbitrary_bytes_get_a_documented_fault(apps, body, trusted):
     address = TRUSTED_ADDRESS if trusted else STRANGER_ADDRESS
     status, headers, answer = call_wsgi(apps.rpc, apps.records, "POST", body, REMOTE_ADDR=address)
@@ -316,15 +409,25 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
 )
-queries = st.sampled_from([
-    "special_test", "special_actions", "special_grades", "special_academics", "special_acknowledge",
-    "special_progress", "special_evil",
-])
+queries = st.sampled_from(
+    [
+        "special_test",
+        "special_actions",
+        "special_grades",
+        "special_academics",
+        "special_acknowledge",
+        "special_progress",
+        "special_evil",
+    ]
+)
 queryparams = st.one_of(
-    st.fixed_dictionaries({"query": queries | json_values}, optional={
-        name: st.integers(-(10**13), 10**13) | json_values | st.text(max_size=12)
-        for name in ("from", "to", "ackquery", "id_grupo", "perfil", "id_usuario", "fecha_desde", "fecha_hasta")
-    }).map(json.dumps),
+    st.fixed_dictionaries(
+        {"query": queries | json_values},
+        optional={
+            name: st.integers(-(10**13), 10**13) | json_values | st.text(max_size=12)
+            for name in ("from", "to", "ackquery", "id_grupo", "perfil", "id_usuario", "fecha_desde", "fecha_hasta")
+        },
+    ).map(json.dumps),
     json_values.map(json.dumps),
     st.text(max_size=60),
     st.integers(1, 6000).map(lambda depth: "[" * depth + "]" * depth),
@@ -351,8 +454,11 @@ def rest_parameters(draw, apps) -> dict[str, str]:
 
 
 @BOUNDED
-@given(data=st.data(), method=st.sampled_from(["GET", "POST"]),
-       content_type=st.sampled_from(["", "application/x-www-form-urlencoded", "application/json", "text/plain"]))
+@given(
+    data=st.data(),
+    method=st.sampled_from(["GET", "POST"]),
+    content_type=st.sampled_from(["", "application/x-www-form-urlencoded", "application/json", "text/plain"]),
+)
 def test_arbitrary_parameters_and_json_get_an_answer_or_a_moodle_error(apps, data, method, content_type):
     params = data.draw(rest_parameters(apps))
     encoded = urlencode(params)

@@ -35,9 +35,18 @@ def app(tmp_path_factory) -> Iterator[tuple]:
 
 
 def post(app, path: str, body: bytes, content_type: str = "text/xml; charset=utf-8") -> tuple[str, bytes]:
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-               "SERVER_PORT": "80", "HTTP_HOST": "127.0.0.1", "wsgi.url_scheme": "http",
-               "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": content_type}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": content_type,
+    }
     status: list[str] = []
     answer = b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
     return status[0], answer
@@ -52,11 +61,27 @@ def assert_soap_answer_or_client_fault(status: str, answer: bytes) -> None:
     assert fault_of(answer)["faultcode"].startswith("Client"), answer[:300]
 
 
-names = st.sampled_from(["obtener_avance_usuarios", "id_grupo", "perfil", "id_usuario", "fecha_desde", "fecha_hasta",
-                         "sync_users", "import_lesson_stats", "content", "simulate", "dry_run", "wstoken", "x"])
+names = st.sampled_from(
+    [
+        "obtener_avance_usuarios",
+        "id_grupo",
+        "perfil",
+        "id_usuario",
+        "fecha_desde",
+        "fecha_hasta",
+        "sync_users",
+        "import_lesson_stats",
+        "content",
+        "simulate",
+        "dry_run",
+        "wstoken",
+        "x",
+    ]
+)
 namespaces = st.sampled_from([AULA, ADMIN, ENV, "", "urn:other"])
 texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40).filter(
-    lambda t: all(c in "\t\n\r" or ord(c) >= 0x20 for c in t) and "\ufffe" not in t and "\uffff" not in t)
+    lambda t: all(c in "\t\n\r" or ord(c) >= 0x20 for c in t) and "\ufffe" not in t and "\uffff" not in t
+)
 
 
 @st.composite
@@ -97,8 +122,11 @@ def test_arbitrary_bytes_get_a_client_fault(app, body, path):
 
 
 @EXAMPLES
-@given(body=envelopes(), path=st.sampled_from(["/soap", "/soap/admin"]),
-       charset=st.sampled_from(["", "; charset=utf-8", "; charset=utf-16", "; charset=klingon"]))
+@given(
+    body=envelopes(),
+    path=st.sampled_from(["/soap", "/soap/admin"]),
+    charset=st.sampled_from(["", "; charset=utf-8", "; charset=utf-16", "; charset=klingon"]),
+)
 def test_arbitrary_well_formed_xml_gets_an_answer_or_a_client_fault(app, body, path, charset):
     application, platform = app
     body = body.replace(b"TOKEN", platform.token.encode()) if b"TOKEN" in body else body
@@ -107,14 +135,19 @@ def test_arbitrary_well_formed_xml_gets_an_answer_or_a_client_fault(app, body, p
 
 
 @EXAMPLES
-@given(junk=st.text(alphabet=string.printable.replace("\x0b", "").replace("\x0c", ""), max_size=60), flag=st.sampled_from(["simulate", "dry_run"]))
+@given(
+    junk=st.text(alphabet=string.printable.replace("\x0b", "").replace("\x0c", ""), max_size=60),
+    flag=st.sampled_from(["simulate", "dry_run"]),
+)
 def test_any_admin_flag_value_is_a_boolean_or_a_client_fault_naming_it(app, junk, flag):
     application, platform = app
     operation = "sync_users" if flag == "simulate" else "import_lesson_stats"
     escaped = escape(junk).replace("\r", "&#13;")  # a raw CR would be normalised away by the parser
-    body = (f'<s:Envelope xmlns:s="{ENV}" xmlns:a="{ADMIN}"><s:Header><a:wstoken>{platform.token}</a:wstoken>'
-            f"</s:Header><s:Body><a:{operation}><a:content>eA==</a:content><a:{flag}>{escaped}</a:{flag}>"
-            f"<a:file_name>x.csv</a:file_name></a:{operation}></s:Body></s:Envelope>").encode()
+    body = (
+        f'<s:Envelope xmlns:s="{ENV}" xmlns:a="{ADMIN}"><s:Header><a:wstoken>{platform.token}</a:wstoken>'
+        f"</s:Header><s:Body><a:{operation}><a:content>eA==</a:content><a:{flag}>{escaped}</a:{flag}>"
+        f"<a:file_name>x.csv</a:file_name></a:{operation}></s:Body></s:Envelope>"
+    ).encode()
     status, answer = post(application, "/soap/admin", body)
     assert_soap_answer_or_client_fault(status, answer)
     if junk.strip(" \t\r\n") not in ("", "true", "false", "1", "0"):

@@ -19,7 +19,14 @@ from tests.builders import PlatformBuilder
 from tests.databases import fresh_database
 from tests.e2e.server_process import aula_env, running_server
 from tests.hostile.soap_edge import (
-    LESSONS_TSV, USERS_CSV, XML, admin_envelope, contract_envelope, fault_of, seed_platform, soap_body_of,
+    LESSONS_TSV,
+    USERS_CSV,
+    XML,
+    admin_envelope,
+    contract_envelope,
+    fault_of,
+    seed_platform,
+    soap_body_of,
     stored_state,
 )
 
@@ -56,8 +63,7 @@ def count(platform, table) -> int:
 @pytest.mark.parametrize("flag", IMPORT_FLAGS)
 def test_an_import_flag_outside_xs_boolean_is_refused_naming_it_and_nothing_is_written(server, platform, flag, value):
     before = stored_state(platform)
-    response = call(server, admin_envelope("import_lesson_stats", platform.token, content=LESSONS_TSV,
-                                           **{flag: value}))
+    response = call(server, admin_envelope("import_lesson_stats", platform.token, content=LESSONS_TSV, **{flag: value}))
     assert response.status_code == 500
     fault = fault_of(response.content)
     assert fault["faultcode"] == "Client.InvalidRequest"
@@ -77,8 +83,7 @@ def test_simulate_outside_xs_boolean_is_refused_naming_it_and_nothing_is_written
 @pytest.mark.parametrize("value", ["true", "1", " true ", "\n\t1\r\n"])
 def test_dry_run_in_the_lexical_space_after_white_space_collapse_writes_nothing(server, platform, value):
     before = count(platform, lesson_sessions)
-    response = call(server, admin_envelope("import_lesson_stats", platform.token, content=LESSONS_TSV,
-                                           dry_run=value))
+    response = call(server, admin_envelope("import_lesson_stats", platform.token, content=LESSONS_TSV, dry_run=value))
     assert response.status_code == 200 and b"<tns:added>1</tns:added>" in response.content
     assert count(platform, lesson_sessions) == before
 
@@ -94,13 +99,16 @@ def test_simulate_in_the_lexical_space_writes_nothing(server, platform, value):
 def test_false_and_0_and_absent_mean_false(server, platform):
     for value in ("false", "0", " false\n", None):
         params = {"dry_run": value} if value is not None else {}
-        response = call(server, admin_envelope("import_lesson_stats", platform.token, content=LESSONS_TSV,
-                                               on_existing="update", **params))
+        response = call(
+            server,
+            admin_envelope("import_lesson_stats", platform.token, content=LESSONS_TSV, on_existing="update", **params),
+        )
         assert response.status_code == 200, response.text[:500]
     assert count(platform, lesson_sessions) == 1  # committed (then updated in place)
 
 
 # --- item 7: no answer without its Body --------------------------------------------------------
+
 
 def test_an_answer_that_xml_cannot_carry_is_a_server_fault_with_its_body(platform, tmp_path):
     """A login stored with a control character (from before input checks refused them)."""
@@ -110,8 +118,9 @@ def test_an_answer_that_xml_cannot_carry_is_a_server_fault_with_its_body(platfor
     builder.member("bad\x01name", 99, "A")
     engine.dispose()
     with running_server(aula_env(platform.data_dir, platform.database_url)) as server:
-        response = requests.post(f"{server.base_url}/soap", data=contract_envelope(id_grupo="99"),
-                                 headers=XML, timeout=60)
+        response = requests.post(
+            f"{server.base_url}/soap", data=contract_envelope(id_grupo="99"), headers=XML, timeout=60
+        )
         assert response.status_code == 500
         soap_body_of(response.content)
         fault = fault_of(response.content)
@@ -122,6 +131,7 @@ def test_an_answer_that_xml_cannot_carry_is_a_server_fault_with_its_body(platfor
 def test_spynes_own_serialiser_failing_is_a_server_fault_with_its_body_too():
     """The admin answers are written by Spyne (lxml refuses the character): same outcome. In
     process: no stored data can make today's admin answers carry such a character."""
+
     class Echo(ServiceBase):  # type: ignore[misc]
         @rpc(_returns=Unicode)
         def echo(ctx):  # type: ignore[no-untyped-def]
@@ -130,9 +140,17 @@ def test_spynes_own_serialiser_failing_is_a_server_fault_with_its_body_too():
     app = WsgiApplication(Application([Echo], tns="urn:t", in_protocol=AulaSoap11(), out_protocol=AulaSoap11()))
     body = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><echo xmlns="urn:t"/></s:Body></s:Envelope>'
     status = []
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "x", "SERVER_PORT": "80",
-               "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
-               "CONTENT_TYPE": "text/xml; charset=utf-8"}
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "x",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "text/xml; charset=utf-8",
+    }
     answer = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
     assert status == ["500 Internal Server Error"]
     soap_body_of(answer)
@@ -160,18 +178,33 @@ def test_a_full_disk_in_an_admin_call_is_a_server_fault_naming_it_in_one_log_lin
     engine = create_database_engine(platform.database_url)
     services = Services(Settings(data_dir=platform.data_dir, database_url=platform.database_url), engine)
     app = WsgiApplication(AdminApplication(services, (Full,)))
-    body = (b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><t:wstoken xmlns:t="x">'
-            + platform.token.encode() + b'</t:wstoken></s:Header><s:Body><fill xmlns="urn:Educativa/Aula/Admin/"/>'
-            b"</s:Body></s:Envelope>")
-    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "QUERY_STRING": "", "SERVER_NAME": "x", "SERVER_PORT": "80",
-               "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
-               "CONTENT_TYPE": "text/xml; charset=utf-8"}
+    body = (
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Header><t:wstoken xmlns:t="x">'
+        + platform.token.encode()
+        + b'</t:wstoken></s:Header><s:Body><fill xmlns="urn:Educativa/Aula/Admin/"/>'
+        b"</s:Body></s:Envelope>"
+    )
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "x",
+        "SERVER_PORT": "80",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "text/xml; charset=utf-8",
+    }
     with caplog.at_level("INFO"):
         answer = b"".join(app(environ, lambda s, h, e=None: None))
     engine.dispose()
     fault = fault_of(answer)
     assert fault["faultcode"] == "Server.WriteFailed"
-    assert fault["error_string"] == "could not write the report /data/report.txt: No space left on device; nothing was applied"
-    records = [r for r in caplog.records if r.levelname in ("WARNING", "ERROR", "CRITICAL")
-               and r.name != "spyne.util.appreg"]  # a second application of the same name, in this test only
+    assert (
+        fault["error_string"]
+        == "could not write the report /data/report.txt: No space left on device; nothing was applied"
+    )
+    records = [
+        r for r in caplog.records if r.levelname in ("WARNING", "ERROR", "CRITICAL") and r.name != "spyne.util.appreg"
+    ]  # a second application of the same name, in this test only
     assert len(records) == 1 and records[0].exc_info is None and "No space left" in records[0].getMessage()

@@ -13,7 +13,16 @@ import requests
 from tests.databases import fresh_database
 from tests.e2e.server_process import aula_env, running_server
 from tests.hostile.soap_edge import (
-    ADMIN, AULA, ENV, LESSONS_TSV, USERS_CSV, XML, admin_envelope, contract_envelope, fault_of, seed_platform,
+    ADMIN,
+    AULA,
+    ENV,
+    LESSONS_TSV,
+    USERS_CSV,
+    XML,
+    admin_envelope,
+    contract_envelope,
+    fault_of,
+    seed_platform,
     stored_state,
 )
 
@@ -56,6 +65,7 @@ def envelope(inner: str, ns: str = AULA) -> str:
 
 # --- item 8: malformed requests ---------------------------------------------------------------
 
+
 def test_an_empty_post_body(server, platform):
     refused(server, platform, "/soap", b"", "Client.EmptyRequest", "empty")
     refused(server, platform, "/soap/admin", b"", "Client.EmptyRequest", "empty")
@@ -79,10 +89,18 @@ def test_a_body_in_utf16_or_utf32_sent_as_utf8(server, platform, codec):
 
 def test_a_body_in_utf32_whatever_the_header_says(server, platform):
     body = envelope(OPERATION).encode("utf-32")
-    refused(server, platform, "/soap", body, "Client.UnsupportedCharset", "UTF-32",
-            headers={"Content-Type": "text/xml"})
-    refused(server, platform, "/soap", body, "Client.UnsupportedCharset", "utf-32",
-            headers={"Content-Type": "text/xml; charset=utf-32"})
+    refused(
+        server, platform, "/soap", body, "Client.UnsupportedCharset", "UTF-32", headers={"Content-Type": "text/xml"}
+    )
+    refused(
+        server,
+        platform,
+        "/soap",
+        body,
+        "Client.UnsupportedCharset",
+        "utf-32",
+        headers={"Content-Type": "text/xml; charset=utf-32"},
+    )
 
 
 def test_utf16_is_read_when_declared_or_marked(server):
@@ -100,13 +118,28 @@ def test_invalid_utf8_names_the_byte(server, platform):
 
 @pytest.mark.parametrize("charset", ["klingon", "rot13", "base64_codec", "zlib_codec", "latin-1"])
 def test_an_unknown_or_unsupported_charset(server, platform, charset):
-    refused(server, platform, "/soap", envelope(OPERATION).encode(), "Client.UnsupportedCharset", charset,
-            headers={"Content-Type": f"text/xml; charset={charset}"})
+    refused(
+        server,
+        platform,
+        "/soap",
+        envelope(OPERATION).encode(),
+        "Client.UnsupportedCharset",
+        charset,
+        headers={"Content-Type": f"text/xml; charset={charset}"},
+    )
 
 
 def test_no_content_type_or_a_get_without_wsdl(server, platform):
-    refused(server, platform, "/soap", envelope(OPERATION).encode(), "Client.RequestNotAllowed", "POST",
-            headers={"Content-Type": ""}, status=405)
+    refused(
+        server,
+        platform,
+        "/soap",
+        envelope(OPERATION).encode(),
+        "Client.RequestNotAllowed",
+        "POST",
+        headers={"Content-Type": ""},
+        status=405,
+    )
     response = requests.get(f"{server.base_url}/soap", timeout=30)
     assert response.status_code == 405 and fault_of(response.content)["faultcode"] == "Client.RequestNotAllowed"
 
@@ -128,8 +161,9 @@ def test_a_5000_digit_id_grupo_is_the_contracts_id_grupo_invalido(server, platfo
 
 
 def test_leading_zeros_still_make_an_xs_int(server):
-    response = requests.post(f"{server.base_url}/soap", data=contract_envelope(id_grupo="0" * 5000 + "64"),
-                             headers=XML, timeout=60)
+    response = requests.post(
+        f"{server.base_url}/soap", data=contract_envelope(id_grupo="0" * 5000 + "64"), headers=XML, timeout=60
+    )
     assert response.status_code == 200 and b"<id_usuario>demo</id_usuario>" in response.content
 
 
@@ -156,6 +190,7 @@ def test_a_refused_file_name_reaches_the_client_as_a_client_fault(server, platfo
 
 
 # --- item 2: what reaches Spyne is bounded; the token comes first ------------------------------
+
 
 def many_attributes(count: int) -> str:
     names = (f"a{n:x}" for n in range(count))
@@ -188,7 +223,13 @@ def test_the_admin_token_is_checked_before_the_parameters_are_read(server, platf
     parameters' faults: nothing of it was read."""
     for token in (None, "wrong"):
         for params in ({"content": "!!!", "simulate": "yes"}, {"content": USERS_CSV, "simulate": "maybe"}):
-            refused(server, platform, "/soap/admin", admin_envelope("sync_users", token, **params),
-                    "Client.Authentication", "wstoken")
+            refused(
+                server,
+                platform,
+                "/soap/admin",
+                admin_envelope("sync_users", token, **params),
+                "Client.Authentication",
+                "wstoken",
+            )
     with_token = admin_envelope("sync_users", platform.token, content="!!!")
     refused(server, platform, "/soap/admin", with_token, "Client.InvalidRequest", "base64")

@@ -42,8 +42,11 @@ def test_a_strangers_host_header_reaches_only_the_strangers_own_answer(platform,
         assert normal.status_code == 200 and "evil" not in normal.text
         assert f'location="{server.base_url}{path}"' in normal.text
         client = zeep.Client(f"{server.base_url}{path}?wsdl")
-        addresses = [port.binding_options["address"] for service in client.wsdl.services.values()
-                     for port in service.ports.values()]
+        addresses = [
+            port.binding_options["address"]
+            for service in client.wsdl.services.values()
+            for port in service.ports.values()
+        ]
         assert addresses and all(address == f"{server.base_url}{path}" for address in addresses)
         if path == "/soap":  # the generated client really posts to us
             assert client.service.obtener_avance_usuarios(id_grupo=64)[0].id_usuario in ("_anonimo", "demo")
@@ -69,12 +72,19 @@ def test_a_malformed_host_header_falls_back_to_the_servers_own_address(platform)
 
 def test_the_wsdl_command_writes_the_public_url_and_a_bad_one_stops_it(platform):
     env = aula_env(platform.data_dir, platform.database_url, AULA_PUBLIC_URL="https://aula.example.org")
-    printed = subprocess.run([sys.executable, "-m", "aula_ws", "wsdl", "admin"], env=env, cwd=ROOT,
-                             capture_output=True, text=True, timeout=60)
+    printed = subprocess.run(
+        [sys.executable, "-m", "aula_ws", "wsdl", "admin"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert printed.returncode == 0, printed.stderr
     assert 'location="https://aula.example.org/soap/admin"' in printed.stdout
     bad = aula_env(platform.data_dir, platform.database_url, AULA_PUBLIC_URL="ftp://aula.example.org")
-    refused = subprocess.run([sys.executable, "-m", "aula_ws", "wsdl"], env=bad, cwd=ROOT,
-                             capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        [sys.executable, "-m", "aula_ws", "wsdl"], env=bad, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert refused.returncode == 2 and "AULA_PUBLIC_URL" in refused.stderr
     assert "Traceback" not in refused.stderr

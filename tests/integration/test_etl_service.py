@@ -39,9 +39,11 @@ def records(answer) -> list[dict[str, str]]:
 
 def add_activity(engine, user_id, group_id, times, action="viewed"):
     with UnitOfWork(engine) as uow:
-        platform.add_rows(uow.connection, "activity_log", [
-            dict(user_id=user_id, group_id=group_id, time=t, action=action) for t in times
-        ])
+        platform.add_rows(
+            uow.connection,
+            "activity_log",
+            [dict(user_id=user_id, group_id=group_id, time=t, action=action) for t in times],
+        )
         uow.commit()
 
 
@@ -106,9 +108,13 @@ def test_two_instances_keep_their_own_marks(engine, settings, site):
 
 
 def test_to_and_an_explicit_from_bound_the_records_by_second(engine, settings, site):
-    add_activity(engine, site.user_ids["lovecraft"], 64, [START + timedelta(seconds=n, microseconds=500) for n in range(10)])
+    add_activity(
+        engine, site.user_ids["lovecraft"], 64, [START + timedelta(seconds=n, microseconds=500) for n in range(10)]
+    )
     instance = etl.add_instance(engine, "boardz", "bi", NOW)
-    answer = get(engine, settings, instance, query="special_actions", **{"from": unix(START) + 2, "to": unix(START) + 5})
+    answer = get(
+        engine, settings, instance, query="special_actions", **{"from": unix(START) + 2, "to": unix(START) + 5}
+    )
     assert [int(r["time"]) - unix(START) for r in records(answer)] == [3, 4, 5]
     assert (answer.firsttime, answer.lasttime) == (unix(START) + 3, unix(START) + 5)
 
@@ -149,7 +155,9 @@ def test_a_concurrent_extraction_on_the_same_instance_gets_etlbusy(engine, setti
 def test_a_crashed_extractions_lease_expires_and_a_live_one_blocks(engine, settings):
     instance = etl.add_instance(engine, "boardz", "bi", NOW)
     with UnitOfWork(engine) as uow:
-        assert etl_store.acquire_lease(uow.connection, instance, "crashed", NOW - timedelta(hours=1), NOW - timedelta(seconds=1))
+        assert etl_store.acquire_lease(
+            uow.connection, instance, "crashed", NOW - timedelta(hours=1), NOW - timedelta(seconds=1)
+        )
         uow.commit()
     assert get(engine, settings, instance, query="special_actions").records == 0
     with UnitOfWork(engine) as uow:
@@ -167,12 +175,18 @@ def test_grades_and_academics_carry_their_records_and_masquerade_hides_logins(en
 
     [grade] = records(get(engine, settings, plain, query="special_grades"))
     assert (grade["status"], grade["unit"], grade["unittype"], grade["group"], grade["username"]) == (
-        "P", "U1", "L", "literatura", "lovecraft"
+        "P",
+        "U1",
+        "L",
+        "literatura",
+        "lovecraft",
     )
     assert int(grade["time"]) == unix(datetime(2015, 7, 1, 10))
     academics = records(get(engine, settings, plain, query="special_academics"))
     assert [(r["username"], r["perfil"], r["fecha_alta"]) for r in academics] == [
-        ("_anonimo", "I", "2015-06-01"), ("borges", "D", "2015-06-01"), ("lovecraft", "A", "2015-06-17")
+        ("_anonimo", "I", "2015-06-01"),
+        ("borges", "D", "2015-06-01"),
+        ("lovecraft", "A", "2015-06-17"),
     ]
     assert list(academics[0]) == sorted(academics[0])
     masked = records(get(engine, settings, hidden, query="special_academics"))
@@ -203,7 +217,9 @@ def test_progress_is_what_obtener_avance_usuarios_answers_paged_across_groups(en
 
     pages = [get(engine, small, instance, plugin="progress", query="special_progress")]
     while pages[-1].records == 3:
-        pages.append(get(engine, small, instance, plugin="progress", query="special_progress", **{"from": pages[-1].lasttime}))
+        pages.append(
+            get(engine, small, instance, plugin="progress", query="special_progress", **{"from": pages[-1].lasttime})
+        )
     got = [(int(r["id_grupo"]), r["id_usuario"], int(r["avance"])) for p in pages for r in records(p)]
     expected = [
         (m.id_grupo, m.id_usuario, m.avance)
@@ -211,11 +227,19 @@ def test_progress_is_what_obtener_avance_usuarios_answers_paged_across_groups(en
         for m in obtener_avance_usuarios(engine, settings.timezone, ProgressQuery(str(g)), now=at_now)
     ]
     assert got == expected and len(got) == 9
-    assert ("lovecraft" , 50) in [(name, a) for _, name, a in got]
+    assert ("lovecraft", 50) in [(name, a) for _, name, a in got]
     assert {p.lasttime for p in pages} == {unix(NOW)}
 
-    dated = get(engine, settings, instance, plugin="progress", query="special_progress",
-                id_grupo=64, fecha_desde="2015-06-30", fecha_hasta="2015-07-02")
+    dated = get(
+        engine,
+        settings,
+        instance,
+        plugin="progress",
+        query="special_progress",
+        id_grupo=64,
+        fecha_desde="2015-06-30",
+        fecha_hasta="2015-07-02",
+    )
     assert {r["id_usuario"]: r["avance"] for r in records(dated)}["lovecraft"] == "50"
     with pytest.raises(EtlError, match="GrupoInexistente") as caught:
         get(engine, settings, instance, plugin="progress", query="special_progress", id_grupo=99)
@@ -257,7 +281,8 @@ def test_instances_are_listed_removed_and_names_are_unique(engine):
     with pytest.raises(NotAllowed):
         etl.add_instance(engine, "moodle", "x", NOW)
     assert [(s.instance.plugin, s.instance.name) for s in etl.list_instances(engine)] == [
-        ("boardz", "bi"), ("progress", "avance")
+        ("boardz", "bi"),
+        ("progress", "avance"),
     ]
     etl.remove_instance(engine, first)
     with pytest.raises(NotFound):

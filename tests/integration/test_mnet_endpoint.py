@@ -45,12 +45,17 @@ class Endpoint:
 
     @property
     def certificate_pem(self) -> str:
-        return peers.current_key(self.engine, Services(self.settings, self.engine).key_policy, utc_now()).certificate_pem
+        return peers.current_key(
+            self.engine, Services(self.settings, self.engine).key_policy, utc_now()
+        ).certificate_pem
 
     def post(self, body: bytes, address: str = "192.0.2.7", path: str = "/mnet/xmlrpc/server.php") -> tuple[str, bytes]:
         environ = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": path, "CONTENT_LENGTH": str(len(body)),
-            "wsgi.input": io.BytesIO(body), "REMOTE_ADDR": address,
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": path,
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.input": io.BytesIO(body),
+            "REMOTE_ADDR": address,
         }
         status: list[str] = []
         chunks = self.app(environ, lambda s, headers: status.append(s))
@@ -104,7 +109,8 @@ def test_signed_plaintext_from_an_untrusted_address_is_7021(endpoint, moodle):
 
 def test_unsigned_plaintext_from_a_trusted_address_is_711(endpoint, moodle):
     assert endpoint.fault(stats_call(moodle, 1), address="10.1.0.9") == (
-        711, "The signature verification failed. An error has occurred."
+        711,
+        "The signature verification failed. An error has occurred.",
     )
 
 
@@ -117,7 +123,8 @@ def test_a_tampered_payload_is_710(endpoint, moodle):
     other = moodle.signed(method_call(STATS, moodle.caller("root"), "lovecraft", "", 1))
     forged = signed.replace(_object(signed), _object(other))
     assert endpoint.fault(moodle.sealed(forged, endpoint.certificate_pem)) == (
-        710, "The signature verification failed. It appears that this payload was not signed by you."
+        710,
+        "The signature verification failed. It appears that this payload was not signed by you.",
     )
 
 
@@ -171,15 +178,23 @@ def test_an_old_key_still_decrypts_during_its_grace_period_and_not_after(endpoin
     rotated_at = utc_now() + policy.rotation + timedelta(days=1)
     peers.current_key(endpoint.engine, policy, rotated_at)
     hour = timedelta(hours=1)
-    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, rotated_at + policy.grace - hour)] == [2, 1]
-    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, rotated_at + policy.grace + hour)] == [2]
+    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, rotated_at + policy.grace - hour)] == [
+        2,
+        1,
+    ]
+    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, rotated_at + policy.grace + hour)] == [
+        2
+    ]
 
 
 def test_the_signed_transport_lists_describes_and_calls_the_methods_with_aes(endpoint, moodle):
     peers.add_peer(endpoint.engine, MOODLE, moodle.certificate_pem, utc_now(), cipher="aes")
     transport = MnetTransport(
-        MOODLE, [moodle.key], endpoint.settings.wwwroot,
-        _own_public_key(endpoint), cipher="aes",
+        MOODLE,
+        [moodle.key],
+        endpoint.settings.wwwroot,
+        _own_public_key(endpoint),
+        cipher="aes",
     )
     sent: list[bytes] = []
     transport.single_request = lambda host, handler, body, verbose=False: (  # type: ignore[method-assign]
@@ -205,7 +220,9 @@ def test_unknown_methods_and_wrong_arities_are_faults(endpoint, moodle):
     assert sealed(method_call(STATS, moodle.caller("lovecraft")))[0] == -32602
     bad_caller = json.loads(sealed(method_call(STATS, "lovecraft", "lovecraft", "")))
     assert bad_caller == {"status": 501, "errors": ["Bad client user format."]}
-    unknown_where = json.loads(sealed(method_call(STATS, moodle.caller("lovecraft"), "lovecraft", "http://nowhere.test")))
+    unknown_where = json.loads(
+        sealed(method_call(STATS, moodle.caller("lovecraft"), "lovecraft", "http://nowhere.test"))
+    )
     assert unknown_where == {"status": 500, "errors": ["unknown host"]}
 
 
@@ -238,13 +255,15 @@ def test_a_body_over_the_limit_is_refused_unread(endpoint):
 
 def test_our_certificate_is_published_at_moodles_publickey_path(endpoint):
     status: list[str] = []
-    body = b"".join(endpoint.app({"REQUEST_METHOD": "GET", "PATH_INFO": "/mnet/publickey.php"}, lambda s, h: status.append(s)))
+    body = b"".join(
+        endpoint.app({"REQUEST_METHOD": "GET", "PATH_INFO": "/mnet/publickey.php"}, lambda s, h: status.append(s))
+    )
     assert status == ["200 OK"] and body.decode() == endpoint.certificate_pem
 
 
 def _object(signed: bytes) -> bytes:
     start = signed.index(b'<object ID="XMLRPC-MSG">')
-    return signed[start:signed.index(b"</object>", start)]
+    return signed[start : signed.index(b"</object>", start)]
 
 
 def _own_public_key(endpoint):

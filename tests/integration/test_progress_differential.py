@@ -19,7 +19,9 @@ START = datetime(2014, 1, 1)
 
 def random_moment(rng):
     # whole days plus random seconds, so that many events fall near midnight boundaries
-    return START + timedelta(days=rng.randint(0, 900), seconds=rng.choice([0, 1, 10799, 10800, 10801, rng.randint(0, 86399)]))
+    return START + timedelta(
+        days=rng.randint(0, 900), seconds=rng.choice([0, 1, 10799, 10800, 10801, rng.randint(0, 86399)])
+    )
 
 
 def build(engine, rng):
@@ -91,12 +93,18 @@ def test_the_sql_answers_equal_the_pure_rule(engine, seed):
         assert rows, "every group has at least _anonimo"
         for row in rows:
             assert row.avance == expected_avance(b, gid, row.id_usuario, histories, window), (
-                gid, row.id_usuario, desde, hasta)
+                gid,
+                row.id_usuario,
+                desde,
+                hasta,
+            )
             checked += 1
         # one user's answer equals that user's row in the whole group's answer
         one = rng.choice(rows)
         single = obtener_avance_usuarios(
-            engine, ZONE, ProgressQuery(str(gid), id_usuario=one.id_usuario, fecha_desde=desde, fecha_hasta=hasta),
+            engine,
+            ZONE,
+            ProgressQuery(str(gid), id_usuario=one.id_usuario, fecha_desde=desde, fecha_hasta=hasta),
             now=lambda: NOW,
         )
         assert single == [one]

@@ -43,7 +43,12 @@ def test_the_contract_example_answers_lovecraft_at_20(engine, literature):
     assert len(rows) == 1
     row = rows[0]
     assert (row.administrador_grupo, row.estado, row.id_grupo, row.perfil) == (False, True, 64, "A")
-    assert (row.fecha_alta, row.responsable_grupo, row.avance, row.id_usuario) == (date(2015, 6, 17), False, 20, "lovecraft")
+    assert (row.fecha_alta, row.responsable_grupo, row.avance, row.id_usuario) == (
+        date(2015, 6, 17),
+        False,
+        20,
+        "lovecraft",
+    )
 
 
 def test_the_group_alone_returns_every_member_anonimo_included(engine, literature):
@@ -98,7 +103,9 @@ def test_dates_never_remove_rows(engine, literature):
 def test_dates_are_days_in_the_service_time_zone(engine, literature):
     literature.session("lovecraft", 64, "U3", "C", datetime(2015, 12, 1, 2, 0))  # Nov 30th, 23:00 in UTC-3
     buenos_aires = ZoneInfo("America/Argentina/Buenos_Aires")
-    assert call(engine, buenos_aires, id_grupo="64", id_usuario="lovecraft", fecha_desde="2015-11-30")[0] == {"lovecraft": 40}
+    assert call(engine, buenos_aires, id_grupo="64", id_usuario="lovecraft", fecha_desde="2015-11-30")[0] == {
+        "lovecraft": 40
+    }
     assert call(engine, UTC, id_grupo="64", id_usuario="lovecraft", fecha_desde="2015-11-30")[0] == {"lovecraft": 20}
 
 

@@ -31,8 +31,14 @@ def platform(engine):
 def run(engine, tmp_path, kind, content, encoding="utf-8", **options):
     data = content.encode(encoding) if isinstance(content, str) else content
     return import_statistics(
-        engine, UTC, kind, io.BytesIO(data), f"{kind}.tsv",
-        ImportOptions(encoding=encoding, **options), tmp_path / "imports", now=lambda: NOW,
+        engine,
+        UTC,
+        kind,
+        io.BytesIO(data),
+        f"{kind}.tsv",
+        ImportOptions(encoding=encoding, **options),
+        tmp_path / "imports",
+        now=lambda: NOW,
     )
 
 
@@ -44,8 +50,12 @@ def count(engine, table):
 def sessions(engine):
     with engine.connect() as connection:
         return connection.execute(
-            select(lesson_sessions.c.status, lesson_sessions.c.status_date, lesson_sessions.c.score,
-                   lesson_sessions.c.time_spent).order_by(lesson_sessions.c.id)
+            select(
+                lesson_sessions.c.status,
+                lesson_sessions.c.status_date,
+                lesson_sessions.c.score,
+                lesson_sessions.c.time_spent,
+            ).order_by(lesson_sessions.c.id)
         ).all()
 
 
@@ -57,9 +67,14 @@ def test_the_seed_example_line_is_stored(engine, tmp_path, platform):
 
 
 def test_unknown_users_courses_and_lessons_and_non_members_are_rejected_with_line_numbers(engine, tmp_path, platform):
-    content = (LESSON_HEADER + "nobody\tComics\tU1\tL\tP\t\t\t\t\n" + "demo\tNope\tU1\tL\tP\t\t\t\t\n"
-               + "demo\tComics\tU9\tL\tP\t\t\t\t\n" + "outsider\tComics\tU1\tL\tP\t\t\t\t\n"
-               + "ada\tComics\tU2\tL\tC\t\t\t\t\n")
+    content = (
+        LESSON_HEADER
+        + "nobody\tComics\tU1\tL\tP\t\t\t\t\n"
+        + "demo\tNope\tU1\tL\tP\t\t\t\t\n"
+        + "demo\tComics\tU9\tL\tP\t\t\t\t\n"
+        + "outsider\tComics\tU1\tL\tP\t\t\t\t\n"
+        + "ada\tComics\tU2\tL\tC\t\t\t\t\n"
+    )
     result = run(engine, tmp_path, "lessons", content)
     c = result.counters
     assert (c.processed, c.rejected, c.added, c.errors) == (5, 4, 1, 4)
@@ -73,11 +88,16 @@ def test_unknown_users_courses_and_lessons_and_non_members_are_rejected_with_lin
 
 
 def test_enrol_makes_non_members_students_from_the_status_date(engine, tmp_path, platform):
-    result = run(engine, tmp_path, "lessons", LESSON_HEADER + "outsider\tComics\tU1\tL\tI\t2015/02/01\t\t\t\n", enrol=True)
+    result = run(
+        engine, tmp_path, "lessons", LESSON_HEADER + "outsider\tComics\tU1\tL\tI\t2015/02/01\t\t\t\n", enrol=True
+    )
     assert result.counters.added == 1
     with engine.connect() as connection:
-        row = connection.execute(select(memberships.c.perfil, memberships.c.fecha_alta).where(
-            memberships.c.user_id == platform.user_ids["outsider"])).one()
+        row = connection.execute(
+            select(memberships.c.perfil, memberships.c.fecha_alta).where(
+                memberships.c.user_id == platform.user_ids["outsider"]
+            )
+        ).one()
     assert tuple(row) == ("A", date(2015, 2, 1))
 
 
@@ -100,18 +120,24 @@ def test_reject_refuses_a_line_whose_status_exists_so_a_second_import_adds_nothi
 
 
 def test_update_overwrites_the_latest_session(engine, tmp_path, platform):
-    run(engine, tmp_path, "lessons", LESSON_HEADER + LINE.format(status="F", month=1, score=40)
-        + LINE.format(status="I", month=3, score=50))
-    result = run(engine, tmp_path, "lessons", LESSON_HEADER + LINE.format(status="P", month=2, score=95),
-                 on_existing="update")
+    run(
+        engine,
+        tmp_path,
+        "lessons",
+        LESSON_HEADER + LINE.format(status="F", month=1, score=40) + LINE.format(status="I", month=3, score=50),
+    )
+    result = run(
+        engine, tmp_path, "lessons", LESSON_HEADER + LINE.format(status="P", month=2, score=95), on_existing="update"
+    )
     assert (result.counters.added, result.counters.updated) == (0, 1)
     assert sessions(engine) == [("F", datetime(2015, 1, 1), 40, None), ("P", datetime(2015, 2, 1), 95, None)]
 
 
 def test_policies_apply_between_lines_of_one_file_and_across_batches(engine, tmp_path, platform, monkeypatch):
     monkeypatch.setattr(batches, "BATCH_SIZE", 2)
-    content = LESSON_HEADER + "".join(LINE.format(status=s, month=m, score=10 * m) for s, m in
-                                      [("F", 1), ("I", 2), ("P", 3), ("C", 4), ("F", 5)])
+    content = LESSON_HEADER + "".join(
+        LINE.format(status=s, month=m, score=10 * m) for s, m in [("F", 1), ("I", 2), ("P", 3), ("C", 4), ("F", 5)]
+    )
     result = run(engine, tmp_path, "lessons", content, on_existing="reject")
     assert (result.counters.added, result.counters.rejected) == (1, 4)
     result = run(engine, tmp_path, "lessons", content, on_existing="update")
@@ -128,28 +154,48 @@ def test_dry_run_reports_everything_and_writes_nothing(engine, tmp_path, platfor
     assert real.counters == dry.counters
 
 
-def test_a_database_failure_mid_file_stores_nothing_and_the_file_can_be_imported_again(engine, tmp_path, platform, monkeypatch):
+def test_a_database_failure_mid_file_stores_nothing_and_the_file_can_be_imported_again(
+    engine, tmp_path, platform, monkeypatch
+):
     monkeypatch.setattr(batches, "BATCH_SIZE", 2)
     ada = platform.user_ids["ada"]
     with engine.begin() as connection:
         if engine.dialect.name == "sqlite":
-            connection.execute(text(f"CREATE TRIGGER boom BEFORE INSERT ON lesson_sessions WHEN NEW.user_id = {ada} "
-                                    "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"))
+            connection.execute(
+                text(
+                    f"CREATE TRIGGER boom BEFORE INSERT ON lesson_sessions WHEN NEW.user_id = {ada} "
+                    "BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+                )
+            )
         else:
-            connection.execute(text("CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.user_id = "
-                                    f"{ada} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"))
-            connection.execute(text("CREATE TRIGGER boom BEFORE INSERT ON lesson_sessions FOR EACH ROW EXECUTE FUNCTION boom()"))
-    content = LESSON_HEADER + "".join(f"demo\tComics\tU{n}\tL\tP\t\t\t\t\n" for n in (1, 2, 3)) + "ada\tComics\tU1\tL\tP\t\t\t\t\n"
+            connection.execute(
+                text(
+                    "CREATE FUNCTION boom() RETURNS trigger AS $$ BEGIN IF NEW.user_id = "
+                    f"{ada} THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            connection.execute(
+                text("CREATE TRIGGER boom BEFORE INSERT ON lesson_sessions FOR EACH ROW EXECUTE FUNCTION boom()")
+            )
+    content = (
+        LESSON_HEADER
+        + "".join(f"demo\tComics\tU{n}\tL\tP\t\t\t\t\n" for n in (1, 2, 3))
+        + "ada\tComics\tU1\tL\tP\t\t\t\t\n"
+    )
     with pytest.raises(Exception, match="injected failure"):
         run(engine, tmp_path, "lessons", content, enrol=True)
     assert count(engine, lesson_sessions) == 0
     with engine.begin() as connection:
-        connection.execute(text("DROP TRIGGER boom" + (" ON lesson_sessions" if engine.dialect.name != "sqlite" else "")))
+        connection.execute(
+            text("DROP TRIGGER boom" + (" ON lesson_sessions" if engine.dialect.name != "sqlite" else ""))
+        )
     assert run(engine, tmp_path, "lessons", content).counters.added == 4
 
 
 def test_invalid_bytes_refuse_the_whole_file_naming_the_line(engine, tmp_path, platform):
-    content = (LESSON_HEADER + LINE.format(status="P", month=1, score=90)).encode() + b"d\xe9mo\tComics\tU1\tL\tP\t\t\t\t\n"
+    content = (
+        LESSON_HEADER + LINE.format(status="P", month=1, score=90)
+    ).encode() + b"d\xe9mo\tComics\tU1\tL\tP\t\t\t\t\n"
     result = run(engine, tmp_path, "lessons", content)
     assert result.refused == "line 3 is not valid utf-8 (byte 2 of the line)"
     assert count(engine, lesson_sessions) == 0 and result.counters.added == 0
@@ -177,8 +223,12 @@ def test_without_a_header_columns_are_positional_and_comma_or_semicolon_separate
 
 
 def test_an_unknown_column_is_a_warning(engine, tmp_path, platform):
-    result = run(engine, tmp_path, "lessons", LESSON_HEADER.replace("ilt_status", "ilt_status\tcolour")
-                 + "demo\tComics\tU1\tL\tP\t\t\t\t\tred\n")
+    result = run(
+        engine,
+        tmp_path,
+        "lessons",
+        LESSON_HEADER.replace("ilt_status", "ilt_status\tcolour") + "demo\tComics\tU1\tL\tP\t\t\t\t\tred\n",
+    )
     assert (result.counters.added, result.counters.warnings) == (1, 1)
     assert 'line 1: warning: unknown column "colour" ignored' in result.journal
 
@@ -193,8 +243,9 @@ def test_course_statuses_follow_the_policies_and_enrol_from_the_enrolment_date(e
     result = run(engine, tmp_path, "courses", header + "outsider;Comics;C;2015/06/01;2015/01/10\n", enrol=True)
     assert result.counters.added == 1
     with engine.connect() as connection:
-        assert connection.scalar(select(memberships.c.fecha_alta).where(
-            memberships.c.user_id == platform.user_ids["outsider"])) == date(2015, 1, 10)
+        assert connection.scalar(
+            select(memberships.c.fecha_alta).where(memberships.c.user_id == platform.user_ids["outsider"])
+        ) == date(2015, 1, 10)
     again = run(engine, tmp_path, "courses", header + "outsider;Comics;I;2015/07/01;\n", on_existing="reject")
     assert again.counters.rejected == 1 and "user and course" in again.journal
     rows = obtener_avance_usuarios(engine, UTC, ProgressQuery("7", id_usuario="outsider"), now=lambda: NOW)
@@ -202,9 +253,14 @@ def test_course_statuses_follow_the_policies_and_enrol_from_the_enrolment_date(e
 
 
 def test_activity_is_appended_and_exact_duplicates_are_skipped_with_a_warning(engine, tmp_path, platform):
-    content = ("user_loginid,crsvname,lsnvname,time,action\n" "demo,Comics,U1,2015-03-01T10:00:00,viewed\n"
-               "demo,Comics,,1425204000,loggedin\n" "demo,Comics,U1,2015-03-01T10:00:00,viewed\n"
-               "demo,Comics,U1,2015-03-01T10:00:00,submitted\n" "demo,Comics,U7,2015-03-01T10:00:00,viewed\n")
+    content = (
+        "user_loginid,crsvname,lsnvname,time,action\n"
+        "demo,Comics,U1,2015-03-01T10:00:00,viewed\n"
+        "demo,Comics,,1425204000,loggedin\n"
+        "demo,Comics,U1,2015-03-01T10:00:00,viewed\n"
+        "demo,Comics,U1,2015-03-01T10:00:00,submitted\n"
+        "demo,Comics,U7,2015-03-01T10:00:00,viewed\n"
+    )
     first = run(engine, tmp_path, "activity", content)
     assert (first.counters.added, first.counters.warnings, first.counters.rejected) == (3, 1, 1)
     second = run(engine, tmp_path, "activity", content)
@@ -215,6 +271,8 @@ def test_activity_is_appended_and_exact_duplicates_are_skipped_with_a_warning(en
 def test_imported_statuses_move_avance(engine, tmp_path, platform):
     content = LESSON_HEADER + "".join(f"ada\tComics\tU{n}\tL\tC\t2015/05/0{n}\t\t\t\n" for n in (1, 2, 3))
     run(engine, tmp_path, "lessons", content)
-    rows = obtener_avance_usuarios(engine, UTC, ProgressQuery("7", id_usuario="ada", fecha_desde="2015-05-02"), now=lambda: NOW)
+    rows = obtener_avance_usuarios(
+        engine, UTC, ProgressQuery("7", id_usuario="ada", fecha_desde="2015-05-02"), now=lambda: NOW
+    )
     assert rows[0].avance == 50
     assert count(engine, course_statuses) == 0

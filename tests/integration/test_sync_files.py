@@ -56,21 +56,28 @@ def platform(engine):
 
 
 def test_users_are_created_updated_and_deleted_with_hashed_masked_passwords(engine, settings, platform):
-    result = run(engine, settings, "users", (
-        "username;firstname;lastname;email;password;course1;role1;course2\n"
-        "ann;Ann;Lee;ann@x.org;s3cret!;C1;editingteacher;C2\n"
-        "bob;Bob;Ray;;;;;\n"
-    ))
+    result = run(
+        engine,
+        settings,
+        "users",
+        (
+            "username;firstname;lastname;email;password;course1;role1;course2\n"
+            "ann;Ann;Lee;ann@x.org;s3cret!;C1;editingteacher;C2\n"
+            "bob;Bob;Ray;;;;;\n"
+        ),
+    )
     assert result.counters.failed == 0 and result.tryback is None
     assert "s3cret!" not in result.report_text and "password ********" in result.report_text
     [(stored_hash,)] = rows(engine, select(users.c.password_hash).where(users.c.username == "ann"))
     assert stored_hash.startswith("$argon2id$") and PasswordHasher().verify(stored_hash, "s3cret!")
     assert members(engine, "C1") == [("ann", "D", True)] and members(engine, "C2") == [("ann", "A", True)]
-    again = run(engine, settings, "users", "username;firstname;lastname;password;deleted\n"
-                "ann;Ann;Smith;s3cret!;\nbob;;;;1\n")
+    again = run(
+        engine, settings, "users", "username;firstname;lastname;password;deleted\nann;Ann;Smith;s3cret!;\nbob;;;;1\n"
+    )
     assert (again.counters.updated, again.counters.removed) == (1, 1)
-    assert rows(engine, select(users.c.username, users.c.lastname, users.c.password_hash).order_by(users.c.username)) == [
-        ("_anonimo", "", None), ("ann", "Smith", stored_hash)]  # same password: the hash is kept
+    assert rows(
+        engine, select(users.c.username, users.c.lastname, users.c.password_hash).order_by(users.c.username)
+    ) == [("_anonimo", "", None), ("ann", "Smith", stored_hash)]  # same password: the hash is kept
 
 
 def test_a_failed_line_goes_to_the_tryback_file_and_the_fixed_file_runs_clean(engine, settings, platform):
@@ -88,7 +95,9 @@ def test_a_failed_line_goes_to_the_tryback_file_and_the_fixed_file_runs_clean(en
     assert clean.counters.failed == 0 and clean.tryback_path is None and clean.counters.added == 4
 
 
-def test_the_report_and_the_archive_take_the_contract_names_and_simulation_writes_only_the_report(engine, settings, platform):
+def test_the_report_and_the_archive_take_the_contract_names_and_simulation_writes_only_the_report(
+    engine, settings, platform
+):
     text = "username;firstname;lastname\nsim;S;M\n"
     simulated = run(engine, settings, "users", text, name="userimport.csv", simulate=True)
     assert simulated.report_text.splitlines()[1] == 'SIMULATION : line 2: user "sim" created'
@@ -105,8 +114,9 @@ def test_the_report_and_the_archive_take_the_contract_names_and_simulation_write
 
 
 def test_reports_archives_and_trybacks_can_be_switched_off(engine, settings, platform):
-    result = run(engine, settings, "users", "username;firstname;lastname\nx y;a;b\n",
-                 reports=False, archive=False, tryback=False)
+    result = run(
+        engine, settings, "users", "username;firstname;lastname\nx y;a;b\n", reports=False, archive=False, tryback=False
+    )
     assert result.counters.failed == 1 and "error" in result.report_text
     assert (result.report_path, result.archive_path, result.tryback_path) == (None, None, None)
     assert (settings.data_dir / "users.csv").exists()
@@ -115,8 +125,9 @@ def test_reports_archives_and_trybacks_can_be_switched_off(engine, settings, pla
 
 def test_users_may_be_identified_by_idnumber_and_renamed(engine, settings, platform):
     platform.user("old", idnumber="E1", firstname="O", lastname="L")
-    result = run(engine, settings, "users", "idnumber;username;firstname;lastname\nE1;new;N;L\n",
-                 user_identity="idnumber")
+    result = run(
+        engine, settings, "users", "idnumber;username;firstname;lastname\nE1;new;N;L\n", user_identity="idnumber"
+    )
     assert result.counters.updated == 1
     assert rows(engine, select(users.c.username).where(users.c.idnumber == "E1")) == [("new",)]
 
@@ -129,16 +140,24 @@ def test_iso_8859_1_files_and_the_encoded_separator_are_read(engine, settings, p
 
 
 def test_courses_keep_a_given_id_and_are_updated_and_deleted(engine, settings, platform):
-    result = run(engine, settings, "courses", (
-        "shortname;fullname;id;idnumber;tracks_progress;startdate;visible\n"
-        "NEW;New course;500;N5;0;2026-04-01 08:30;0\n"
-        "C1;Renamed;;;;;\n"
-        "C2;Clash;64;;;;\n"
-    ))
+    result = run(
+        engine,
+        settings,
+        "courses",
+        (
+            "shortname;fullname;id;idnumber;tracks_progress;startdate;visible\n"
+            "NEW;New course;500;N5;0;2026-04-01 08:30;0\n"
+            "C1;Renamed;;;;;\n"
+            "C2;Clash;64;;;;\n"
+        ),
+    )
     assert (result.counters.added, result.counters.updated, result.counters.failed) == (1, 1, 1)
-    assert rows(engine, select(groups.c.id, groups.c.fullname, groups.c.tracks_progress, groups.c.startdate,
-                               groups.c.visible).where(groups.c.shortname == "NEW")) == [
-        (500, "New course", False, datetime(2026, 4, 1, 8, 30), False)]
+    assert rows(
+        engine,
+        select(groups.c.id, groups.c.fullname, groups.c.tracks_progress, groups.c.startdate, groups.c.visible).where(
+            groups.c.shortname == "NEW"
+        ),
+    ) == [(500, "New course", False, datetime(2026, 4, 1, 8, 30), False)]
     assert members(engine, "NEW") == []  # only _anonimo, as every group
     deleted = run(engine, settings, "deletecourses", "# deletions\nNEW\nC1\nghost\n")
     assert (deleted.counters.removed, deleted.counters.failed) == (2, 1)
@@ -153,46 +172,65 @@ def test_courses_may_be_identified_by_idnumber_or_id(engine, settings, platform)
 
 
 def test_lessons_are_added_updated_and_deleted(engine, settings, platform):
-    result = run(engine, settings, "lessons", (
-        "crsvname;lsnvname;name;lnk_type;position;cmd\n"
-        "C1;U1;Intro;L;1;\nC1;U2;Task;A;2;add\nC1;U1;Intro 2;;;\nC1;U3;;;;\nC9;U1;x;L;;\n"
-    ))
+    result = run(
+        engine,
+        settings,
+        "lessons",
+        (
+            "crsvname;lsnvname;name;lnk_type;position;cmd\n"
+            "C1;U1;Intro;L;1;\nC1;U2;Task;A;2;add\nC1;U1;Intro 2;;;\nC1;U3;;;;\nC9;U1;x;L;;\n"
+        ),
+    )
     assert (result.counters.added, result.counters.updated, result.counters.failed) == (2, 1, 2)
     assert "lnk_type is required to create a lesson" in result.report_text
     deleted = run(engine, settings, "lessons", "crsvname;lsnvname;cmd\nC1;U2;del\nC1;U2;del\n")
     assert (deleted.counters.removed, deleted.counters.failed) == (1, 1)
-    assert rows(engine, select(units.c.code, units.c.name, units.c.type, units.c.position)) == [("U1", "Intro 2", "L", 1)]
+    assert rows(engine, select(units.c.code, units.c.name, units.c.type, units.c.position)) == [
+        ("U1", "Intro 2", "L", 1)
+    ]
 
 
 def test_enrolments_add_shift_and_delete_with_moodle_role_names(engine, settings, platform):
     for login in ("ann", "bob", "cid"):
         platform.user(login)
-    result = run(engine, settings, "enrolments", (
-        "cmd;cid;uid;rolename;starttime;administrador;responsable\n"
-        "add;C1;ann;student;2026-01-05;1;0\n"
-        ";C1;bob;editingteacher;;;1\n"
-        "add;C1;cid;C;;;\n"
-        "shift;C1;ann;teacher;;;\n"
-        "add;C1;ann;unknownrole;;;\n"
-        "add;C1;nobody;student;;;\n"
-        "del;C1;cid;;;;\n"
-        "shift;C2;ann;guest;;;\n"
-        "add;C1;_anonimo;student;;;\n"
-    ))
+    result = run(
+        engine,
+        settings,
+        "enrolments",
+        (
+            "cmd;cid;uid;rolename;starttime;administrador;responsable\n"
+            "add;C1;ann;student;2026-01-05;1;0\n"
+            ";C1;bob;editingteacher;;;1\n"
+            "add;C1;cid;C;;;\n"
+            "shift;C1;ann;teacher;;;\n"
+            "add;C1;ann;unknownrole;;;\n"
+            "add;C1;nobody;student;;;\n"
+            "del;C1;cid;;;;\n"
+            "shift;C2;ann;guest;;;\n"
+            "add;C1;_anonimo;student;;;\n"
+        ),
+    )
     assert (result.counters.added, result.counters.updated, result.counters.removed) == (3, 1, 1)
     assert result.counters.failed == 4
     assert members(engine, "C1") == [("ann", "T", True), ("bob", "D", True)]
-    [(since, admin, resp)] = rows(engine, select(
-        memberships.c.fecha_alta, memberships.c.administrador_grupo, memberships.c.responsable_grupo
-    ).join(users).where(users.c.username == "ann"))
+    [(since, admin, resp)] = rows(
+        engine,
+        select(memberships.c.fecha_alta, memberships.c.administrador_grupo, memberships.c.responsable_grupo)
+        .join(users)
+        .where(users.c.username == "ann"),
+    )
     assert (since, admin, resp) == (date(2026, 1, 5), True, False)
 
 
 def test_estado_is_false_for_suspended_users_and_passed_endtimes_and_follows_suspension(engine, settings, platform):
     platform.user("ann")
     platform.user("bob")
-    run(engine, settings, "enrolments", "cid;uid;rolename;endtime\nC1;ann;student;2026-03-01\n"
-        "C1;bob;student;2027-01-01 10:00\nC2;bob;student;\n")
+    run(
+        engine,
+        settings,
+        "enrolments",
+        "cid;uid;rolename;endtime\nC1;ann;student;2026-03-01\nC1;bob;student;2027-01-01 10:00\nC2;bob;student;\n",
+    )
     assert members(engine, "C1") == [("ann", "A", False), ("bob", "A", True)]
     run(engine, settings, "users", "username;firstname;lastname;suspended\nbob;B;B;1\n")
     assert members(engine, "C1") == [("ann", "A", False), ("bob", "A", False)]
@@ -205,8 +243,13 @@ def test_cohorts_enrol_their_members_in_bound_courses_and_unenrol_only_what_they
     for login in ("ann", "bob"):
         platform.user(login)
     platform.member("bob", 65, perfil="D")  # a manual enrolment that the cohort must leave alone
-    made = run(engine, settings, "cohorts", "cmd;cidnumber;cname;cdescription;userid\n"
-               "add;K1;Group K;desc;ann\nadd;K1;;;bob\nadd;K2;Other;;\ndel;K9;;;ann\n")
+    made = run(
+        engine,
+        settings,
+        "cohorts",
+        "cmd;cidnumber;cname;cdescription;userid\n"
+        "add;K1;Group K;desc;ann\nadd;K1;;;bob\nadd;K2;Other;;\ndel;K9;;;ann\n",
+    )
     assert made.counters.failed == 1
     bound = run(engine, settings, "cohortscourses", "cohort;course;role\nK1;C1;\nK1;C2;teacher\nK7;C1;\n")
     assert bound.counters.failed == 1
@@ -214,7 +257,10 @@ def test_cohorts_enrol_their_members_in_bound_courses_and_unenrol_only_what_they
     assert members(engine, "C2") == [("ann", "T", True), ("bob", "D", True)]
     left = run(engine, settings, "cohorts", "cmd;cidnumber;userid\ndel;K1;bob\n")
     assert left.counters.failed == 0
-    assert members(engine, "C1") == [("ann", "A", True)] and members(engine, "C2") == [("ann", "T", True), ("bob", "D", True)]
+    assert members(engine, "C1") == [("ann", "A", True)] and members(engine, "C2") == [
+        ("ann", "T", True),
+        ("bob", "D", True),
+    ]
     run(engine, settings, "users", "username;firstname;lastname;cohort\ncid;C;D;K1\n")
     assert members(engine, "C1") == [("ann", "A", True), ("cid", "A", True)]
     freed = run(engine, settings, "cohorts", "cmd;cidnumber\nfree;K1\n")
@@ -234,8 +280,12 @@ def test_a_file_without_its_required_columns_is_refused_whole(engine, settings, 
 
 def test_lines_of_one_batch_see_the_lines_before_them(engine, settings, platform, monkeypatch):
     monkeypatch.setattr("aula_ws.csvkit.batches.BATCH_SIZE", 2)
-    result = run(engine, settings, "users", "username;firstname;lastname;course1;deleted\n"
-                 "ann;A;A;C1;\nann;A;B;;\nann;;;;1\nann;A;C;C2;\n")
+    result = run(
+        engine,
+        settings,
+        "users",
+        "username;firstname;lastname;course1;deleted\nann;A;A;C1;\nann;A;B;;\nann;;;;1\nann;A;C;C2;\n",
+    )
     assert result.counters.failed == 0
     assert members(engine, "C1") == [] and members(engine, "C2") == [("ann", "A", True)]
 

@@ -99,8 +99,12 @@ def test_a_fresh_lock_txt_means_another_capture_runs_and_a_stale_one_is_taken_ov
 
 def test_stale_locks_send_one_alarm_mail_each_over_smtp(engine, settings, drop, smtp):
     port, mailbox = smtp
-    settings = replace(settings, smtp=SmtpSettings(host="127.0.0.1", port=port, sender="aula@example.org",
-                                                   admin_email="admin@example.org", password="hunter2"))
+    settings = replace(
+        settings,
+        smtp=SmtpSettings(
+            host="127.0.0.1", port=port, sender="aula@example.org", admin_email="admin@example.org", password="hunter2"
+        ),
+    )
     (drop / "alock.txt").write_text("")
     age(drop / "alock.txt", 4 * HOUR)
     for _ in range(3):
@@ -164,8 +168,11 @@ def test_the_file_of_a_killed_run_is_set_aside_and_not_applied(engine, settings)
     path.parent.mkdir(parents=True)
     path.write_text("username;firstname;lastname\nhalf;H;F\n")
     with engine.begin() as connection:
-        connection.execute(insert(sync_runs).values(
-            kind="users", file_path=str(path), state="running", holder="gone:1:1", started_at=NOW))
+        connection.execute(
+            insert(sync_runs).values(
+                kind="users", file_path=str(path), state="running", holder="gone:1:1", started_at=NOW
+            )
+        )
     result = sync_file(engine, settings, "users", path, now=NOW)
     assert result.skipped and result.set_aside == [path.parent / "userimport-tryback-failed.csv"]
     assert not path.exists() and (path.parent / "userimport-tryback-failed.csv").exists()
@@ -212,8 +219,10 @@ def run_avatars(engine, settings, data, **sync):
 def pictures(engine):
     with engine.connect() as connection:
         return {
-            name: (large, small) for name, large, small in connection.execute(
-                select(users.c.username, user_pictures.c.large_png, user_pictures.c.small_png).join(user_pictures))
+            name: (large, small)
+            for name, large, small in connection.execute(
+                select(users.c.username, user_pictures.c.large_png, user_pictures.c.small_png).join(user_pictures)
+            )
         }
 
 
@@ -223,10 +232,22 @@ def test_avatars_are_checked_normalised_and_stored_and_bad_entries_reported(engi
         builder.user(login)
     gif = io.BytesIO()
     Image.new("P", (10, 10)).save(gif, format="GIF")
-    result = run_avatars(engine, settings, archive({
-        "ann.png": png(), "bob.GIF": gif.getvalue(), "cid.jpg": b"not an image at all",
-        "../ann.png": png(), "a/bob.png": png(), "ghost.png": png(), "ann.bmp": png(), "notes.txt": b"x",
-    }))
+    result = run_avatars(
+        engine,
+        settings,
+        archive(
+            {
+                "ann.png": png(),
+                "bob.GIF": gif.getvalue(),
+                "cid.jpg": b"not an image at all",
+                "../ann.png": png(),
+                "a/bob.png": png(),
+                "ghost.png": png(),
+                "ann.bmp": png(),
+                "notes.txt": b"x",
+            }
+        ),
+    )
     assert (result.counters.added, result.counters.failed) == (2, 6)
     for entry in ("cid.jpg", "../ann.png", "a/bob.png", "ghost.png", "ann.bmp", "notes.txt"):
         assert f"{entry}: error:" in result.report_text
@@ -245,7 +266,7 @@ def test_an_archive_that_expands_past_the_limit_is_refused_and_nothing_written(e
     forged = bytearray(archive({"ann.png": png(), "big.png": b"\0" * 3_000_000}))
     # an entry lying about its expanded size is never read past it: refused, never written
     marker = forged.rfind(b"PK\x01\x02")
-    forged[marker + 24:marker + 28] = (10).to_bytes(4, "little")
+    forged[marker + 24 : marker + 28] = (10).to_bytes(4, "little")
     result = run_avatars(engine, settings, bytes(forged), avatars_max_bytes=1_000_000)
     assert "big.png: error: cannot be read" in result.report_text and sorted(pictures(engine)) == ["ann"]
 

@@ -45,7 +45,8 @@ def test_rule_3_wins_over_rule_4():
 
 
 @pytest.mark.parametrize(
-    "completed, units, expected", [(1, 5, 20), (2, 3, 66), (1, 3, 33), (29, 30, 96), (99, 100, 99), (3, 3, 100), (0, 7, 0)]
+    "completed, units, expected",
+    [(1, 5, 20), (2, 3, 66), (1, 3, 33), (29, 30, 96), (99, 100, 99), (3, 3, 100), (0, 7, 0)],
 )
 def test_rule_5_floors_the_share_of_completed_units(completed, units, expected):
     assert avance_at(GroupShape(units, True), state(units_completed=completed), dated=False) == expected

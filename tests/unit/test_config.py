@@ -30,7 +30,7 @@ def test_the_toml_file_in_the_data_directory_is_read_and_the_environment_wins(tm
 
 def test_aula_config_names_another_toml_file(tmp_path):
     config = tmp_path / "elsewhere.toml"
-    config.write_text('contract_max_body = 2048\n')
+    config.write_text("contract_max_body = 2048\n")
     settings = Settings.from_environment({"AULA_DATA_DIR": str(tmp_path), "AULA_CONFIG": str(config)})
     assert settings.contract_max_body == 2048
 
@@ -125,11 +125,16 @@ def test_sync_and_smtp_settings_default_to_the_contract_and_are_read(tmp_path):
     (tmp_path / "aula-ws.toml").write_text(
         'sync_users_schedule = "*/5 * * * *"\nsync_reports = false\nsmtp_starttls = true\n'
     )
-    settings = Settings.from_environment({
-        "AULA_DATA_DIR": str(tmp_path), "AULA_SYNC_USER_IDENTITY": "email", "AULA_SMTP_PORT": "2525",
-        "AULA_SMTP_PASSWORD": "hunter2", "AULA_ADMIN_EMAIL": "admin@example.org",
-        "AULA_SYNC_ENROLMENTS_FILE": "enrolments-feed.csv",
-    })
+    settings = Settings.from_environment(
+        {
+            "AULA_DATA_DIR": str(tmp_path),
+            "AULA_SYNC_USER_IDENTITY": "email",
+            "AULA_SMTP_PORT": "2525",
+            "AULA_SMTP_PASSWORD": "hunter2",
+            "AULA_ADMIN_EMAIL": "admin@example.org",
+            "AULA_SYNC_ENROLMENTS_FILE": "enrolments-feed.csv",
+        }
+    )
     assert settings.sync.schedules == {"users": "*/5 * * * *"} and settings.sync.reports is False
     assert (settings.sync.user_identity, settings.smtp.port, settings.smtp.starttls) == ("email", 2525, True)
     assert settings.sync.file_names["enrolments"] == "enrolments-feed.csv"

@@ -28,8 +28,18 @@ def test_dates_separated_by_dashes_or_spaces_are_read(text, day):
 
 @pytest.mark.parametrize(
     "text",
-    ["2014/11/05", "20141105", "2014-11-05T00:00", "abc", "2014.11.05", "2014-11", "2014_11_05",
-     "٢٠١٤-١١-٠٥", "-2014-11-05", "2014-11-05 10:00"],
+    [
+        "2014/11/05",
+        "20141105",
+        "2014-11-05T00:00",
+        "abc",
+        "2014.11.05",
+        "2014-11",
+        "2014_11_05",
+        "٢٠١٤-١١-٠٥",
+        "-2014-11-05",
+        "2014-11-05 10:00",
+    ],
 )
 def test_dates_without_valid_separators_are_a_format_error(text):
     with pytest.raises(FechaFormatoInvalido) as caught:
@@ -39,8 +49,20 @@ def test_dates_without_valid_separators_are_a_format_error(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["14-11-05", "0999-12-31", "10000-01-01", "2014-13-01", "2014-00-10", "2014-11-32",
-     "2014-11-00", "2014-011-05", "2014-11-005", "2014-11-31", "2015-02-29", "1900-02-29"],
+    [
+        "14-11-05",
+        "0999-12-31",
+        "10000-01-01",
+        "2014-13-01",
+        "2014-00-10",
+        "2014-11-32",
+        "2014-11-00",
+        "2014-011-05",
+        "2014-11-005",
+        "2014-11-31",
+        "2015-02-29",
+        "1900-02-29",
+    ],
 )
 def test_impossible_dates_are_invalid(text):
     with pytest.raises(FechaInvalida):

@@ -18,7 +18,9 @@ def test_the_response_uses_a_default_namespace_and_unprefixed_children():
 def test_text_values_are_escaped():
     row = MemberProgress(True, False, 1, "R&D<>", date(2015, 1, 1), True, 0, "a&b")
     document = etree.fromstring(progress_response([row]))
-    usuario = document.find(f"{ENV}Body/{{urn:Educativa/Aula/}}obtener_avance_usuarios_response/{{urn:Educativa/Aula/}}usuarios")
+    usuario = document.find(
+        f"{ENV}Body/{{urn:Educativa/Aula/}}obtener_avance_usuarios_response/{{urn:Educativa/Aula/}}usuarios"
+    )
     assert [child.text for child in usuario] == ["true", "false", "1", "R&D<>", "2015-01-01", "true", "0", "a&b"]
 
 
@@ -28,4 +30,7 @@ def test_a_fault_has_a_qname_faultcode_and_the_educativa_detail():
     code = body_fault.findtext("faultcode")
     prefix, local = code.split(":")
     assert body_fault.nsmap[prefix] == ENV.strip("{}") and local == "Client"
-    assert body_fault.findtext("detail/{urn:Educativa/Aula/}error/{urn:Educativa/Aula/}error_string") == 'No existe el grupo "<64>"'
+    assert (
+        body_fault.findtext("detail/{urn:Educativa/Aula/}error/{urn:Educativa/Aula/}error_string")
+        == 'No existe el grupo "<64>"'
+    )

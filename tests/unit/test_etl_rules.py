@@ -56,12 +56,17 @@ def test_an_empty_page_answers_its_start_so_that_continuing_stays_put():
 
 
 def test_logrecords_number_the_records_and_write_fields_in_name_order_escaped():
-    xml = logrecords(("time", "action", "unit", "active", "day"), [
-        (1, "a & <b>", None, True, date(2015, 6, 17)),
-        (2, "bell\x07", "U1", False, None),
-    ])
-    assert xml.startswith('<logrecords><logrecord id="1"><action>a &amp; &lt;b&gt;</action><active>true</active>'
-                          "<day>2015-06-17</day><time>1</time><unit></unit></logrecord>")
+    xml = logrecords(
+        ("time", "action", "unit", "active", "day"),
+        [
+            (1, "a & <b>", None, True, date(2015, 6, 17)),
+            (2, "bell\x07", "U1", False, None),
+        ],
+    )
+    assert xml.startswith(
+        '<logrecords><logrecord id="1"><action>a &amp; &lt;b&gt;</action><active>true</active>'
+        "<day>2015-06-17</day><time>1</time><unit></unit></logrecord>"
+    )
     second = etree.fromstring(xml)[1]
     assert second.get("id") == "2"
     assert (second.findtext("action"), second.findtext("active")) == ("bell\ufffd", "false")

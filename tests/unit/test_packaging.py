@@ -13,10 +13,7 @@ def _setuptools_table() -> dict[str, object]:
 
 
 def _packages(folder: Path, name: str) -> set[str]:
-    return {
-        ".".join([name, *init.parent.relative_to(folder).parts])
-        for init in folder.rglob("__init__.py")
-    }
+    return {".".join([name, *init.parent.relative_to(folder).parts]) for init in folder.rglob("__init__.py")}
 
 
 def test_every_package_folder_is_listed_for_the_wheel() -> None:

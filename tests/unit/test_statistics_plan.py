@@ -39,9 +39,7 @@ def options(on_existing="new-session", enrol=False):
     return Options(on_existing, enrol, MADRID, NOW)
 
 
-def lesson(
-    login="ana", group="C1", unit="U1", unit_type="L", status="C", day=None, score=None, ilt=None
-):
+def lesson(login="ana", group="C1", unit="U1", unit_type="L", status="C", day=None, score=None, ilt=None):
     return LessonLine(login, group, unit, unit_type, status, day, score, None, ilt)
 
 
@@ -53,9 +51,7 @@ def test_a_lesson_line_of_an_enrolled_user_is_added_as_a_session():
 
 def test_a_status_date_is_the_start_of_that_day_in_the_services_zone():
     plan = plan_lessons([lesson(day=date(2026, 1, 15))], lookups(), options())
-    assert plan.inserts[0][3] == datetime(
-        2026, 1, 14, 23, 0
-    )  # midnight in Madrid (UTC+1) is 23:00 UTC
+    assert plan.inserts[0][3] == datetime(2026, 1, 14, 23, 0)  # midnight in Madrid (UTC+1) is 23:00 UTC
 
 
 def test_an_unknown_user_course_or_lesson_rejects_the_line_naming_it():
@@ -70,25 +66,19 @@ def test_an_unknown_user_course_or_lesson_rejects_the_line_naming_it():
 
 
 def test_a_line_that_could_not_be_read_is_rejected_with_its_reason():
-    plan = plan_lessons(
-        [RowError('lesson_score "200" is not between 0 and 100'), lesson()], lookups(), options()
-    )
+    plan = plan_lessons([RowError('lesson_score "200" is not between 0 and 100'), lesson()], lookups(), options())
     assert plan.rejected == [(0, 'lesson_score "200" is not between 0 and 100')]
     assert plan.added == 1
 
 
 def test_without_the_enrol_option_a_user_who_is_not_a_member_is_rejected():
     plan = plan_lessons([lesson(login="luis")], lookups(), options())
-    assert plan.rejected == [
-        (0, '"luis" is not enrolled in "C1" (the enrol option enrols such users)')
-    ]
+    assert plan.rejected == [(0, '"luis" is not enrolled in "C1" (the enrol option enrols such users)')]
     assert plan.enrolments == []
 
 
 def test_with_the_enrol_option_the_user_is_enrolled_from_the_status_date_else_today_in_the_zone():
-    dated = plan_lessons(
-        [lesson(login="luis", day=date(2026, 2, 1))], lookups(), options(enrol=True)
-    )
+    dated = plan_lessons([lesson(login="luis", day=date(2026, 2, 1))], lookups(), options(enrol=True))
     assert dated.enrolments == [(LUIS, C1, date(2026, 2, 1))] and dated.added == 1
     undated = plan_lessons([lesson(login="luis")], lookups(), options(enrol=True))
     assert undated.enrolments == [(LUIS, C1, date(2026, 3, 11))]
@@ -110,9 +100,7 @@ def test_on_existing_new_session_adds_a_session_beside_the_existing_one():
 
 def test_on_existing_reject_rejects_the_line():
     plan = plan_lessons([lesson()], lookups(latest={(ANA, U1): 7}), options("reject"))
-    assert plan.rejected == [
-        (0, "a status already exists for this user and lesson (on-existing: reject)")
-    ]
+    assert plan.rejected == [(0, "a status already exists for this user and lesson (on-existing: reject)")]
     assert plan.inserts == []
 
 
@@ -126,9 +114,7 @@ def test_the_policy_applies_between_lines_of_one_file_too():
     two = [lesson(status="I"), lesson(status="C")]
     updated = plan_lessons(two, lookups(), options("update"))
     assert (updated.added, updated.updated) == (1, 1)
-    assert [row[2] for row in updated.inserts] == [
-        "C"
-    ]  # the later line overwrote the pending insert
+    assert [row[2] for row in updated.inserts] == ["C"]  # the later line overwrote the pending insert
     rejected = plan_lessons(two, lookups(), options("reject"))
     assert rejected.added == 1 and [index for index, _ in rejected.rejected] == [1]
 
@@ -157,21 +143,15 @@ def test_a_course_status_is_added_and_updated_like_a_lesson_status():
     updated = plan_courses([course(status="I")], lookups(latest={(ANA, C1): 3}), options("update"))
     assert updated.updates == {3: (ANA, C1, "I", NOW)} and updated.updated == 1
     rejected = plan_courses([course()], lookups(latest={(ANA, C1): 3}), options("reject"))
-    assert rejected.rejected == [
-        (0, "a status already exists for this user and course (on-existing: reject)")
-    ]
+    assert rejected.rejected == [(0, "a status already exists for this user and course (on-existing: reject)")]
 
 
 def test_enrolling_from_a_course_line_takes_the_enrolment_date_then_the_status_date_then_today():
     lines = [
         course(login="luis", day=date(2026, 2, 1), enrolled=date(2025, 9, 1)),
     ]
-    assert plan_courses(lines, lookups(), options(enrol=True)).enrolments == [
-        (LUIS, C1, date(2025, 9, 1))
-    ]
-    by_status = plan_courses(
-        [course(login="luis", day=date(2026, 2, 1))], lookups(), options(enrol=True)
-    )
+    assert plan_courses(lines, lookups(), options(enrol=True)).enrolments == [(LUIS, C1, date(2025, 9, 1))]
+    by_status = plan_courses([course(login="luis", day=date(2026, 2, 1))], lookups(), options(enrol=True))
     assert by_status.enrolments == [(LUIS, C1, date(2026, 2, 1))]
     by_today = plan_courses([course(login="luis")], lookups(), options(enrol=True))
     assert by_today.enrolments == [(LUIS, C1, date(2026, 3, 11))]
@@ -205,8 +185,6 @@ def test_an_exact_duplicate_of_activity_is_skipped_with_a_warning_in_the_file_or
 
 
 def test_activity_needs_no_membership_but_a_named_lesson_must_exist():
-    plan = plan_activity(
-        [ActivityLine("luis", "C1", None, NOW, ""), activity(unit="U9")], lookups(), options()
-    )
+    plan = plan_activity([ActivityLine("luis", "C1", None, NOW, ""), activity(unit="U9")], lookups(), options())
     assert plan.added == 1
     assert plan.rejected == [(1, 'unknown lesson (lsnvname) "U9" in course "C1"')]

@@ -16,18 +16,38 @@ def lesson(**values):
 
 
 def test_the_seed_example_row_is_read():
-    line = lesson(user_loginid="demo", crsvname="Comics", lsnvname="{1B38F003-16A9-4432-AB}", lnk_type="L",
-                  lesson_status="P", lesson_status_date="22/03/2013", lesson_score="90", lesson_time="1800")
-    assert line == rows.LessonLine("demo", "Comics", "{1B38F003-16A9-4432-AB}", "L", "P", date(2013, 3, 22), 90.0, 1800, None)
+    line = lesson(
+        user_loginid="demo",
+        crsvname="Comics",
+        lsnvname="{1B38F003-16A9-4432-AB}",
+        lnk_type="L",
+        lesson_status="P",
+        lesson_status_date="22/03/2013",
+        lesson_score="90",
+        lesson_time="1800",
+    )
+    assert line == rows.LessonLine(
+        "demo", "Comics", "{1B38F003-16A9-4432-AB}", "L", "P", date(2013, 3, 22), 90.0, 1800, None
+    )
 
 
-@pytest.mark.parametrize("text, day", [("2013/03/22", date(2013, 3, 22)), ("2013-03-22", date(2013, 3, 22)),
-                                       ("22/03/2013", date(2013, 3, 22)), ("2013/3/2", date(2013, 3, 2)), ("", None)])
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("2013/03/22", date(2013, 3, 22)),
+        ("2013-03-22", date(2013, 3, 22)),
+        ("22/03/2013", date(2013, 3, 22)),
+        ("2013/3/2", date(2013, 3, 2)),
+        ("", None),
+    ],
+)
 def test_the_three_date_forms_are_accepted(text, day):
     assert rows.import_date(text, "lesson_status_date") == day
 
 
-@pytest.mark.parametrize("text", ["2013.03.22", "22-03-2013", "2013/02/30", "03/22/2013", "yesterday", "2013/03/22 10:00"])
+@pytest.mark.parametrize(
+    "text", ["2013.03.22", "22-03-2013", "2013/02/30", "03/22/2013", "yesterday", "2013/03/22 10:00"]
+)
 def test_other_dates_reject_the_line(text):
     with pytest.raises(rows.RowError, match="lesson_status_date"):
         rows.import_date(text, "lesson_status_date")
@@ -42,11 +62,26 @@ def test_other_dates_reject_the_line(text):
         (dict(user_loginid="a", crsvname="c", lnk_type="L", lesson_status="P"), "lsnvname is required"),
         (dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="X", lesson_status="P"), "lnk_type"),
         (dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="L", lesson_status="Z"), "lesson_status"),
-        (dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="L", lesson_status="P", lesson_score="101"), "between 0 and 100"),
-        (dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="L", lesson_status="P", lesson_score="abc"), "not a number"),
-        (dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="L", lesson_status="P", lesson_time="-5"), "whole number of seconds"),
-        (dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="L", lesson_status="P", lesson_time="1.5"), "whole number of seconds"),
-        (dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="T", lesson_status="P", ilt_status="X"), "ilt_status"),
+        (
+            dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="L", lesson_status="P", lesson_score="101"),
+            "between 0 and 100",
+        ),
+        (
+            dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="L", lesson_status="P", lesson_score="abc"),
+            "not a number",
+        ),
+        (
+            dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="L", lesson_status="P", lesson_time="-5"),
+            "whole number of seconds",
+        ),
+        (
+            dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="L", lesson_status="P", lesson_time="1.5"),
+            "whole number of seconds",
+        ),
+        (
+            dict(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="T", lesson_status="P", ilt_status="X"),
+            "ilt_status",
+        ),
     ],
 )
 def test_each_lesson_column_rule_rejects_with_its_reason(values, message):
@@ -55,8 +90,15 @@ def test_each_lesson_column_rule_rejects_with_its_reason(values, message):
 
 
 def test_codes_are_read_case_insensitively_and_scores_may_have_decimals():
-    line = lesson(user_loginid="a", crsvname="c", lsnvname="u", lnk_type="t", lesson_status="c",
-                  lesson_score="87,5", ilt_status="p")
+    line = lesson(
+        user_loginid="a",
+        crsvname="c",
+        lsnvname="u",
+        lnk_type="t",
+        lesson_status="c",
+        lesson_score="87,5",
+        ilt_status="p",
+    )
     assert (line.unit_type, line.status, line.score, line.ilt_present) == ("T", "C", 87.5, True)
 
 
@@ -86,7 +128,9 @@ def test_without_a_header_columns_are_taken_in_the_documented_order():
     assert (line.status_date, line.enrolment_date) == (date(2015, 1, 2), date(2014, 12, 1))
 
 
-@pytest.mark.parametrize("first, delimiter", [("a\tb;c\td", "\t"), ("a;b;c", ";"), ("a,b,c", ","), ("a;b,c;d", ";"), ("a", "\t")])
+@pytest.mark.parametrize(
+    "first, delimiter", [("a\tb;c\td", "\t"), ("a;b;c", ";"), ("a,b,c", ","), ("a;b,c;d", ";"), ("a", "\t")]
+)
 def test_the_delimiter_is_detected_from_the_first_line(first, delimiter):
     assert rows.detect_delimiter(first) == delimiter
 
@@ -101,4 +145,6 @@ def test_activity_times_are_iso_8601_or_unix_seconds_in_utc():
 
 
 def test_a_status_day_starts_in_the_service_time_zone():
-    assert rows.start_of_day_utc(date(2015, 6, 17), ZoneInfo("America/Argentina/Buenos_Aires")) == datetime(2015, 6, 17, 3)
+    assert rows.start_of_day_utc(date(2015, 6, 17), ZoneInfo("America/Argentina/Buenos_Aires")) == datetime(
+        2015, 6, 17, 3
+    )

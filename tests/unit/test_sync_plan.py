@@ -17,9 +17,7 @@ from aula_ws.sync.lines import PlanContext
 from aula_ws.sync.snapshot import Rows, Snapshot
 
 NOW = datetime(2026, 3, 10, 12, 0)
-CTX = PlanContext(
-    now=NOW, zone=ZoneInfo("UTC"), hash_password=lambda password, old: f"hashed:{password}"
-)
+CTX = PlanContext(now=NOW, zone=ZoneInfo("UTC"), hash_password=lambda password, old: f"hashed:{password}")
 READERS = {
     "users": (people.read_user, people.plan_user),
     "enrolments": (people.read_enrolment, people.plan_enrolment),
@@ -73,9 +71,7 @@ def membership(perfil="A", cohort_id=None, estado=True):
 def platform(memberships=(), cohorts=(), members=(), bindings=()):
     """Ana (E-1) and Luis exist, and the guest (_anonimo); courses C1 (idnumber K-1) and C2; perfiles A, D, T."""
     return Snapshot(
-        users=Rows(
-            [(ANA, user("ana", idnumber="E-1")), (LUIS, user("luis")), (GUEST, user("_anonimo"))]
-        ),
+        users=Rows([(ANA, user("ana", idnumber="E-1")), (LUIS, user("luis")), (GUEST, user("_anonimo"))]),
         groups=Rows([(C1, group("C1", C1, idnumber="K-1")), (C2, group("C2", C2))]),
         memberships=Rows(memberships),
         cohorts=Rows(cohorts),
@@ -113,16 +109,12 @@ def test_a_new_user_is_created_with_the_password_stored_hashed_and_never_shown()
 
 def test_an_existing_user_is_updated_and_an_empty_optional_cell_keeps_the_stored_value():
     snap = platform()
-    outcomes = run(
-        "users", "username;firstname;lastname;idnumber\nana;Ana María;Ruiz;\nluis;Luis;Ruiz;", snap
-    )
+    outcomes = run("users", "username;firstname;lastname;idnumber\nana;Ana María;Ruiz;\nluis;Luis;Ruiz;", snap)
     assert outcomes == [
         [("updated", 'user "ana" updated')],
         [("unchanged", 'user "luis" unchanged')],
     ]
-    assert (
-        snap.users.get(ANA)["firstname"] == "Ana María" and snap.users.get(ANA)["idnumber"] == "E-1"
-    )
+    assert snap.users.get(ANA)["firstname"] == "Ana María" and snap.users.get(ANA)["idnumber"] == "E-1"
 
 
 def test_deleted_1_deletes_the_account_and_its_enrolments():
@@ -177,10 +169,7 @@ def test_course_and_role_columns_enrol_on_the_fly_and_an_unknown_course_or_role_
         'no course with shortname "C9"',
         'role "rector" is neither a perfil of the platform nor a known Moodle role',
     ]
-    assert (
-        snap.memberships.get((LUIS, C1))["perfil"] == "D"
-        and snap.memberships.get((ANA, C1)) is None
-    )
+    assert snap.memberships.get((LUIS, C1))["perfil"] == "D" and snap.memberships.get((ANA, C1)) is None
 
 
 def test_the_cohort_column_adds_the_user_to_the_cohort_creating_it_if_missing():
@@ -206,9 +195,7 @@ def test_suspending_a_user_marks_their_memberships_for_a_new_estado():
 
 def test_add_enrols_with_a_moodle_role_or_a_perfil_and_an_ended_enrolment_is_not_active():
     snap = platform()
-    outcomes = run(
-        "enrolments", "cid;uid;rolename;endtime\nC1;luis;teacher;\nC2;luis;D;2026-01-31", snap
-    )
+    outcomes = run("enrolments", "cid;uid;rolename;endtime\nC1;luis;teacher;\nC2;luis;D;2026-01-31", snap)
     assert outcomes == [
         [("added", '"luis" in "C1" enrolled as T')],
         [("added", '"luis" in "C2" enrolled as D')],
@@ -219,9 +206,7 @@ def test_add_enrols_with_a_moodle_role_or_a_perfil_and_an_ended_enrolment_is_not
 
 def test_shift_replaces_the_perfil_and_needs_an_enrolment():
     snap = platform(memberships=[((ANA, C1), membership("A"))])
-    assert run(
-        "enrolments", "cmd;cid;uid;rolename\nshift;C1;ana;D\nshift;C1;ana;D\nshift;C2;ana;D", snap
-    ) == [
+    assert run("enrolments", "cmd;cid;uid;rolename\nshift;C1;ana;D\nshift;C1;ana;D\nshift;C2;ana;D", snap) == [
         [("updated", '"ana" in "C1" now D')],
         [("unchanged", '"ana" in "C1" already D')],
         '"ana" in "C2": not enrolled',
@@ -245,9 +230,7 @@ def test_del_unenrols_and_an_unknown_user_or_course_fails_the_line():
 
 def test_a_manual_enrolment_takes_over_an_enrolment_made_by_a_cohort():
     snap = platform(memberships=[((ANA, C1), membership(cohort_id=5))])
-    assert run("enrolments", "cid;uid;rolename\nC1;ana;A", snap) == [
-        [("updated", '"ana" in "C1" updated (A)')]
-    ]
+    assert run("enrolments", "cid;uid;rolename\nC1;ana;A", snap) == [[("updated", '"ana" in "C1" updated (A)')]]
     assert snap.memberships.get((ANA, C1))["cohort_id"] is None
 
 
@@ -287,9 +270,7 @@ def test_cohort_del_removes_the_member_and_only_the_enrolments_the_binding_made(
             ((LUIS, C1), membership(cohort_id=None)),
         ],
     )
-    assert run(
-        "cohorts", "cmd;cidnumber;userid\ndel;2026A;ana\ndel;2026A;ana\nfree;2026A;", snap
-    ) == [
+    assert run("cohorts", "cmd;cidnumber;userid\ndel;2026A;ana\ndel;2026A;ana\nfree;2026A;", snap) == [
         [
             ("removed", '"ana" removed from cohort "2026A"'),
             ("removed", '"ana" unenrolled from "C1" (cohort "2026A")'),
@@ -308,16 +289,12 @@ def test_cohort_del_removes_the_member_and_only_the_enrolments_the_binding_made(
     ],
 )
 def test_a_cohort_line_needs_its_cohort_and_a_member_to_remove(line, message):
-    assert run("cohorts", f"cmd;cidnumber;userid\n{line}", platform(cohorts=[COHORT_2026])) == [
-        message
-    ]
+    assert run("cohorts", f"cmd;cidnumber;userid\n{line}", platform(cohorts=[COHORT_2026])) == [message]
 
 
 def test_binding_a_cohort_enrols_its_members_and_unbinding_unenrols_them():
     snap = platform(cohorts=[COHORT_2026], members=[(("2026A", ANA), {})])
-    assert run(
-        "cohortscourses", "cohort;course;cmd\n2026A;C2;add\n2026A;C2;del\n2026B;C2;add", snap
-    ) == [
+    assert run("cohortscourses", "cohort;course;cmd\n2026A;C2;add\n2026A;C2;del\n2026B;C2;add", snap) == [
         [
             ("added", 'cohort "2026A" -> "C2" bound as A'),
             ("added", '"ana" enrolled in "C2" by cohort "2026A"'),

@@ -45,18 +45,23 @@ def test_the_encoded_separator_stands_for_the_separator_and_fields_are_trimmed()
 
 
 def test_moodle_role_names_map_to_perfiles_and_codes_pass_through():
-    assert [perfil(r) for r in ("student", "editingteacher", "teacher", "manager", "guest", "Student")] == list("ADTCIA")
+    assert [perfil(r) for r in ("student", "editingteacher", "teacher", "manager", "guest", "Student")] == list(
+        "ADTCIA"
+    )
     assert perfil("X") == "X"
     with pytest.raises(RowError):
         perfil("")
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2026-03-01", datetime(2026, 3, 1)),
-    ("2026-03-01 08:30", datetime(2026, 3, 1, 8, 30)),
-    ("2026-03-01 08:30:15", datetime(2026, 3, 1, 8, 30, 15)),
-    ("1767225600", datetime(2026, 1, 1)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2026-03-01", datetime(2026, 3, 1)),
+        ("2026-03-01 08:30", datetime(2026, 3, 1, 8, 30)),
+        ("2026-03-01 08:30:15", datetime(2026, 3, 1, 8, 30, 15)),
+        ("1767225600", datetime(2026, 1, 1)),
+    ],
+)
 def test_dates_are_iso_days_with_an_optional_time_or_unix_seconds(text, expected):
     assert moment(text, "starttime", UTC) == expected
 
@@ -104,17 +109,27 @@ def entry(name, age, is_file=True, type="regular file"):
 def test_the_capture_takes_settled_files_and_waits_for_recent_ones():
     actions = determine_actions(
         [entry("b.csv", 60), entry("a.csv", 2), entry(".h", 60), entry("_o", 60)],
-        now=10_000, stale_seconds=3 * 3600, settle_seconds=10,
+        now=10_000,
+        stale_seconds=3 * 3600,
+        settle_seconds=10,
     )
     assert actions == [Wait("a.csv"), Capture("b.csv")]
 
 
 def test_the_capture_leaves_and_reports_links_folders_fifos_and_the_store_folder_names():
     actions = determine_actions(
-        [entry("l.csv", 60, False, "symbolic link"), entry("d", 60, False, "folder"),
-         entry("f", 60, False, "FIFO"), entry("archives", 60), entry("reports", 60), entry("x.csv", 60),
-         entry("_hidden_link", 60, False, "symbolic link")],
-        now=10_000, stale_seconds=3 * 3600, settle_seconds=10,
+        [
+            entry("l.csv", 60, False, "symbolic link"),
+            entry("d", 60, False, "folder"),
+            entry("f", 60, False, "FIFO"),
+            entry("archives", 60),
+            entry("reports", 60),
+            entry("x.csv", 60),
+            entry("_hidden_link", 60, False, "symbolic link"),
+        ],
+        now=10_000,
+        stale_seconds=3 * 3600,
+        settle_seconds=10,
     )
     assert actions == [
         Leave("archives", "named like a folder of the file store (rename it)"),
@@ -139,7 +154,8 @@ def test_a_stale_lock_txt_raises_an_alarm_and_the_capture_goes_on():
     assert isinstance(actions[0], Alarm) and actions[0].body == "Possible local sync process issue."
     assert actions[1:] == [Capture("x.csv")]
     assert determine_actions([entry("lock.txt", 60), entry("x.csv", 60)], 10_000, 3600, 10)[0] == Stop(
-        "lock.txt is present: another capture is running")
+        "lock.txt is present: another capture is running"
+    )
 
 
 def test_a_kind_is_due_when_its_latest_slot_came_after_its_last_run():

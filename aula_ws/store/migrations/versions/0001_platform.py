@@ -54,9 +54,7 @@ def upgrade() -> None:
     op.create_table(
         "units",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
         sa.Column("code", sa.String(255), nullable=False),
         sa.Column("name", sa.String(255), nullable=False, server_default=""),
         sa.Column("type", sa.String(1), nullable=False),
@@ -66,12 +64,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "memberships",
-        sa.Column(
-            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-        ),
-        sa.Column(
-            "group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("perfil", sa.String(20), sa.ForeignKey("profiles.code"), nullable=False),
         sa.Column("administrador_grupo", sa.Boolean, nullable=False, server_default="0"),
         sa.Column("responsable_grupo", sa.Boolean, nullable=False, server_default="0"),
@@ -82,20 +76,14 @@ def upgrade() -> None:
     op.create_table(
         "lesson_sessions",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
-        sa.Column(
-            "unit_id", sa.Integer, sa.ForeignKey("units.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id", ondelete="CASCADE"), nullable=False),
         sa.Column("status", sa.String(1), nullable=False),
         sa.Column("status_date", sa.DateTime, nullable=False),
         sa.Column("score", sa.Float),
         sa.Column("time_spent", sa.Integer),
         sa.Column("ilt_present", sa.Boolean),
-        sa.CheckConstraint(
-            "status IN ('C', 'P', 'F', 'I', 'N')", name="ck_lesson_sessions_status"
-        ),
+        sa.CheckConstraint("status IN ('C', 'P', 'F', 'I', 'N')", name="ck_lesson_sessions_status"),
     )
     op.create_index(
         "ix_lesson_sessions_unit_user",
@@ -110,12 +98,8 @@ def upgrade() -> None:
     op.create_table(
         "course_statuses",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
-        sa.Column(
-            "group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
         sa.Column("status", sa.String(1), nullable=False),
         sa.Column("status_date", sa.DateTime, nullable=False),
         sa.CheckConstraint("status IN ('N', 'I', 'C')", name="ck_course_statuses_status"),
@@ -128,25 +112,17 @@ def upgrade() -> None:
     op.create_table(
         "activity_log",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
-        sa.Column(
-            "group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
         sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id", ondelete="CASCADE")),
         sa.Column("time", sa.DateTime, nullable=False),
         sa.Column("action", sa.String(100), nullable=False, server_default=""),
     )
-    op.create_index(
-        "ix_activity_log_group_user_time", "activity_log", ["group_id", "user_id", "time"]
-    )
+    op.create_index("ix_activity_log_group_user_time", "activity_log", ["group_id", "user_id", "time"])
     op.create_index("ix_activity_log_user_time", "activity_log", ["user_id", "time"])
 
     op.bulk_insert(profiles, SEEDED_PROFILES)
-    op.bulk_insert(
-        users, [{"username": "_anonimo", "firstname": "Anónimo", "suspended": False}]
-    )
+    op.bulk_insert(users, [{"username": "_anonimo", "firstname": "Anónimo", "suspended": False}])
 
 
 def downgrade() -> None:

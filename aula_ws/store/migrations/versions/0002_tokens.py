@@ -18,9 +18,7 @@ def upgrade() -> None:
     op.create_table(
         "tokens",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
         sa.Column("service", sa.String(20), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("created_at", sa.DateTime, nullable=False),

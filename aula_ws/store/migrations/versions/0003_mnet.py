@@ -16,9 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index(
-        "ix_activity_log_user_time_course", "activity_log", ["user_id", "time", "group_id", "unit_id"]
-    )
+    op.create_index("ix_activity_log_user_time_course", "activity_log", ["user_id", "time", "group_id", "unit_id"])
     op.create_table(
         "mnet_keys",
         sa.Column("id", sa.Integer, primary_key=True),

@@ -57,9 +57,7 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(255), nullable=False),
         sa.Column("started_at", sa.DateTime, nullable=False),
         sa.Column("finished_at", sa.DateTime),
-        sa.CheckConstraint(
-            "state IN ('running', 'applied', 'done', 'crashed')", name="ck_sync_runs_state"
-        ),
+        sa.CheckConstraint("state IN ('running', 'applied', 'done', 'crashed')", name="ck_sync_runs_state"),
     )
     op.create_index("ix_sync_runs_kind_state", "sync_runs", ["kind", "state"])
     op.create_table(
@@ -82,8 +80,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "sync_schedule", "sync_alarms", "sync_locks", "sync_runs", "user_pictures",
-        "cohort_courses", "cohort_members", "cohorts",
+        "sync_schedule",
+        "sync_alarms",
+        "sync_locks",
+        "sync_runs",
+        "user_pictures",
+        "cohort_courses",
+        "cohort_members",
+        "cohorts",
     ):
         op.drop_table(table)
     with op.batch_alter_table("memberships") as batch:

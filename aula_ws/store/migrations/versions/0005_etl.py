@@ -43,9 +43,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_activity_log_time_id", "activity_log", ["time", "id"])
     op.create_index("ix_lesson_sessions_status_date_id", "lesson_sessions", ["status_date", "id"])
-    op.create_index(
-        "ix_memberships_fecha_alta_group_user", "memberships", ["fecha_alta", "group_id", "user_id"]
-    )
+    op.create_index("ix_memberships_fecha_alta_group_user", "memberships", ["fecha_alta", "group_id", "user_id"])
 
 
 def downgrade() -> None:

@@ -30,8 +30,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import make_url
 
-from common.platform import add_database_options, workspace
-from common.server import aula_env, application, in_process
 from aula_ws.app import AulaApplication
 from aula_ws.config import Settings
 from aula_ws.domain.contract_dates import end_of_day
@@ -41,6 +39,8 @@ from avance_parts.load import Load, load_against, servers
 from avance_parts.one_user import ONE_USER_CALLS, one_user_in_process, one_user_sql, percentile
 from avance_parts.soap import progress_request
 from avance_parts.whole_group import Floor, WholeGroup, floor, whole_group_http
+from common.platform import add_database_options, workspace
+from common.server import application, aula_env, in_process
 
 UTC_ZONE = ZoneInfo("UTC")
 VENV_BIN = Path(sys.executable).parent

@@ -32,6 +32,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from aula_ws.config import Settings
+from aula_ws.domain.etl import Position, from_unix, unix
+from aula_ws.services import etl, tokens
+from aula_ws.services.clock import utc_now
+from aula_ws.store import etl as etl_store
+from aula_ws.store import platform
+from aula_ws.store.tables import activity_log, lesson_sessions, memberships, users
 from common.platform import (
     add_database_options,
     analyze,
@@ -42,13 +49,6 @@ from common.platform import (
     workspace,
 )
 from common.server import application, in_process
-from aula_ws.config import Settings
-from aula_ws.domain.etl import Position, from_unix, unix
-from aula_ws.services import etl, tokens
-from aula_ws.services.clock import utc_now
-from aula_ws.store import etl as etl_store
-from aula_ws.store import platform
-from aula_ws.store.tables import activity_log, lesson_sessions, memberships, users
 
 SEED = 20261125
 GROUPS, UNITS, LOG_USERS = 20, 10, 1_000

@@ -21,11 +21,11 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from common.platform import bulk_load, empty_database
-from common.server import aula_env, run_cli
 from aula_ws.store import platform
 from aula_ws.store.database import create_database_engine
 from aula_ws.store.tables import users
+from common.platform import bulk_load, empty_database
+from common.server import aula_env, run_cli
 
 UNITS = 10
 HEADER = "user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score\tlesson_time\tilt_status\n"

@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from common.platform import add_database_options, bulk_load, empty_database, workspace
 from aula_ws.config import Settings
 from aula_ws.rpc import messages, server
 from aula_ws.services import peers, usage
@@ -37,6 +36,7 @@ from aula_ws.services.clock import utc_now
 from aula_ws.services.runtime import Services
 from aula_ws.store import platform
 from aula_ws.store.tables import activity_log, lesson_sessions
+from common.platform import add_database_options, bulk_load, empty_database, workspace
 from tests.mnet_peer import HandMadePeer, answer_value, method_call
 
 SEED = 20261125

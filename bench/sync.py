@@ -16,9 +16,9 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+from aula_ws.store import platform
 from common.platform import empty_database
 from common.server import aula_env, run_cli
-from aula_ws.store import platform
 
 COURSES = 30
 ROLES = ("student", "student", "student", "editingteacher", "teacher")

@@ -6,8 +6,8 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from aula_ws.errors import UseStatsRefused
-from aula_ws.services.usage import Person, ScoresReport, StatsReport
 from aula_ws.rpc.codec import xml_text
+from aula_ws.services.usage import Person, ScoresReport, StatsReport
 
 SUCCESS = 200
 

@@ -17,8 +17,8 @@ from sqlalchemy import Engine
 
 from aula_ws.config import Settings
 from aula_ws.store.database import create_database_engine, upgrade
-from tests.postgres import PostgresCluster, find_postgres_bindir
 from tests.databases import migrated_sqlite
+from tests.postgres import PostgresCluster, find_postgres_bindir
 
 REQUIRE_POSTGRES = os.environ.get("AULA_REQUIRE_POSTGRES") == "1"
 

@@ -53,7 +53,7 @@ def decoded_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
         text = io.TextIOWrapper(stream, encoding=encoding, errors="strict", newline="")
         number = 0
         try:
-            for number, line in enumerate(text, start=1):  # noqa: B007
+            for number, line in enumerate(text, start=1):
                 yield line.lstrip("\ufeff") if number == 1 else line
         except UnicodeError:  # UTF-16 without a BOM raises the base class
             raise FileRefused(f"line {number + 1} (or soon after) is not valid {encoding}") from None

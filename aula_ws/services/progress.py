@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from aula_ws.domain.contract_dates import progress_window
 from aula_ws.domain.contract_params import echo, given, parse_group_id, parse_login
 from aula_ws.domain.progress import GroupShape, LearnerState, avance
-from aula_ws.services.clock import utc_now
 from aula_ws.errors import GrupoInexistente, PerfilUsuarioInvalido, UsuarioInexistente
+from aula_ws.services.clock import utc_now
 from aula_ws.store import platform
 from aula_ws.store.progress import MemberFacts, member_facts
 from aula_ws.store.unit_of_work import Reading

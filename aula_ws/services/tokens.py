@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 
 from aula_ws.errors import AuthenticationFailed, InvalidRequest, NoRight, NotAllowed, NotFound, TokenExpired
 from aula_ws.store import credentials
-from aula_ws.store.users import find_user
 from aula_ws.store.unit_of_work import Reading, UnitOfWork
+from aula_ws.store.users import find_user
 
 SERVICES = ("admin", "etl")
 

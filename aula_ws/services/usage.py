@@ -20,8 +20,8 @@ from aula_ws.domain.elapsed import EngineSettings, RecordedTime, elapsed_time, w
 from aula_ws.errors import CallerRefused, HostRefused, RecordMissing, StatsForbidden, UseStatsRefused
 from aula_ws.services.clock import utc_now
 from aula_ws.store import mnet
-from aula_ws.store.users import UserRecord, find_user
 from aula_ws.store.unit_of_work import Reading
+from aula_ws.store.users import UserRecord, find_user
 
 SITE, COURSE, MODULE = 1, 2, 3
 OVERSEER_PERFILES = ("D", "T", "C")

@@ -71,7 +71,7 @@ def fault(code: str, faultstring: str, error_code: str, error_string: str) -> by
         f'<detail><error xmlns="{AULA}"><error_code>{escape(error_code)}</error_code>'
         f"<error_string>{escape(error_string)}</error_string></error></detail>"
         f"</soap11env:Fault>{_CLOSE}"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _xml_safe(text: str) -> str:

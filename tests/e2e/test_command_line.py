@@ -8,9 +8,9 @@ import zeep
 from sqlalchemy import text
 
 from aula_ws.store.database import create_database_engine, head_revision
+from tests.databases import migrated_sqlite
 from tests.e2e.server_process import ROOT, aula_env, running_server
 from tests.e2e.test_contract_endpoint import ENV, envelope, fault_of, post, seed
-from tests.databases import migrated_sqlite
 
 
 def aula_ws(env, *args):

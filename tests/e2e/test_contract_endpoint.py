@@ -11,9 +11,9 @@ from lxml import etree
 
 from aula_ws.store.database import create_database_engine
 from tests.builders import PlatformBuilder
+from tests.databases import fresh_database
 from tests.e2e.server_process import aula_env, running_server
 from tests.xml_compare import assert_nodes_equal, parse_file
-from tests.databases import fresh_database
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "soap"

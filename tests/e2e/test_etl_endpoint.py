@@ -19,8 +19,8 @@ from aula_ws.store import platform
 from aula_ws.store.database import create_database_engine
 from aula_ws.store.unit_of_work import UnitOfWork
 from tests.builders import PlatformBuilder
-from tests.e2e.server_process import ROOT, aula_env, running_server
 from tests.databases import fresh_database
+from tests.e2e.server_process import ROOT, aula_env, running_server
 
 PATHS = ("/webservice/rest/server.php", "/service/rest/server.php")
 PAGE = 50

@@ -16,8 +16,8 @@ from aula_ws.services.clock import utc_now
 from aula_ws.store.database import create_database_engine
 from aula_ws.store.tables import lesson_sessions
 from tests.builders import PlatformBuilder
-from tests.e2e.server_process import ROOT, aula_env, kill_mid_write, running_server
 from tests.databases import migrated_sqlite
+from tests.e2e.server_process import ROOT, aula_env, kill_mid_write, running_server
 
 HEADER = "user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score\tlesson_time\tilt_status\n"
 GOOD = "demo\tComics\tU1\tL\tP\t22/03/2013\t90\t1800\t\n"

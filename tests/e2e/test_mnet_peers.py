@@ -15,13 +15,13 @@ import pytest
 import requests
 from cryptography import x509
 
+from aula_ws.rpc.client import MnetTransport
 from aula_ws.services.usage import utc_now
 from aula_ws.store.database import create_database_engine
-from aula_ws.rpc.client import MnetTransport
+from tests.databases import fresh_database
 from tests.e2e.server_process import ROOT, aula_env, running_server
 from tests.mnet_peer import HandMadePeer, moodle_peer
 from tests.usage_dataset import build_usage_platform
-from tests.databases import fresh_database
 
 PEER_TIMEOUT = 2
 STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from aula_ws.store.database import create_database_engine, upgrade
 from aula_ws.store.tables import groups, memberships, sync_runs, user_pictures, users
 from tests.builders import PlatformBuilder
-from tests.e2e.server_process import kill_mid_write, aula_env, running_server
+from tests.e2e.server_process import aula_env, kill_mid_write, running_server
 from tests.e2e.test_import_and_admin import aula_ws, header
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from aula_ws.services.statistics_import import ImportOptions, import_statistics
 from aula_ws.services.sync import sync_upload
-from tests.hostile.files_platform import LESSONS_HEADER, USERS_HEADER, aula_ws
 from tests.e2e.server_process import aula_env
+from tests.hostile.files_platform import LESSONS_HEADER, USERS_HEADER, aula_ws
 
 
 def modes(root: Path) -> dict[str, str]:

@@ -7,12 +7,15 @@ import io
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from aula_ws.domain.file_input import xml_problem
 from aula_ws.domain.sync_files import KINDS as SYNC_KINDS
 from aula_ws.errors import InvalidRequest
-from aula_ws.services.statistics_import import KINDS as IMPORT_KINDS, ImportOptions, import_statistics
+from aula_ws.services.statistics_import import KINDS as IMPORT_KINDS
+from aula_ws.services.statistics_import import ImportOptions, import_statistics
 from aula_ws.services.sync import sync_upload
 from tests.builders import PlatformBuilder
 

@@ -28,11 +28,11 @@ from hypothesis import strategies as st
 
 from aula_ws.config import Settings
 from aula_ws.rest.etl import ANSWER_KEYS, etl_endpoint
+from aula_ws.rpc import server
 from aula_ws.services import etl, peers, tokens
 from aula_ws.services.clock import utc_now
 from aula_ws.services.runtime import Services
 from aula_ws.store.database import create_database_engine
-from aula_ws.rpc import server
 from tests.databases import migrated_sqlite
 from tests.mnet_peer import MOODLE, HandMadePeer, moodle_peer
 from tests.usage_dataset import build_usage_platform

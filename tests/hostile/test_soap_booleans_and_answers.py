@@ -7,7 +7,6 @@ import io
 
 import pytest
 import requests
-
 from spyne import Application, ServiceBase, Unicode, rpc
 from spyne.server.wsgi import WsgiApplication
 from sqlalchemy import func, select
@@ -161,8 +160,8 @@ def test_a_full_disk_in_an_admin_call_is_a_server_fault_naming_it_in_one_log_lin
     """What could not be written reaches the (authenticated) caller as `Server.WriteFailed`,
     with the service's own sentence; the log gets one line, no traceback. (A real full disk
     through the server: tests/hostile/test_disk_full.py.)"""
-    from aula_ws.errors import WriteFailed
     from aula_ws.config import Settings
+    from aula_ws.errors import WriteFailed
     from aula_ws.services.runtime import Services
     from aula_ws.soap.admin import AdminApplication
     from aula_ws.soap.admin_base import AdminService

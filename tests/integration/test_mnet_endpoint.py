@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from aula_ws.rpc import envelope, server
+from aula_ws.rpc.client import MnetTransport
 from aula_ws.services import peers
 from aula_ws.services.clock import utc_now
 from aula_ws.services.runtime import Services
-from aula_ws.rpc import envelope, server
-from aula_ws.rpc.client import MnetTransport
 from tests.mnet_peer import MOODLE, HandMadePeer, answer_value, method_call, moodle_peer
 from tests.usage_dataset import build_usage_platform
 

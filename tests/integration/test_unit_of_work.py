@@ -22,8 +22,7 @@ def test_a_reading_ends_its_transaction_with_commit_and_rolls_back_on_failure(en
         platform.add_user(uow.connection, "kept")  # a reading should not write; if it does, COMMIT keeps it
         transaction = uow._transaction
     assert not transaction.is_active and user_count(engine) == 2
-    with pytest.raises(RuntimeError):
-        with Reading(engine) as uow:
-            platform.add_user(uow.connection, "lost")
-            raise RuntimeError("failure mid-read")
+    with pytest.raises(RuntimeError), Reading(engine) as uow:
+        platform.add_user(uow.connection, "lost")
+        raise RuntimeError("failure mid-read")
     assert user_count(engine) == 2

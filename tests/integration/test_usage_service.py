@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aula_ws.errors import CallerRefused, HostRefused, RecordMissing, StatsForbidden, UseStatsRefused
+from aula_ws.rpc import messages
 from aula_ws.services import peers, usage
 from aula_ws.services.usage import Caller
-from aula_ws.rpc import messages
 from tests.mnet_peer import MOODLE, HandMadePeer, moodle_peer
 from tests.usage_dataset import NOW, START, build_usage_platform
 

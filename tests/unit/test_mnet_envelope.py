@@ -2,8 +2,8 @@
 
 import pytest
 
-from aula_ws.services.usage import CourseLine, Person, StatsReport
 from aula_ws.rpc import codec, envelope, messages
+from aula_ws.services.usage import CourseLine, Person, StatsReport
 from tests.mnet_peer import HandMadePeer, method_call, moodle_peer
 
 PAYLOAD = method_call("use_stats_rpc_get_stats", {"username": "x"}, "lovecraft", "", 1)

@@ -6,7 +6,17 @@ import pytest
 from aula_ws.domain import statistics_rows as rows
 
 UTC = ZoneInfo("UTC")
-LESSON_HEADER = "user_loginid crsvname lsnvname lnk_type lesson_status lesson_status_date lesson_score lesson_time ilt_status".split()
+LESSON_HEADER = [
+    "user_loginid",
+    "crsvname",
+    "lsnvname",
+    "lnk_type",
+    "lesson_status",
+    "lesson_status_date",
+    "lesson_score",
+    "lesson_time",
+    "ilt_status",
+]
 
 
 def lesson(**values):

@@ -54,7 +54,7 @@ class AulaApplication:
 
 def create_app(services: Services) -> AulaApplication:
     """All endpoints on one WSGI callable. Refuses an outdated schema (SchemaOutdated)."""
-    services.engine  # opened (and its schema checked) now, not on the first request
+    _ = services.engine  # opened (and its schema checked) now, not on the first request
     settings = services.settings
     quiet_spyne_logging()
     mnet = create_rpc_app(services)

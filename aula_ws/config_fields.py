@@ -201,7 +201,7 @@ def public_url(value: Any) -> str:
         or any(c.isspace() or c in "\"'<>" for c in url)
     ):
         raise ValueError("expected the public base URL, such as https://aula.example.org or https://example.org/aula")
-    parts.port  # raises ValueError on a bad port
+    _ = parts.port  # raises ValueError on a bad port
     return url
 
 

@@ -15,7 +15,7 @@ def assert_nodes_equal(actual: etree._Element, expected: etree._Element, path: s
         f"{here}: {len(actual_children)} children != {len(expected_children)}: "
         f"{[c.tag for c in actual_children]} vs {[c.tag for c in expected_children]}"
     )
-    for got, want in zip(actual_children, expected_children):
+    for got, want in zip(actual_children, expected_children, strict=True):
         assert_nodes_equal(got, want, here)
 
 

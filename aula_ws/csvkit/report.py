@@ -16,6 +16,7 @@ full disk) raises WriteFailed naming the file; finish() puts every byte on disk
 and must come before the run commits; discard() removes what was written.
 """
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TextIO, TypeVar
@@ -113,10 +114,8 @@ class Report(Generic[C]):
         """Closes and removes what was written (a failed run leaves no half report)."""
         for handle, path in ((self._report, self.path), (self._rejects, self.rejects_path)):
             if handle is not None:
-                try:
+                with contextlib.suppress(OSError):  # the disk is full: what could not be flushed goes with the file
                     handle.close()
-                except OSError:
-                    pass  # the disk is full: what could not be flushed goes with the file
             if path is not None:
                 path.unlink(missing_ok=True)
 

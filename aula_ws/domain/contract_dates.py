@@ -85,7 +85,7 @@ def progress_window(fecha_desde: str | None, fecha_hasta: str | None, zone: Zone
     """
     texts = [given(fecha_desde), given(fecha_hasta)]
     shapes = [None if t is None else check_date_format(t) for t in texts]
-    days = [None if t is None or s is None else check_date_value(t, s) for t, s in zip(texts, shapes)]
+    days = [None if t is None or s is None else check_date_value(t, s) for t, s in zip(texts, shapes, strict=True)]
     desde, hasta = days
     if desde is None:
         return ProgressWindow()

@@ -74,8 +74,10 @@ def elapsed_time(
     units: dict[int, timedelta] = {}
     site = ZERO
     following: list[datetime | None] = [time for time, _course, _unit in timeline[1:]]
-    following.append(None)  # the last event: credited the last-ping credit, never past now
-    for (time, course, unit), next_time in zip(timeline, following):
+    following.append(
+        None
+    )  # the last event: credited the last-ping credit, never past now (no events: one None, hence strict=False)
+    for (time, course, unit), next_time in zip(timeline, following, strict=False):
         if next_time is None:
             credit = min(last_ping, now - time)
         else:

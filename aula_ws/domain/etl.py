@@ -233,7 +233,7 @@ def logrecords(fields: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     parts = ["<logrecords>"]
     for number, row in enumerate(rows, 1):
         parts.append(f'<logrecord id="{number}">')
-        parts.extend(f"<{name}>{xml_text(row[i])}</{name}>" for name, i in zip(names, order))
+        parts.extend(f"<{name}>{xml_text(row[i])}</{name}>" for name, i in zip(names, order, strict=True))
         parts.append("</logrecord>")
     parts.append("</logrecords>")
     return "".join(parts)

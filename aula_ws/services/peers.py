@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -89,7 +90,7 @@ def decryption_keys(engine: Engine, policy: KeyPolicy, now: datetime) -> list[Ow
     with UnitOfWork(engine) as uow:
         keys = mnet.keys_newest_first(uow.connection)
     usable = [current]
-    for newer, older in zip(keys, keys[1:]):
+    for newer, older in pairwise(keys):
         if older.generation < current.generation and newer.created_at + policy.grace >= now:
             usable.append(_own(older))
     return usable
@@ -103,7 +104,7 @@ def _still_current(key: mnet.KeyRecord, policy: KeyPolicy, now: datetime) -> boo
 
 def _forget_expired(uow: UnitOfWork, keys: list[mnet.KeyRecord], grace: timedelta, now: datetime) -> None:
     # keys[0] was just superseded; keys[1:] are older still: drop those whose successor is past grace
-    for newer, older in zip(keys, keys[1:]):
+    for newer, older in pairwise(keys):
         if newer.created_at + grace < now:
             mnet.forget_keys_before(uow.connection, older.generation + 1)
             return

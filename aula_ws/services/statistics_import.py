@@ -76,9 +76,11 @@ def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups, 
     if options.on_existing == "new-session":
         return  # existing sessions do not matter
     pairs = {
-        (lookups.users[l.login], lookups.units[lookups.groups[l.group], l.unit][0])
-        for l in lines
-        if l.login in lookups.users and l.group in lookups.groups and (lookups.groups[l.group], l.unit) in lookups.units
+        (lookups.users[line.login], lookups.units[lookups.groups[line.group], line.unit][0])
+        for line in lines
+        if line.login in lookups.users
+        and line.group in lookups.groups
+        and (lookups.groups[line.group], line.unit) in lookups.units
     }
     lookups.latest = store.latest_lesson_sessions(connection, pairs)
 
@@ -92,25 +94,25 @@ def _course_lookups(connection: Connection, lines: list[Any], lookups: Lookups, 
 def _activity_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
     _unit_lookups(connection, lines, lookups)
     keys = set()
-    for l in lines:
-        if l.login in lookups.users and l.group in lookups.groups:
-            group_id = lookups.groups[l.group]
-            unit = lookups.units.get((group_id, l.unit)) if l.unit else None
-            keys.add((lookups.users[l.login], group_id, unit[0] if unit else None, l.time, l.action))
+    for line in lines:
+        if line.login in lookups.users and line.group in lookups.groups:
+            group_id = lookups.groups[line.group]
+            unit = lookups.units.get((group_id, line.unit)) if line.unit else None
+            keys.add((lookups.users[line.login], group_id, unit[0] if unit else None, line.time, line.action))
     lookups.activity = store.existing_activity(connection, keys)
 
 
 def _unit_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
-    keys = {(lookups.groups[l.group], l.unit) for l in lines if l.unit and l.group in lookups.groups}
+    keys = {(lookups.groups[line.group], line.unit) for line in lines if line.unit and line.group in lookups.groups}
     lookups.units = store.units_of(connection, keys)
 
 
 def _member_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> set[tuple[int, int]]:
     """Looks up which (user, group) pairs of the batch are memberships; returns the pairs."""
     pairs = {
-        (lookups.users[l.login], lookups.groups[l.group])
-        for l in lines
-        if l.login in lookups.users and l.group in lookups.groups
+        (lookups.users[line.login], lookups.groups[line.group])
+        for line in lines
+        if line.login in lookups.users and line.group in lookups.groups
     }
     lookups.members = store.memberships_among(connection, pairs)
     return pairs
@@ -237,8 +239,8 @@ def _import_batches(
     read = spec.read_line
     for batch in batches(without_blank(records)):
         lines = [read_line(record.raw, record.fields, read, columns, zone) for record in batch]
-        lookups = cache.lookups([l for l in lines if not isinstance(l, RowError)])
-        spec.lookups(connection, [l for l in lines if not isinstance(l, RowError)], lookups, options)
+        lookups = cache.lookups([line for line in lines if not isinstance(line, RowError)])
+        spec.lookups(connection, [line for line in lines if not isinstance(line, RowError)], lookups, options)
         plan = spec.plan(lines, lookups, options)
         spec.apply(connection, plan)
         for index, message in plan.warnings:
@@ -264,8 +266,8 @@ class _NameCache:
     def lookups(self, lines: list[Any]) -> Lookups:
         if len(self.users) > self.limit:
             self.users.clear()
-        logins = {l.login for l in lines} - self.users.keys()
+        logins = {line.login for line in lines} - self.users.keys()
         self.users.update(user_ids(self.connection, logins))
-        shortnames = {l.group for l in lines} - self.groups.keys()
+        shortnames = {line.group for line in lines} - self.groups.keys()
         self.groups.update(store.group_ids(self.connection, shortnames))
         return Lookups(self.users, self.groups)

@@ -305,7 +305,7 @@ def _run_lines(
             parsed = [read_line(line.raw, line.fields, spec.read, header, ctx) for line in batch]
             wants = spec.wants([p for p in parsed if not isinstance(p, RowError)], ctx)
             snap = load_snapshot(uow.connection, wants, profiles)
-            for line, record in zip(batch, parsed):
+            for line, record in zip(batch, parsed, strict=True):
                 try:
                     if isinstance(record, RowError):
                         raise record

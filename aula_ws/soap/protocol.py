@@ -93,13 +93,14 @@ class AulaSoap11(Soap11):  # type: ignore[misc]
         return string
 
     def create_in_document(self, ctx, charset=None):  # type: ignore[no-untyped-def]
-        if isinstance(ctx.transport, HttpTransportContext):
-            if ctx.transport.get_request_method() != "POST" or not ctx.transport.get_request_content_type():
-                ctx.transport.resp_code = HTTP_405
-                raise RequestRefused(
-                    "Client.RequestNotAllowed",
-                    "POST a SOAP envelope with a Content-Type (text/xml; charset=utf-8); the WSDL is at ?wsdl",
-                )
+        if isinstance(ctx.transport, HttpTransportContext) and (
+            ctx.transport.get_request_method() != "POST" or not ctx.transport.get_request_content_type()
+        ):
+            ctx.transport.resp_code = HTTP_405
+            raise RequestRefused(
+                "Client.RequestNotAllowed",
+                "POST a SOAP envelope with a Content-Type (text/xml; charset=utf-8); the WSDL is at ?wsdl",
+            )
         body = b"".join(ctx.in_string)
         ctx.in_document = (read_document(body, charset, self.limits), {})  # no xmlids: no hrefs
 

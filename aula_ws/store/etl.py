@@ -163,7 +163,7 @@ def _after(time_column: Any, key_columns: list[Any], position: Position | None) 
     if position.key is None:
         return time_column > position.time
     tie: ColumnElement[bool] = key_columns[-1] > position.key[-1]
-    for column, value in zip(reversed(key_columns[:-1]), reversed(position.key[:-1])):
+    for column, value in zip(reversed(key_columns[:-1]), reversed(position.key[:-1]), strict=True):
         tie = or_(column > value, and_(column == value, tie))
     return and_(time_column >= position.time, or_(time_column > position.time, tie))
 

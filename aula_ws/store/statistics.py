@@ -126,7 +126,7 @@ def _update(
     connection.execute(
         statement,
         [
-            {"record_id": record_id, **{f"new_{n}": v for n, v in zip(columns, values)}}
+            {"record_id": record_id, **{f"new_{n}": v for n, v in zip(columns, values, strict=True)}}
             for record_id, values in updates.items()
         ],
     )

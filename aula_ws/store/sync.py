@@ -276,7 +276,7 @@ def _delete_keys(
     if not keys:
         return
     statement = delete(table).where(and_(*[table.c[name] == bindparam(f"k_{name}") for name in columns]))
-    connection.execute(statement, [{f"k_{n}": v for n, v in zip(columns, key)} for key in keys])
+    connection.execute(statement, [{f"k_{n}": v for n, v in zip(columns, key, strict=True)} for key in keys])
 
 
 def _update_rows(
@@ -288,7 +288,7 @@ def _update_rows(
     """Each change: (key values, changed fields); grouped by the set of fields changed."""
     by_fields: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for key, fields in changes:
-        params = {f"k_{n}": v for n, v in zip(columns, key)}
+        params = {f"k_{n}": v for n, v in zip(columns, key, strict=True)}
         params.update({f"v_{n}": v for n, v in fields.items()})
         by_fields.setdefault(tuple(sorted(fields)), []).append(params)
     for names, rows in by_fields.items():
@@ -339,7 +339,7 @@ def _insert_pairs(
     connection: Connection, table: Table, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]
 ) -> None:
     if rows:
-        connection.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+        connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def store_picture(connection: Connection, user_id: int, large: bytes, small: bytes, now: datetime) -> None:

@@ -194,7 +194,7 @@ HOSTILE = {
     "parameter entity": '<!DOCTYPE e [<!ENTITY % p SYSTEM "http://127.0.0.1:9/evil.dtd"> %p;]>',
     "billion laughs": "<!DOCTYPE e ["
     + '<!ENTITY a0 "lol">'
-    + "".join(f'<!ENTITY a{n} "{("&a%d;" % (n - 1)) * 10}">' for n in range(1, 10))
+    + "".join(f'<!ENTITY a{n} "{f"&a{n - 1};" * 10}">' for n in range(1, 10))
     + "]>",
 }
 

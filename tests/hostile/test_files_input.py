@@ -105,7 +105,7 @@ def test_the_admin_sync_operations_refuse_bad_file_names_and_store_nothing(platf
     for name in BAD_NAMES:
         for simulate in (False, True):
             code, text = fault_of(
-                lambda: client.service.sync_users(
+                lambda name=name, simulate=simulate: client.service.sync_users(
                     content=content, file_name=name, simulate=simulate, _soapheaders=token
                 )
             )
@@ -123,12 +123,14 @@ def test_the_admin_import_operations_refuse_bad_names_and_encodings_and_write_no
     content = f"{LESSONS_HEADER}ann;C1;L1;L;C\n".encode()
     for encoding in NOT_TEXT_ENCODINGS[:-1]:
         code, text = fault_of(
-            lambda: client.service.import_lesson_stats(content=content, encoding=encoding, _soapheaders=token)
+            lambda encoding=encoding: client.service.import_lesson_stats(
+                content=content, encoding=encoding, _soapheaders=token
+            )
         )
         assert "Client" in code and repr(encoding) in text, (encoding, code, text)
     for name in BAD_NAMES[:10]:
         code, text = fault_of(
-            lambda: client.service.import_lesson_stats(content=content, file_name=name, _soapheaders=token)
+            lambda name=name: client.service.import_lesson_stats(content=content, file_name=name, _soapheaders=token)
         )
         assert "Client" in code and "file name" in text, (name, code, text)
     assert platform.count(lesson_sessions) == 0 and platform.files() == set()

@@ -173,7 +173,7 @@ def test_a_call_sealed_to_our_old_key_gets_7025_with_the_new_certificate_signed_
 
 
 def test_an_old_key_still_decrypts_during_its_grace_period_and_not_after(endpoint):
-    endpoint.certificate_pem  # the first key
+    _ = endpoint.certificate_pem  # the first key
     policy = Services(endpoint.settings, endpoint.engine).key_policy
     rotated_at = utc_now() + policy.rotation + timedelta(days=1)
     peers.current_key(endpoint.engine, policy, rotated_at)

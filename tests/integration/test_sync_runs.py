@@ -152,9 +152,11 @@ def test_a_sync_run_captures_the_drop_folder_first(engine, settings, drop):
 def test_two_runners_never_hold_the_same_kind(engine, settings):
     stale = timedelta(hours=3)
     with runner_lock(engine, "sync:users", NOW, stale) as first:
-        with runner_lock(engine, "sync:users", NOW, stale) as second:
-            with runner_lock(engine, "sync:courses", NOW, stale) as other_kind:
-                assert (first, second, other_kind) == (True, False, True)
+        with (
+            runner_lock(engine, "sync:users", NOW, stale) as second,
+            runner_lock(engine, "sync:courses", NOW, stale) as other_kind,
+        ):
+            assert (first, second, other_kind) == (True, False, True)
         path = settings.data_dir / "u.csv"
         path.write_text("username;firstname;lastname\n")
         with pytest.raises(InvalidRequest, match="another runner"):

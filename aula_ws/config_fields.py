@@ -77,7 +77,7 @@ def read_group(cls: type, source: Source, prefix: str = "") -> dict[str, Any]:
         if "group" in spec.metadata:
             factory = spec.default_factory
             assert factory is not MISSING
-            values[spec.name] = factory(**read_group(factory, source, spec.metadata["group"]))  # type: ignore[operator, arg-type]
+            values[spec.name] = factory(**read_group(factory, source, spec.metadata["group"]))  # type: ignore[arg-type]
         elif "cast" in spec.metadata:
             key = spec.metadata["key"] or prefix + spec.name
             default = _default(spec)

@@ -22,9 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine
 
 from aula_ws.errors import InvalidRequest, MnetFault, RemoteFailed
-from aula_ws.rpc import codec, envelope
 from aula_ws.services import peers
 from aula_ws.services.peers import KeyPolicy, Peer
+
+from . import codec, envelope
 
 SERVER_PATH = "/mnet/xmlrpc/server.php"
 MAX_ANSWER = 16 * 1024 * 1024

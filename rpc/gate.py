@@ -23,9 +23,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from aula_ws.errors import MnetFault
-from aula_ws.rpc import codec, envelope
 from aula_ws.services import peers
 from aula_ws.services.peers import KeyPolicy, OwnKey, Peer
+
+from . import codec, envelope
 
 KEYSWAP = ("system/keyswap", "system.keyswap")
 

@@ -6,8 +6,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from aula_ws.errors import UseStatsRefused
-from aula_ws.rpc.codec import xml_text
 from aula_ws.services.usage import Person, ScoresReport, StatsReport
+
+from .codec import xml_text
 
 SUCCESS = 200
 

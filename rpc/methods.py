@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from aula_ws.errors import CallerRefused, MnetFault, RemoteFailed, UseStatsRefused
-from aula_ws.rpc import codec, messages
 from aula_ws.services import peers, usage
 from aula_ws.services.peers import Peer
 from aula_ws.services.runtime import Services
+
+from . import codec, messages
 
 GET_STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"
 GET_SCORES = "blocks/use_stats/rpclib.php/use_stats_rpc_get_scores"

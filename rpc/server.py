@@ -12,12 +12,13 @@ from collections.abc import Iterable
 from functools import partial
 
 from aula_ws.errors import MnetFault
-from aula_ws.rpc import codec, methods
-from aula_ws.rpc.client import relay_call
-from aula_ws.rpc.gate import Admitted, Gate, OldKeyUsed
 from aula_ws.services import peers
 from aula_ws.services.runtime import Services
 from aula_ws.wsgi import TOO_LARGE, Endpoint, Environ, StartResponse, limited_endpoint, read_body, send
+
+from . import codec, methods
+from .client import relay_call
+from .gate import Admitted, Gate, OldKeyUsed
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from aula_ws.domain.csv_rows import RowError
 from aula_ws.domain.statistics_rows import (
     ActivityLine,
     CourseLine,
     LessonLine,
-    RowError,
     Warnings,
     check_lesson_against_unit,
     start_of_day_utc,

@@ -7,9 +7,10 @@ memberships and statistics.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from aula_ws.domain import sync_rows as r
-from aula_ws.domain.csv_rows import Columns, RowError
+from aula_ws.domain.csv_rows import Columns, RowError, required
 from aula_ws.sync.lines import (
     ADDED,
     REMOVED,
@@ -40,10 +41,10 @@ class CourseLine:
 
 
 def read_course(fields: list[str], header: Columns, ctx: PlanContext) -> CourseLine:
-    v = lambda name: header.value(fields, name)  # noqa: E731
+    v = partial(header.value, fields)
     return CourseLine(
-        shortname=r.text(r.required(v("shortname"), "shortname"), "shortname", 255),
-        fullname=r.text(r.required(v("fullname"), "fullname"), "fullname", 255),
+        shortname=r.text(required(v("shortname"), "shortname"), "shortname", 255),
+        fullname=r.text(required(v("fullname"), "fullname"), "fullname", 255),
         id=r.whole_number(v("id"), "id"),
         idnumber=r.text(v("idnumber"), "idnumber", 255) or None,
         tracks_progress=r.flag(v("tracks_progress"), "tracks_progress"),
@@ -77,7 +78,7 @@ def plan_course(line: CourseLine, snap: Snapshot, ctx: PlanContext) -> list[Acti
 
 
 def read_deletion(fields: list[str], header: Columns, ctx: PlanContext) -> str:
-    return r.required(fields[0] if fields else "", "course identifier")
+    return required(fields[0] if fields else "", "course identifier")
 
 
 def plan_deletion(identifier: str, snap: Snapshot, ctx: PlanContext) -> list[Action]:
@@ -99,14 +100,14 @@ class LessonLine:
 
 
 def read_lesson(fields: list[str], header: Columns, ctx: PlanContext) -> LessonLine:
-    v = lambda name: header.value(fields, name)  # noqa: E731
+    v = partial(header.value, fields)
     unit_type = v("lnk_type").upper()
     if unit_type and unit_type not in r.UNIT_TYPES:
         raise RowError(f'lnk_type "{unit_type[:20]}" is not one of {", ".join(sorted(r.UNIT_TYPES))}')
     return LessonLine(
         cmd=r.command(v("cmd"), ("add", "del")),
-        course=r.required(v("crsvname"), "crsvname"),
-        code=r.text(r.required(v("lsnvname"), "lsnvname"), "lsnvname", 255),
+        course=required(v("crsvname"), "crsvname"),
+        code=r.text(required(v("lsnvname"), "lsnvname"), "lsnvname", 255),
         name=r.text(v("name"), "name", 255) or None,
         type=unit_type or None,
         position=r.whole_number(v("position"), "position"),

@@ -11,9 +11,11 @@ binding going) removes the enrolments the binding made, never others.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from aula_ws.domain import sync_rows as r
-from aula_ws.domain.csv_rows import Columns, RowError
+from aula_ws.domain.contract_params import ANONYMOUS_LOGIN
+from aula_ws.domain.csv_rows import Columns, RowError, required
 from aula_ws.sync.lines import (
     ADDED,
     REMOVED,
@@ -47,9 +49,9 @@ class UserLine:
 
 
 def read_user(fields: list[str], header: Columns, ctx: PlanContext) -> UserLine:
-    v = lambda name: header.value(fields, name)  # noqa: E731
+    v = partial(header.value, fields)
     deleted = bool(r.flag(v("deleted"), "deleted"))
-    identity = r.required(v(ctx.user_identity), ctx.user_identity)
+    identity = required(v(ctx.user_identity), ctx.user_identity)
     username = v("username")
     if not deleted or username:
         r.login(username)
@@ -57,8 +59,8 @@ def read_user(fields: list[str], header: Columns, ctx: PlanContext) -> UserLine:
     return UserLine(
         identity=identity,
         username=username,
-        firstname=r.text(v("firstname") if deleted else r.required(v("firstname"), "firstname"), "firstname", 100),
-        lastname=r.text(v("lastname") if deleted else r.required(v("lastname"), "lastname"), "lastname", 100),
+        firstname=r.text(v("firstname") if deleted else required(v("firstname"), "firstname"), "firstname", 100),
+        lastname=r.text(v("lastname") if deleted else required(v("lastname"), "lastname"), "lastname", 100),
         idnumber=r.text(v("idnumber"), "idnumber", 255) or None,
         email=r.text(v("email"), "email", 255) or None,
         password=v("password") or None,
@@ -93,7 +95,7 @@ def plan_user(line: UserLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
         if getattr(line, name) is not None:
             values[name] = getattr(line, name)
     if line.password is not None:
-        values["password_hash"] = ctx.hash_password(line.password, before and before.get("password_hash"))
+        values["password_hash"] = ctx.hash_password(line.password, before.get("password_hash") if before else None)
     actions: list[Action]
     if key is None or before is None:
         key = ("new", line.username)
@@ -118,8 +120,8 @@ def _masked(line: UserLine) -> str:
 
 
 def _not_anonymous(username: str) -> None:
-    if username == r.ANONYMOUS_LOGIN:
-        raise RowError(f"{r.ANONYMOUS_LOGIN} is the platform's own guest user and cannot be changed")
+    if username == ANONYMOUS_LOGIN:
+        raise RowError(f"{ANONYMOUS_LOGIN} is the platform's own guest user and cannot be changed")
 
 
 def _enrol_on_the_fly(snap: Snapshot, ctx: PlanContext, user_key: Key, group_key: Key, perfil: str) -> Action:
@@ -143,12 +145,12 @@ class EnrolmentLine:
 
 
 def read_enrolment(fields: list[str], header: Columns, ctx: PlanContext) -> EnrolmentLine:
-    v = lambda name: header.value(fields, name)  # noqa: E731
+    v = partial(header.value, fields)
     cmd = r.command(v("cmd"), ("add", "del", "shift"))
     return EnrolmentLine(
         cmd=cmd,
-        course=r.required(v("cid"), "cid"),
-        user=r.required(v("uid"), "uid"),
+        course=required(v("cid"), "cid"),
+        user=required(v("uid"), "uid"),
         role=r.perfil(v("rolename")) if cmd != "del" or v("rolename") else "",
         starttime=r.moment(v("starttime"), "starttime", ctx.zone),
         endtime=r.moment(v("endtime"), "endtime", ctx.zone),
@@ -202,7 +204,7 @@ class CohortLine:
 
 
 def read_cohort(fields: list[str], header: Columns, ctx: PlanContext) -> CohortLine:
-    v = lambda name: header.value(fields, name)  # noqa: E731
+    v = partial(header.value, fields)
     line = CohortLine(
         cmd=r.command(v("cmd"), ("add", "del", "free")),
         id=r.whole_number(v("cid"), "cid"),
@@ -241,8 +243,8 @@ def plan_cohort(line: CohortLine, snap: Snapshot, ctx: PlanContext) -> list[Acti
         if snap.cohort_members.get((cohort, user_key)) is None:
             raise RowError(f'"{user_label(snap, user_key)}" is not a member of cohort "{cohort}"')
         return _leave_cohort(snap, cohort, user_key)
-    members = snap.cohort_members.keys_where(lambda k: k[0] == cohort)
-    actions = [a for member in members for a in _leave_cohort(snap, cohort, member[1])]
+    members = snap.cohort_members.partners_of(cohort)
+    actions = [a for member in members for a in _leave_cohort(snap, cohort, member)]
     return actions or [(UNCHANGED, f'cohort "{cohort}" already empty')]
 
 
@@ -270,8 +272,8 @@ def add_to_cohort(snap: Snapshot, ctx: PlanContext, cohort: str, user_key: Key, 
         return actions + [(UNCHANGED, f'"{label}" already in cohort "{cohort}"')]
     snap.cohort_members.put((cohort, user_key), {})
     actions.append((ADDED, f'"{label}" added to cohort "{cohort}"'))
-    for binding in snap.cohort_courses.keys_where(lambda k: k[0] == cohort):
-        actions.extend(_enrol_by_binding(snap, ctx, cohort, user_key, binding[1]))
+    for binding in snap.cohort_courses.partners_of(cohort):
+        actions.extend(_enrol_by_binding(snap, ctx, cohort, user_key, binding))
     return actions
 
 
@@ -307,8 +309,8 @@ def _unenrol_by_binding(snap: Snapshot, cohort: str, user_key: Key, group_key: K
 def _leave_cohort(snap: Snapshot, cohort: str, user_key: Key) -> list[Action]:
     snap.cohort_members.delete((cohort, user_key))
     actions: list[Action] = [(REMOVED, f'"{user_label(snap, user_key)}" removed from cohort "{cohort}"')]
-    for binding in snap.cohort_courses.keys_where(lambda k: k[0] == cohort):
-        actions.extend(_unenrol_by_binding(snap, cohort, user_key, binding[1]))
+    for binding in snap.cohort_courses.partners_of(cohort):
+        actions.extend(_unenrol_by_binding(snap, cohort, user_key, binding))
     return actions
 
 
@@ -321,11 +323,11 @@ class BindingLine:
 
 
 def read_binding(fields: list[str], header: Columns, ctx: PlanContext) -> BindingLine:
-    v = lambda name: header.value(fields, name)  # noqa: E731
+    v = partial(header.value, fields)
     return BindingLine(
         cmd=r.command(v("cmd"), ("add", "del")),
-        cohort=r.required(v("cohort"), "cohort"),
-        course=r.required(v("course"), "course"),
+        cohort=required(v("cohort"), "cohort"),
+        course=required(v("course"), "course"),
         role=r.perfil(v("role") or r.DEFAULT_ROLE, "role"),
     )
 
@@ -336,7 +338,7 @@ def plan_binding(line: BindingLine, snap: Snapshot, ctx: PlanContext) -> list[Ac
     group_key = existing_group(snap, ctx.group_identity, line.course)
     key, what = (line.cohort, group_key), f'cohort "{line.cohort}" -> "{group_label(snap, group_key)}"'
     binding = snap.cohort_courses.get(key)
-    members = [k[1] for k in snap.cohort_members.keys_where(lambda k: k[0] == line.cohort)]
+    members = snap.cohort_members.partners_of(line.cohort)
     if line.cmd == "del":
         if binding is None:
             raise RowError(f"{what}: no such binding")

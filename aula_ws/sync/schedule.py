@@ -10,7 +10,7 @@ def latest_slot(expression: str, now: datetime, zone: ZoneInfo) -> datetime:
     """The last time at or before `now` (naive UTC) that the expression names, as naive UTC."""
     local_now = now.replace(tzinfo=UTC).astimezone(zone) + timedelta(seconds=1)
     slot = croniter(expression, local_now).get_prev(datetime)
-    return slot.astimezone(UTC).replace(tzinfo=None)  # type: ignore[no-any-return]
+    return slot.astimezone(UTC).replace(tzinfo=None)
 
 
 def due_kinds(schedules: dict[str, str], last_runs: dict[str, datetime], now: datetime, zone: ZoneInfo) -> list[str]:

@@ -54,6 +54,10 @@ class Rows:
         merged = {**self.original, **self.current}
         return [key for key, row in merged.items() if row is not None and predicate(key)]
 
+    def partners_of(self, first: Key) -> list[Key]:
+        """For a table keyed by pairs: the second halves of the live keys whose first half is `first`."""
+        return [key[1] for key in self.keys_where(lambda k: k[0] == first) if isinstance(key, tuple)]
+
     def changes(self) -> Changes:
         result = Changes()
         for key, after in self.current.items():
@@ -150,7 +154,7 @@ class Snapshot:
         self.group_index.note(key, self.groups.get(key), None)
         self.groups.delete(key)
         for table, position in ((self.memberships, 1), (self.units, 0)):
-            for row_key in table.keys_where(lambda k, at=position: k[at] == key):  # type: ignore[misc]
+            for row_key in table.keys_where(lambda k, at=position: k[at] == key):
                 table.delete(row_key)
         for binding in self.cohort_courses.keys_where(lambda k: k[1] == key):
             self.cohort_courses.delete(binding)

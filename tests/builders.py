@@ -1,6 +1,8 @@
 """Build a platform in a test database through the store's own functions."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -14,14 +16,19 @@ class PlatformBuilder:
         self.user_ids: dict[str, int] = {}
         self.unit_ids: dict[tuple[int, str], int] = {}
 
-    def user(self, login: str, **fields) -> int:  # type: ignore[no-untyped-def]
+    def user(self, login: str, **fields: Any) -> int:
         with UnitOfWork(self.engine) as uow:
             self.user_ids[login] = platform.add_user(uow.connection, login, **fields)
             uow.commit()
         return self.user_ids[login]
 
-    def group(  # type: ignore[no-untyped-def]
-        self, shortname: str, units=(), group_id=None, created_at=datetime(2015, 6, 1), **fields
+    def group(
+        self,
+        shortname: str,
+        units: Iterable[str] = (),
+        group_id: int | None = None,
+        created_at: datetime = datetime(2015, 6, 1),
+        **fields: Any,
     ) -> int:
         with UnitOfWork(self.engine) as uow:
             new_id = platform.add_group(uow.connection, shortname, created_at, group_id=group_id, **fields)
@@ -30,14 +37,16 @@ class PlatformBuilder:
             uow.commit()
         return new_id
 
-    def member(self, login: str, group_id: int, perfil: str = "A", fecha_alta=date(2015, 6, 17), **fields) -> None:  # type: ignore[no-untyped-def]
+    def member(
+        self, login: str, group_id: int, perfil: str = "A", fecha_alta: date = date(2015, 6, 17), **fields: Any
+    ) -> None:
         if login not in self.user_ids:
             self.user(login)
         with UnitOfWork(self.engine) as uow:
             platform.enrol(uow.connection, self.user_ids[login], group_id, perfil, fecha_alta, **fields)
             uow.commit()
 
-    def _rows(self, table: str, rows: list[dict]) -> None:  # type: ignore[type-arg]
+    def _rows(self, table: str, rows: list[dict[str, Any]]) -> None:
         with UnitOfWork(self.engine) as uow:
             platform.add_rows(uow.connection, table, rows)
             uow.commit()
@@ -45,7 +54,7 @@ class PlatformBuilder:
     def session(self, login: str, group_id: int, unit: str, status: str, at: datetime) -> None:
         self.sessions([(login, group_id, unit, status, at)])
 
-    def sessions(self, records) -> None:  # type: ignore[no-untyped-def]
+    def sessions(self, records: Iterable[tuple[str, int, str, str, datetime]]) -> None:
         self._rows(
             "lesson_sessions",
             [

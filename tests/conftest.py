@@ -10,6 +10,7 @@ AULA_REQUIRE_POSTGRES=1 (set by .ci/run) that is a failure instead.
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,7 +48,7 @@ def postgres_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postg
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh database at the schema's head, on each engine."""
     if request.param == "sqlite":
         yield migrated_sqlite(tmp_path)
@@ -66,5 +67,5 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def settings(tmp_path, database_url: str) -> Settings:  # type: ignore[no-untyped-def]
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(data_dir=tmp_path, database_url=database_url, timezone=ZoneInfo("UTC"))

@@ -9,6 +9,7 @@ import re
 import xmlrpc.client
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4
@@ -77,13 +78,20 @@ class HandMadePeer:
             session_key = self.key.decrypt(base64.b64decode(values[-1]), padding.PKCS1v15())
             answer = Cipher(ARC4(session_key), mode=None).decryptor().update(base64.b64decode(values[0]))
         assert b"<signedMessage>" in answer[:100], answer[:200]
-        payload = base64.b64decode(re.search(rb"<object ID=\"XMLRPC-MSG\">([^<]*)</object>", answer).group(1))
-        signature = base64.b64decode(re.search(rb"<SignatureValue>([^<]*)</SignatureValue>", answer).group(1))
-        digest = re.search(rb"<DigestValue>([^<]*)</DigestValue>", answer).group(1).decode()
+        payload = base64.b64decode(_first_group(rb"<object ID=\"XMLRPC-MSG\">([^<]*)</object>", answer))
+        signature = base64.b64decode(_first_group(rb"<SignatureValue>([^<]*)</SignatureValue>", answer))
+        digest = _first_group(rb"<DigestValue>([^<]*)</DigestValue>", answer).decode()
         server = x509.load_pem_x509_certificate(server_certificate_pem.encode()).public_key()
+        assert isinstance(server, rsa.RSAPublicKey), type(server)
         server.verify(signature, payload, padding.PKCS1v15(), hashes.SHA1())  # raises if bad
         assert digest == hashlib.sha1(payload).hexdigest()
         return payload
+
+
+def _first_group(pattern: bytes, document: bytes) -> bytes:
+    found = re.search(pattern, document)
+    assert found is not None, (pattern, document[:200])
+    return found.group(1)
 
 
 @cache
@@ -92,11 +100,11 @@ def moodle_peer() -> HandMadePeer:
     return HandMadePeer(MOODLE)
 
 
-def method_call(method: str, *params: object) -> bytes:
+def method_call(method: str, *params: Any) -> bytes:
     return xmlrpc.client.dumps(params, method).encode()
 
 
-def answer_value(document: bytes) -> object:
+def answer_value(document: bytes) -> Any:
     """The value of a methodResponse; a fault is returned as (code, text)."""
     try:
         return xmlrpc.client.loads(document, use_builtin_types=True)[0][0]

@@ -1,12 +1,14 @@
 """Structural XML comparison (as zeep's tests do): tags, attributes and stripped text, in order."""
 
+import os
+
 from lxml import etree
 
 
 def assert_nodes_equal(actual: etree._Element, expected: etree._Element, path: str = "") -> None:
     here = f"{path}/{etree.QName(expected).localname}"
     assert actual.tag == expected.tag, f"{here}: tag {actual.tag} != {expected.tag}"
-    assert dict(actual.attrib) == dict(expected.attrib), f"{here}: attributes differ"
+    assert dict(actual.attrib.items()) == dict(expected.attrib.items()), f"{here}: attributes differ"
     assert (actual.text or "").strip() == (expected.text or "").strip(), (
         f"{here}: text {actual.text!r} != {expected.text!r}"
     )
@@ -19,5 +21,5 @@ def assert_nodes_equal(actual: etree._Element, expected: etree._Element, path: s
         assert_nodes_equal(got, want, here)
 
 
-def parse_file(path) -> etree._Element:  # type: ignore[no-untyped-def]
+def parse_file(path: str | os.PathLike[str]) -> etree._Element:
     return etree.parse(str(path), etree.XMLParser(remove_blank_text=True, resolve_entities=False)).getroot()

@@ -6,6 +6,7 @@ import json
 import xmlrpc.client
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import pytest
 
@@ -197,22 +198,26 @@ def test_the_signed_transport_lists_describes_and_calls_the_methods_with_aes(end
         cipher="aes",
     )
     sent: list[bytes] = []
-    transport.single_request = lambda host, handler, body, verbose=False: (  # type: ignore[method-assign]
-        sent.append(body) or _through(endpoint, transport, body)
-    )
+
+    def single_request(host: str, handler: str, body: bytes, verbose: bool = False) -> Any:
+        sent.append(body)
+        return _through(endpoint, transport, body)
+
+    transport.single_request = single_request
     proxy = xmlrpc.client.ServerProxy("http://aula.test/mnet/xmlrpc/server.php", transport=transport)
-    assert STATS in proxy.system.listMethods() and "use_stats_rpc_get_scores" in proxy.system.listMethods()
+    assert STATS in cast(list[str], proxy.system.listMethods())
+    assert "use_stats_rpc_get_scores" in cast(list[str], proxy.system.listMethods())
     assert proxy.system.methodSignature("use_stats_rpc_get_stats") == [
         ["string", "struct", "string", "string", "int", "int", "boolean"]
     ]
-    assert "whole minutes" in proxy.system.methodHelp(STATS)
-    scores = json.loads(proxy.use_stats_rpc_get_scores(moodle.caller("lovecraft"), "lovecraft", ""))
+    assert "whole minutes" in cast(str, proxy.system.methodHelp(STATS))
+    scores = json.loads(cast(str, proxy.use_stats_rpc_get_scores(moodle.caller("lovecraft"), "lovecraft", "")))
     assert scores["status"] == 200 and "<SCORE>85.00</SCORE>" in scores["message"]
     assert all(envelope.read_sealed(body).algorithm == envelope.AES256_GCM for body in sent)
 
 
 def test_unknown_methods_and_wrong_arities_are_faults(endpoint, moodle):
-    def sealed(payload: bytes) -> bytes:
+    def sealed(payload: bytes) -> Any:
         answer = endpoint.post(moodle.sealed(moodle.signed(payload), endpoint.certificate_pem))[1]
         return answer_value(moodle.open_answer(answer, endpoint.certificate_pem))
 

@@ -2,13 +2,14 @@
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _setuptools_table() -> dict[str, object]:
+def _setuptools_table() -> dict[str, Any]:
     with (ROOT / "pyproject.toml").open("rb") as handle:
-        table: dict[str, object] = tomllib.load(handle)["tool"]["setuptools"]
+        table: dict[str, Any] = tomllib.load(handle)["tool"]["setuptools"]
     return table
 
 
@@ -18,10 +19,10 @@ def _packages(folder: Path, name: str) -> set[str]:
 
 def test_every_package_folder_is_listed_for_the_wheel() -> None:
     folders = _packages(ROOT / "aula_ws", "aula_ws") | _packages(ROOT / "rpc", "aula_ws.rpc")
-    assert set(_setuptools_table()["packages"]) == folders  # type: ignore[arg-type]
+    assert set(_setuptools_table()["packages"]) == folders
 
 
 def test_rpc_is_installed_inside_the_aula_ws_namespace() -> None:
     table = _setuptools_table()
     assert table["package-dir"] == {"aula_ws.rpc": "rpc"}
-    assert not any(name == "rpc" or name.startswith("rpc.") for name in table["packages"])  # type: ignore[attr-defined]
+    assert not any(name == "rpc" or name.startswith("rpc.") for name in table["packages"])

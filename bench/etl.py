@@ -136,7 +136,7 @@ def rest_call(base: str, token: str, plugin: str, instance: int, params: dict[st
         answer = json.loads(response.read())
     if "errorcode" in answer:
         sys.exit(f"etl.py: the server refused: {answer}")
-    return answer  # type: ignore[no-any-return]
+    return answer
 
 
 def ms(seconds: float) -> str:

@@ -28,6 +28,8 @@ from common.platform import bulk_load, empty_database
 from common.server import aula_env, run_cli
 
 UNITS = 10
+# user id, unit id, status, status date, score, seconds spent, ILT presence: a lesson_sessions row
+RawRow = tuple[int, int, str, datetime, float, int, None]
 HEADER = "user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score\tlesson_time\tilt_status\n"
 
 
@@ -58,14 +60,14 @@ def write_file(path: Path, lines: int) -> None:
             )
 
 
-def raw_rows(path: Path, url: str) -> list[tuple]:
+def raw_rows(path: Path, url: str) -> list[RawRow]:
     """The same rows as the import stores them, resolved beforehand (untimed)."""
     engine = create_database_engine(url)
     with engine.connect() as connection:
-        ids = dict(connection.exec_driver_sql("SELECT username, id FROM users").all())
-        units = dict(connection.exec_driver_sql("SELECT code, id FROM units").all())
+        ids: dict[str, int] = dict(connection.exec_driver_sql("SELECT username, id FROM users").all())
+        units: dict[str, int] = dict(connection.exec_driver_sql("SELECT code, id FROM units").all())
     engine.dispose()
-    rows = []
+    rows: list[RawRow] = []
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle, delimiter="\t")
         next(reader)
@@ -96,7 +98,7 @@ def timed_cli_import(path: Path, env: dict[str, str]) -> tuple[float, float]:
     return elapsed, int(lines[-1].split()[1]) / 1024
 
 
-def sqlite_raw(db_path: Path, rows: list[tuple]) -> float:
+def sqlite_raw(db_path: Path, rows: list[RawRow]) -> float:
     connection = sqlite3.connect(db_path)
     sql = (
         "INSERT INTO lesson_sessions (user_id, unit_id, status, status_date, score, time_spent, ilt_present) "
@@ -112,7 +114,7 @@ def sqlite_raw(db_path: Path, rows: list[tuple]) -> float:
     return elapsed
 
 
-def postgres_raw(url: str, rows: list[tuple]) -> float:
+def postgres_raw(url: str, rows: list[RawRow]) -> float:
     import psycopg
 
     with psycopg.connect(url.replace("+psycopg", "")) as connection:
@@ -161,7 +163,9 @@ def main() -> None:
         if args.postgres:
             from tests.postgres import PostgresCluster, find_postgres_bindir
 
-            cluster = PostgresCluster(find_postgres_bindir())
+            bindir = find_postgres_bindir()
+            assert bindir is not None, "PostgreSQL binaries not found (see tests/postgres.py)"
+            cluster = PostgresCluster(bindir)
             cluster.start()
             try:
                 urls = [cluster.create_database(name) for name in ("imported", "raw")]

@@ -9,13 +9,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from avance_parts.soap import post
 from common.server import own_process
 
 LOAD_CONNECTIONS, LOAD_PROCESSES = 16, 2
 LOAD_REQUESTS, LOAD_SECONDS, LOAD_ROUNDS = 5_000, 10.0, 3  # per round; the median round counts
+
+
+class _Totals(TypedDict):
+    requests: int
+    errors: int
+    ended: float
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def _client_process(
     issued = iter(range(quota))  # next() on a range iterator is atomic under the GIL
     lock = threading.Lock()
     window: dict[str, float] = {}
-    totals = {"requests": 0, "errors": 0, "ended": 0.0}
+    totals: _Totals = {"requests": 0, "errors": 0, "ended": 0.0}
     latencies: list[float] = []
 
     def open_window() -> None:  # runs once, when every thread here is connected

@@ -18,8 +18,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import waitress
 from sqlalchemy import Engine
+from waitress.server import create_server
 
 import common  # noqa: F401  (the project root on sys.path, for tests.*)
 from aula_ws.app import AulaApplication, create_app
@@ -38,10 +38,11 @@ def application(settings: Settings, engine: Engine) -> AulaApplication:
 @contextmanager
 def in_process(app: AulaApplication, threads: int) -> Iterator[int]:
     """waitress on 127.0.0.1 in a thread of this process; yields its port."""
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads)
     threading.Thread(target=server.run, daemon=True).start()
     try:
-        yield server.effective_port
+        # one host: a BaseWSGIServer, whose effective_port (set in its __init__) types-waitress omits
+        yield server.effective_port  # type: ignore[union-attr]
     finally:
         server.close()
         server.task_dispatcher.shutdown()
@@ -53,7 +54,7 @@ def own_process(command: Sequence[str], environment: dict[str, str], log_path: P
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     try:
-        yield _port(process, log_path, listening)
+        yield _port(process, command[0], log_path, listening)
     finally:
         process.terminate()
         try:
@@ -63,7 +64,7 @@ def own_process(command: Sequence[str], environment: dict[str, str], log_path: P
             process.wait()
 
 
-def _port(process: subprocess.Popen[bytes], log_path: Path, listening: str) -> int:
+def _port(process: subprocess.Popen[bytes], program: str, log_path: Path, listening: str) -> int:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         found = re.search(listening, log_path.read_text(errors="replace"))
@@ -72,7 +73,7 @@ def _port(process: subprocess.Popen[bytes], log_path: Path, listening: str) -> i
         if process.poll() is not None:
             break
         time.sleep(0.1)
-    raise RuntimeError(f"{process.args[0]} did not start; see {log_path}")  # type: ignore[index]
+    raise RuntimeError(f"{program} did not start; see {log_path}")
 
 
 def run_cli(

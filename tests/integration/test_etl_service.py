@@ -32,7 +32,7 @@ def get(engine, settings, instance_id, plugin="boardz", now=at_now, **params):
 def records(answer) -> list[dict[str, str]]:
     document = etree.fromstring(answer.xmlcontent)
     assert document.tag == "logrecords"
-    numbers = [int(r.get("id")) for r in document]
+    numbers = [int(r.attrib["id"]) for r in document]
     assert numbers == list(range(1, len(numbers) + 1))
     return [{field.tag: field.text or "" for field in record} for record in document]
 

@@ -3,6 +3,7 @@
 import random
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,14 @@ NOW = datetime(2016, 6, 1)
 START = datetime(2014, 1, 1)
 
 
+class History(TypedDict):
+    """One member's records, as the pure rule reads them."""
+
+    sessions: list[SessionRecord]
+    course: list[tuple[str, datetime]]
+    activity: list[datetime]
+
+
 def random_moment(rng):
     # whole days plus random seconds, so that many events fall near midnight boundaries
     return START + timedelta(
@@ -27,7 +36,9 @@ def random_moment(rng):
 def build(engine, rng):
     b = PlatformBuilder(engine)
     logins = [f"u{n:02d}" for n in range(25)]
-    histories = defaultdict(lambda: {"sessions": [], "course": [], "activity": []})
+    histories: defaultdict[tuple[int, str], History] = defaultdict(
+        lambda: {"sessions": [], "course": [], "activity": []}
+    )
     group_ids = []
     for g in range(4):
         units = [f"L{n}" for n in range(rng.choice([0, 1, 3, 7]))]
@@ -64,6 +75,7 @@ def expected_avance(b, gid, login, histories, window):
 
     with UnitOfWork(b.engine) as uow:
         group = find_group(uow.connection, gid)
+    assert group is not None
     shape = GroupShape(group.unit_count, group.tracks_progress)
     h = histories.get((gid, login), {"sessions": [], "course": [], "activity": []})
     history = LearnerHistory(tuple(h["sessions"]), tuple(h["course"]), tuple(h["activity"]))

@@ -83,7 +83,9 @@ def test_with_alock_present_nothing_is_captured(engine, settings, drop):
     (drop / "enrols.csv").write_text("x\n")
     age(drop / "enrols.csv", 60)
     result = capture_drop_folder(engine, settings)
-    assert result.captured == [] and "alock.txt" in result.stopped and result.alarms == []
+    assert (
+        result.captured == [] and result.stopped is not None and "alock.txt" in result.stopped and result.alarms == []
+    )
     assert (drop / "enrols.csv").exists()
 
 

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -17,6 +18,16 @@ FIVE_UNITS = GroupShape(unit_count=5, tracks_progress=True)
 
 def state(interacted=True, course_completed=False, units_completed=0):
     return LearnerState(interacted, course_completed, units_completed)
+
+
+def dated(history: LearnerHistory) -> Callable[[datetime | None], LearnerState]:
+    """The history's state_at for a dated window, where avance asks only for dated states."""
+
+    def state_at(t: datetime | None) -> LearnerState:
+        assert t is not None, "a dated window asks for no state at now"
+        return history.state_at(t)
+
+    return state_at
 
 
 def test_rule_1_no_interaction_before_a_date_gives_0_even_when_completed():
@@ -92,13 +103,13 @@ def test_without_a_date_avance_is_taken_now():
 
 
 def test_one_date_gives_avance_up_to_that_date():
-    assert avance(FIVE_UNITS, ProgressWindow(upper=JUN), HISTORY.state_at) == 40
+    assert avance(FIVE_UNITS, ProgressWindow(upper=JUN), dated(HISTORY)) == 40
 
 
 def test_two_dates_give_the_difference():
-    assert avance(FIVE_UNITS, ProgressWindow(upper=DEC, lower=JAN), HISTORY.state_at) == 60 - 20
+    assert avance(FIVE_UNITS, ProgressWindow(upper=DEC, lower=JAN), dated(HISTORY)) == 60 - 20
 
 
 def test_between_dates_a_user_without_interaction_before_the_upper_date_gets_0():
     late = LearnerHistory(sessions=(SessionRecord("U1", "C", datetime(2016, 1, 1)),))
-    assert avance(FIVE_UNITS, ProgressWindow(upper=DEC, lower=JAN), late.state_at) == 0
+    assert avance(FIVE_UNITS, ProgressWindow(upper=DEC, lower=JAN), dated(late)) == 0

@@ -21,13 +21,16 @@ def test_text_values_are_escaped():
     usuario = document.find(
         f"{ENV}Body/{{urn:Educativa/Aula/}}obtener_avance_usuarios_response/{{urn:Educativa/Aula/}}usuarios"
     )
+    assert usuario is not None
     assert [child.text for child in usuario] == ["true", "false", "1", "R&D<>", "2015-01-01", "true", "0", "a&b"]
 
 
 def test_a_fault_has_a_qname_faultcode_and_the_educativa_detail():
     document = etree.fromstring(fault("Client", "X::Y", "X::Y", 'No existe el grupo "<64>"'))
     body_fault = document.find(f"{ENV}Body/{ENV}Fault")
+    assert body_fault is not None
     code = body_fault.findtext("faultcode")
+    assert code is not None
     prefix, local = code.split(":")
     assert body_fault.nsmap[prefix] == ENV.strip("{}") and local == "Client"
     assert (

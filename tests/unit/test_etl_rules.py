@@ -35,6 +35,7 @@ def test_from_equal_to_the_last_delivered_second_continues_right_after_that_reco
 
 def test_any_other_from_starts_after_every_record_of_that_second():
     start = start_position(1_699_999_000, Position(T, (42,)), None)
+    assert start is not None
     assert start.key is None
     assert unix(start.time) == 1_699_999_000 and start.time.microsecond == 999_999
 

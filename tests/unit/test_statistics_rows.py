@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aula_ws.domain import statistics_rows as rows
+from aula_ws.domain.csv_rows import HeaderError, RowError
 
 UTC = ZoneInfo("UTC")
 LESSON_HEADER = [
@@ -59,7 +60,7 @@ def test_the_three_date_forms_are_accepted(text, day):
     "text", ["2013.03.22", "22-03-2013", "2013/02/30", "03/22/2013", "yesterday", "2013/03/22 10:00"]
 )
 def test_other_dates_reject_the_line(text):
-    with pytest.raises(rows.RowError, match="lesson_status_date"):
+    with pytest.raises(RowError, match="lesson_status_date"):
         rows.import_date(text, "lesson_status_date")
 
 
@@ -95,7 +96,7 @@ def test_other_dates_reject_the_line(text):
     ],
 )
 def test_each_lesson_column_rule_rejects_with_its_reason(values, message):
-    with pytest.raises(rows.RowError, match=message):
+    with pytest.raises(RowError, match=message):
         lesson(**values)
 
 
@@ -128,7 +129,7 @@ def test_columns_are_matched_by_name_in_any_order_and_unknown_ones_reported():
 
 
 def test_a_header_without_a_required_column_refuses_the_file():
-    with pytest.raises(rows.HeaderError, match="course_status"):
+    with pytest.raises(HeaderError, match="course_status"):
         rows.map_columns(rows.COURSE_COLUMNS, ["user_loginid", "crsvname"])
 
 
@@ -150,7 +151,7 @@ def test_activity_times_are_iso_8601_or_unix_seconds_in_utc():
     assert rows.moment("1434499200", zone) == datetime(2015, 6, 17)
     assert rows.moment("2015-06-17T10:00:00", zone) == datetime(2015, 6, 17, 13)
     assert rows.moment("2015-06-17T10:00:00+00:00", zone) == datetime(2015, 6, 17, 10)
-    with pytest.raises(rows.RowError, match="time"):
+    with pytest.raises(RowError, match="time"):
         rows.moment("17/06/2015", zone)
 
 

@@ -4,7 +4,9 @@ Snapshot built in memory (no database), give their actions or the reason they fa
 `run(kind, csv, snap)` reads the file's header and lines with the real readers and plans each
 line in order, as a run does: a line's actions, or its error message."""
 
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +20,8 @@ from aula_ws.sync.snapshot import Rows, Snapshot
 
 NOW = datetime(2026, 3, 10, 12, 0)
 CTX = PlanContext(now=NOW, zone=ZoneInfo("UTC"), hash_password=lambda password, old: f"hashed:{password}")
-READERS = {
+# each kind's reader and planner (their row types differ from kind to kind)
+READERS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "users": (people.read_user, people.plan_user),
     "enrolments": (people.read_enrolment, people.plan_enrolment),
     "cohorts": (people.read_cohort, people.plan_cohort),

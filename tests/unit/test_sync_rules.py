@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aula_ws.domain import sync_files as names
+from aula_ws.domain.csv_rows import HeaderError, RowError
 from aula_ws.domain.sync_rows import (
-    HeaderError,
-    RowError,
     detect_separator,
     is_comment,
     membership_active,

@@ -62,12 +62,15 @@ def post(server, body: bytes, **headers) -> requests.Response:
     return requests.post(f"{server.base_url}/soap", data=body, headers={**HEADERS, **headers}, timeout=30)
 
 
-def fault_of(response: requests.Response) -> dict:
+def fault_of(response: requests.Response) -> dict[str, object]:
     document = etree.fromstring(response.content)
     fault = document.find(f"{{{ENV}}}Body/{{{ENV}}}Fault")
     assert fault is not None, response.text
-    prefix, _, local = fault.findtext("faultcode").partition(":")
+    faultcode = fault.findtext("faultcode")
+    assert faultcode is not None, response.text
+    prefix, _, local = faultcode.partition(":")
     error = fault.find(f"detail/{{{AULA}}}error")
+    assert error is not None, response.text
     return {
         "faultcode": (fault.nsmap.get(prefix), local),
         "faultstring": fault.findtext("faultstring"),
@@ -151,6 +154,7 @@ def test_the_contract_example_is_answered_as_the_contract_writes_it(server):
         '<obtener_avance_usuarios_response xmlns="urn:Educativa/Aula/"><usuarios><administrador_grupo>' in response.text
     )
     body = etree.fromstring(response.content).find(f"{{{ENV}}}Body")
+    assert body is not None
     assert_nodes_equal(body[0], parse_file(FIXTURES / "contract_example_response.xml"))
 
 

@@ -16,7 +16,7 @@ import requests
 from cryptography import x509
 
 from aula_ws.rpc.client import MnetTransport
-from aula_ws.services.usage import utc_now
+from aula_ws.services.clock import utc_now
 from aula_ws.store.database import create_database_engine
 from tests.databases import fresh_database
 from tests.e2e.server_process import ROOT, aula_env, running_server

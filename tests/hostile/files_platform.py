@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, Table, func, select
 
 from aula_ws.store.database import create_database_engine
 from aula_ws.store.tables import activity_log, course_statuses, lesson_sessions, memberships, users
@@ -31,9 +31,11 @@ class Platform:
     def cli(self, *args: str, umask: int | None = None, **extra_env: str) -> subprocess.CompletedProcess[str]:
         return aula_ws(dict(self.env, **extra_env), *args, umask=umask)
 
-    def count(self, table, *where) -> int:  # type: ignore[no-untyped-def]
+    def count(self, table: Table, *where: ColumnElement[bool]) -> int:
         with self.engine.connect() as connection:
-            return int(connection.scalar(select(func.count()).select_from(table).where(*where)))
+            counted = connection.scalar(select(func.count()).select_from(table).where(*where))
+            assert counted is not None
+            return int(counted)
 
     def counts(self) -> dict[str, int]:
         """Rows of every table an import or a sync writes: 'nothing was written' compares these."""

@@ -78,11 +78,13 @@ def fault_of(content: bytes) -> dict[str, str]:
     root = etree.fromstring(content)
     fault = root.find(f"{{{ENV}}}Body/{{{ENV}}}Fault")
     assert fault is not None, content[:500]
-    prefix, _, code = fault.findtext("faultcode").partition(":")
+    faultcode, faultstring = fault.findtext("faultcode"), fault.findtext("faultstring")
+    assert faultcode is not None and faultstring is not None, content[:500]
+    prefix, _, code = faultcode.partition(":")
     assert fault.nsmap[prefix] == ENV
     return {
         "faultcode": code,
-        "faultstring": fault.findtext("faultstring"),
+        "faultstring": faultstring,
         "error_string": fault.findtext(f"detail/{{{AULA}}}error/{{{AULA}}}error_string") or "",
     }
 
@@ -98,7 +100,12 @@ def row_counts(database_url: str) -> dict[str, int]:
     engine = create_database_engine(database_url)
     try:
         with engine.connect() as connection:
-            return {t.name: connection.scalar(select(func.count()).select_from(t)) for t in metadata.sorted_tables}
+            counts = {}
+            for t in metadata.sorted_tables:
+                counted = connection.scalar(select(func.count()).select_from(t))
+                assert counted is not None
+                counts[t.name] = counted
+            return counts
     finally:
         engine.dispose()
 

@@ -54,13 +54,13 @@ def fill(disk: Path, leave: int = 0) -> Path:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def full(request, tmp_path) -> Iterator[tuple[Platform, Path]]:  # type: ignore[no-untyped-def]
+def full(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Platform, Path]]:
     with small_disk(tmp_path / "disk") as disk:
         for platform in build_platform(request, disk / "data", "disk"):
             yield platform, disk
 
 
-def assert_refused_in_one_line(result, name: str) -> str:  # type: ignore[no-untyped-def]
+def assert_refused_in_one_line(result: subprocess.CompletedProcess[str], name: str) -> str:
     assert result.returncode == 3, (result.returncode, result.stdout, result.stderr)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from aula_ws.errors import SyncBusy
-from aula_ws.services.statistics_import import ImportOptions, import_statistics
+from aula_ws.services.statistics_import import ImportOptions, ImportResult, import_statistics
 from aula_ws.services.sync import sync_upload
 from aula_ws.store.tables import users
 from tests.builders import PlatformBuilder
@@ -18,7 +18,7 @@ NOW = datetime(2026, 3, 10, 12, 0)
 THREADS = 8
 
 
-def at_once(work):  # type: ignore[no-untyped-def]
+def at_once(work):
     """Runs work(i) for every thread together; returns each one's result or exception."""
     start = threading.Barrier(THREADS)
     outcomes: list[object] = [None] * THREADS
@@ -97,7 +97,7 @@ def test_imports_of_one_name_in_one_second_each_get_their_own_journal_and_reject
     builder.member("ann", group)
     report_dir = settings.data_dir / "imports"
 
-    def one_import(i: int):  # type: ignore[no-untyped-def]
+    def one_import(i: int) -> ImportResult:
         content = f"{LESSONS_HEADER}ann;C1;L1;L;C\nnobody{i};C1;L1;L;C\n".encode()
         return import_statistics(
             engine,

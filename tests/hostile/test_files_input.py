@@ -4,6 +4,7 @@ operations alike (the real CLI, the real server)."""
 
 import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,7 @@ def admin(platform):  # noqa: F811
         yield zeep.Client(f"{server.base_url}/soap/admin?wsdl"), header(created.stdout.split()[-1]), server
 
 
-def fault_of(call):  # type: ignore[no-untyped-def]
+def fault_of(call: Callable[..., object]) -> tuple[str, str]:
     """(faultcode, faultstring and detail text): the readable text may be in either."""
     with pytest.raises(zeep.exceptions.Fault) as caught:
         call()
@@ -140,19 +141,19 @@ def test_the_admin_import_operations_refuse_bad_names_and_encodings_and_write_no
 def test_file_name_rules():
     assert file_name_problem("userimport.csv") is None
     assert file_name_problem("x" * MAX_NAME_BYTES) is None
-    assert "more than 200" in file_name_problem("x" * (MAX_NAME_BYTES + 1))
-    assert "empty" in file_name_problem("")
-    assert "not a file name" in file_name_problem("..")
-    assert "path separator" in file_name_problem("a/b")
-    assert "control character" in file_name_problem("a\x00b")
-    assert "control character" in file_name_problem("a\udcffb")  # an undecodable byte of a listing
+    assert "more than 200" in (file_name_problem("x" * (MAX_NAME_BYTES + 1)) or "")
+    assert "empty" in (file_name_problem("") or "")
+    assert "not a file name" in (file_name_problem("..") or "")
+    assert "path separator" in (file_name_problem("a/b") or "")
+    assert "control character" in (file_name_problem("a\x00b") or "")
+    assert "control character" in (file_name_problem("a\udcffb") or "")  # an undecodable byte of a listing
 
 
 def test_encoding_rules():
     assert encoding_problem("latin-1") is None and encoding_problem("utf-16") is None
     for encoding in NOT_TEXT_ENCODINGS:
         assert encoding_problem(encoding) is not None, encoding
-    assert "unknown encoding" in encoding_problem("utf\x00-8")
+    assert "unknown encoding" in (encoding_problem("utf\x00-8") or "")
 
 
 def test_an_avatar_entry_named_with_control_characters_is_reported_in_text_xml_can_carry(engine, settings):

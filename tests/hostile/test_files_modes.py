@@ -99,7 +99,7 @@ def test_the_service_functions_write_private_files_without_the_cli_s_umask(engin
         imported.rejects_path,
     ]
     assert all(path is not None for path in written)
-    assert {oct(stat.S_IMODE(path.stat().st_mode)) for path in written} == {"0o600"}
+    assert {oct(stat.S_IMODE(path.stat().st_mode)) for path in written if path is not None} == {"0o600"}
     store = settings.data_dir / "syncfiles"
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in (store, store / "reports", settings.data_dir / "imports")} == {
         "0o700"

@@ -106,9 +106,9 @@ def assert_refused(path: str, response: requests.Response, limit: int) -> None:
         assert fault["faultcode"] == fault["faultstring"] == "Client.RequestTooLarge"
         assert f"{limit} bytes" in fault["error_string"]
     elif path.startswith("/mnet"):
-        with pytest.raises(xmlrpc.client.Fault) as fault:
+        with pytest.raises(xmlrpc.client.Fault) as raised:
             xmlrpc.client.loads(response.content)
-        assert fault.value.faultCode == 413 and f"{limit} bytes" in fault.value.faultString
+        assert raised.value.faultCode == 413 and f"{limit} bytes" in raised.value.faultString
     else:
         error = response.json()
         assert error["errorcode"] == "invalidparameter" and f"{limit} bytes" in error["message"]

@@ -19,7 +19,7 @@ import requests
 from sqlalchemy import Engine, text
 
 from aula_ws.services import peers
-from aula_ws.services.usage import utc_now
+from aula_ws.services.clock import utc_now
 from aula_ws.store.database import create_database_engine
 from tests.databases import fresh_database
 from tests.e2e.server_process import RunningServer, aula_env, running_server

@@ -92,7 +92,7 @@ def platform(engine):
     return engine
 
 
-def check_import(engine, settings, kind: str, content: bytes, options: ImportOptions) -> None:  # type: ignore[no-untyped-def]
+def check_import(engine, settings, kind: str, content: bytes, options: ImportOptions) -> None:
     try:
         result = import_statistics(
             engine,
@@ -113,7 +113,7 @@ def check_import(engine, settings, kind: str, content: bytes, options: ImportOpt
     assert xml_problem(result.journal) is None
 
 
-def check_sync(engine, settings, kind: str, content: bytes, simulate: bool) -> None:  # type: ignore[no-untyped-def]
+def check_sync(engine, settings, kind: str, content: bytes, simulate: bool) -> None:
     try:
         result = sync_upload(engine, settings, kind, content, None, simulate=simulate, now=NOW)
     except InvalidRequest:

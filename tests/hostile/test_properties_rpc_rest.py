@@ -296,7 +296,7 @@ def use_stats_calls(draw, caller: dict[str, str]) -> bytes:
     """A use_stats call of a valid arity whose parameters are each plausible or anything at all."""
     scores = draw(st.booleans())
     chance = draw(st.randoms(use_true_random=False))
-    plausible = [
+    plausible: list[st.SearchStrategy[object]] = [
         st.just(caller),
         st.sampled_from(["lovecraft", "borges", "nobody"]),
         st.sampled_from(["", "/", MOODLE + "x"]),

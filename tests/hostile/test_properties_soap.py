@@ -14,18 +14,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from aula_ws.app import create_app
+from aula_ws.app import AulaApplication, create_app
 from aula_ws.config import Settings
 from aula_ws.services.runtime import Services
 from aula_ws.store.database import create_database_engine
 from tests.databases import migrated_sqlite
-from tests.hostile.soap_edge import ADMIN, AULA, ENV, fault_of, seed_platform, soap_body_of
+from tests.hostile.soap_edge import ADMIN, AULA, ENV, Platform, fault_of, seed_platform, soap_body_of
 
 EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory) -> Iterator[tuple]:
+def app(tmp_path_factory) -> Iterator[tuple[AulaApplication, Platform]]:
     data_dir = tmp_path_factory.mktemp("properties")
     platform = seed_platform(data_dir, migrated_sqlite(data_dir))
     engine = create_database_engine(platform.database_url)
@@ -79,7 +79,7 @@ names = st.sampled_from(
     ]
 )
 namespaces = st.sampled_from([AULA, ADMIN, ENV, "", "urn:other"])
-texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40).filter(
+texts = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40).filter(
     lambda t: all(c in "\t\n\r" or ord(c) >= 0x20 for c in t) and "\ufffe" not in t and "\uffff" not in t
 )
 

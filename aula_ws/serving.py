@@ -20,11 +20,12 @@ import io
 import logging
 import resource
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
-from waitress import create_server
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
+from waitress.receiver import ChunkedReceiver, FixedStreamReceiver
+from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
@@ -51,7 +52,8 @@ def serve(
         print(f"demo platform {state}: groups {', '.join(map(str, summary.groups))}")
     app = create_app(services)
     server = create_waitress(app, settings, host or settings.host, settings.port if port is None else port, threads)
-    base = f"http://{server.effective_host}:{server.effective_port}"
+    # effective_host and effective_port are set by BaseWSGIServer.__init__; types-waitress leaves them out
+    base = f"http://{server.effective_host}:{server.effective_port}"  # type: ignore[attr-defined]
     print(f"aula-ws {__version__} serving on {base}/ (WSDL: {base}/soap?wsdl)", flush=True)
     if demo:
         print(_demo_examples(base), flush=True)
@@ -73,24 +75,28 @@ def serve(
     return EXIT_OK
 
 
-def create_waitress(app: AulaApplication, settings: Settings, host: str, port: int, threads: int) -> Any:
+def create_waitress(app: AulaApplication, settings: Settings, host: str, port: int, threads: int) -> BaseWSGIServer:
     """The waitress server of `aula-ws serve` (see the module docstring)."""
     # waitress warns on every queued request under load: noise, not news
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     _allow_open_files(settings.max_connections + threads + 64)
     largest = max(settings.contract_max_body, settings.admin_max_body, settings.rpc_max_body, settings.rest_max_body)
-    server = create_server(
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        connection_limit=settings.max_connections,
-        asyncore_use_poll=True,
-        channel_timeout=settings.channel_timeout,
-        cleanup_interval=max(1, min(30, settings.channel_timeout // 2)),
-        # a backstop only (the endpoints' limits are applied by _LimitedParser): it counts the
-        # chunked framing too, and refuses a body of exactly its size (`>=`)
-        max_request_body_size=2 * largest + 65536,
+    # one listening socket, host and port: a BaseWSGIServer (a MultiSocketServer is made for several)
+    server = cast(
+        "BaseWSGIServer",
+        create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            connection_limit=settings.max_connections,
+            asyncore_use_poll=True,
+            channel_timeout=settings.channel_timeout,
+            cleanup_interval=max(1, min(30, settings.channel_timeout // 2)),
+            # a backstop only (the endpoints' limits are applied by _LimitedParser): it counts the
+            # chunked framing too, and refuses a body of exactly its size (`>=`)
+            max_request_body_size=2 * largest + 65536,
+        ),
     )
     server.channel_class = type(
         "AulaChannel",
@@ -102,21 +108,25 @@ def create_waitress(app: AulaApplication, settings: Settings, host: str, port: i
     return server
 
 
-class _LimitedParser(HTTPRequestParser):  # type: ignore[misc]
+class _LimitedParser(HTTPRequestParser):
     """Applies the endpoint's body limit as the body arrives. A body over it is still read to
     its end, into nothing, when that end is near (up to the limit again, at least 1 MiB more):
     a client, or a proxy such as nginx, that is still sending when the connection closes gets
     a reset instead of the answer (nginx: 502). A body further over is answered at once."""
 
     body_limit: Callable[[str], int | None]
+    path: str  # set by waitress's parse_header (types-waitress leaves it out)
     _refusal: RequestEntityTooLarge | None = None
+    _drain_cap: int  # set with _refusal
 
     def received(self, data: bytes) -> int:
         consumed: int = super().received(data)
         if self.error is not None or not self.headers_finished or self.empty:
             return consumed
         if self._refusal is not None:  # draining
-            if self.completed or len(self.body_rcv) > self._drain_cap:
+            # the body's receiver was there when _refusal was set
+            receiver = cast("ChunkedReceiver | FixedStreamReceiver", self.body_rcv)
+            if self.completed or len(receiver) > self._drain_cap:
                 self.error, self.completed = self._refusal, True
             return consumed
         limit = self.body_limit(self.path)
@@ -131,7 +141,8 @@ class _LimitedParser(HTTPRequestParser):  # type: ignore[misc]
             else:
                 self.completed = False
                 kept = self.body_rcv.buf
-                self.body_rcv.buf = _Discarded(len(kept))
+                # the receivers only append to it and measure it (types-waitress names the class)
+                self.body_rcv.buf = _Discarded(len(kept))  # type: ignore[assignment]
                 kept.close()
         return consumed
 
@@ -155,7 +166,7 @@ class _Discarded:
         pass
 
 
-class _TooLargeTask(WSGITask):  # type: ignore[misc]
+class _TooLargeTask(WSGITask):
     """A body refused by _LimitedParser (or waitress's own cap): the endpoint answers it,
     in its own terms, without the body; the connection is closed (its rest is unread)."""
 
@@ -172,12 +183,14 @@ class _TooLargeTask(WSGITask):  # type: ignore[misc]
 
 def _error_task(channel: HTTPChannel, request: HTTPRequestParser) -> Any:
     if isinstance(request.error, RequestEntityTooLarge):
-        return _TooLargeTask(channel, request)
-    return ErrorTask(channel, request)
+        # waitress passes the parser as the task's request; types-waitress says an Error
+        return _TooLargeTask(channel, request)  # type: ignore[arg-type]
+    return ErrorTask(channel, request)  # type: ignore[arg-type]
 
 
-class _Channel(HTTPChannel):  # type: ignore[misc]
-    error_task_class = staticmethod(_error_task)
+class _Channel(HTTPChannel):
+    # waitress only calls it, as error_task_class(channel, request); the stubs want a class
+    error_task_class = staticmethod(_error_task)  # type: ignore[assignment]
 
 
 def _allow_open_files(needed: int) -> None:

@@ -57,7 +57,9 @@ class MnetTransport(xmlrpc.client.SafeTransport):
         self.https = peer_root.startswith("https://")
         self._answer_signed = False
 
-    def make_connection(self, host: Any) -> http.client.HTTPConnection:
+    # an http:// peer gets Transport's plain connection: wider than SafeTransport's HTTPS one
+    def make_connection(self, host: Any) -> http.client.HTTPConnection:  # type: ignore[override]
+        connection: http.client.HTTPConnection
         if self.https:
             connection = super().make_connection(host)
         else:
@@ -65,7 +67,8 @@ class MnetTransport(xmlrpc.client.SafeTransport):
         connection.timeout = self.timeout
         return connection
 
-    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:
+    # ServerProxy always sends bytes (the marshalled call, encoded); typeshed allows any buffer
+    def request(self, host: Any, handler: str, request_body: bytes, verbose: bool = False) -> Any:  # type: ignore[override]
         try:
             return super().request(host, handler, self._wrap(request_body), verbose)
         except xmlrpc.client.Fault as fault:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from aula_ws.commands.exits import EXIT_OK
 from aula_ws.services import tokens
 from aula_ws.services.runtime import Services
+from aula_ws.store.credentials import TokenRecord
 
 MAX_DAYS = 3650  # ten years: longer is "never", which is what no --days says
 
@@ -67,7 +68,7 @@ def _list(args: argparse.Namespace, services: Services) -> int:
     return EXIT_OK
 
 
-def _state(token: tokens.credentials.TokenRecord, now: datetime) -> str:
+def _state(token: TokenRecord, now: datetime) -> str:
     if token.revoked_at is not None:
         return f"revoked {_when(token.revoked_at)}"
     if token.expires_at is not None and token.expires_at <= now:

@@ -53,13 +53,13 @@ def _print_result(result: SyncResult) -> int:
         print(f"set aside (its run was killed part-way): {path}")
     if result.refused:
         print(f"aula-ws: {result.input_name} refused: {result.refused}", file=sys.stderr)
-    for label, path in (
+    for label, written in (
         ("report", result.report_path),
         ("tryback", result.tryback_path),
         ("archived", result.archive_path),
     ):
-        if path is not None:
-            print(f"{label}: {path}")
+        if written is not None:
+            print(f"{label}: {written}")
     if result.simulate:
         print("simulation: nothing was written but the report")
     for line in result.counters.lines():

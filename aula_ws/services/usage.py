@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
 from sqlalchemy import Connection, Engine
 
-from aula_ws.domain.elapsed import EngineSettings, RecordedTime, elapsed_time, whole_minutes
+from aula_ws.domain.elapsed import ActivityEvent, EngineSettings, RecordedTime, elapsed_time, whole_minutes
 from aula_ws.errors import CallerRefused, HostRefused, RecordMissing, StatsForbidden, UseStatsRefused
 from aula_ws.services.clock import utc_now
 from aula_ws.store import mnet
@@ -119,7 +120,8 @@ def get_stats(
             RecordedTime(group_id, unit_id, int(seconds))
             for group_id, unit_id, seconds in mnet.recorded_time_rows(connection, target_user.id, since, current)
         ]
-        elapsed = elapsed_time(events, current, engine_settings, recorded)
+        # the rows are read as the events they are: (time, course, unit), by position or by name
+        elapsed = elapsed_time(cast("list[ActivityEvent]", events), current, engine_settings, recorded)
         course_times = {c: t for c, t in elapsed.courses.items() if visible is None or c in visible}
         unit_times = elapsed.units
         courses = mnet.courses_by_id(connection, course_times) if scope >= COURSE else {}

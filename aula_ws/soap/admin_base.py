@@ -8,6 +8,7 @@ The token is checked as soon as the operation is known, before Spyne reads
 the body's parameters (a hostile body costs a stranger nothing but the parse).
 """
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from spyne import Fault
@@ -26,7 +27,7 @@ class AdminService(TranslatingService):
     lenient_types: tuple[type, ...] = ()
 
     @classmethod
-    def call_wrapper(cls, ctx):  # type: ignore[no-untyped-def]
+    def call_wrapper(cls, ctx: Any) -> Any:  # ctx: spyne's MethodContext
         if not isinstance(ctx.udc, TokenHolder):  # never without admission
             raise Fault("Client.Authentication", AUTHENTICATION_REQUIRED)
         return super().call_wrapper(ctx)

@@ -12,6 +12,7 @@ QName in the envelope's namespace; a plain Server fault carries a generic messag
 """
 
 import logging
+from typing import Any, overload
 
 from spyne import Fault, ServiceBase
 
@@ -56,6 +57,10 @@ class ServerRefusal(Fault):  # type: ignore[misc]
 AUTHENTICATION_REQUIRED = "A valid admin token is required (wstoken)"
 
 
+@overload
+def fault_for(error: AuthenticationFailed, call: str) -> Fault: ...
+@overload
+def fault_for(error: AulaError, call: str) -> Fault | None: ...
 def fault_for(error: AulaError, call: str) -> Fault | None:
     """The fault that answers `error` raised by the operation `call`; None for an error
     no caller should hear about (it stays unexpected: a generic Server fault, its traceback logged)."""
@@ -78,7 +83,7 @@ class TranslatingService(ServiceBase):  # type: ignore[misc]
     """Base of every service class: its methods' errors answered by `fault_for`."""
 
     @classmethod
-    def call_wrapper(cls, ctx):  # type: ignore[no-untyped-def]
+    def call_wrapper(cls, ctx: Any) -> Any:  # ctx: spyne's MethodContext
         try:
             return super().call_wrapper(ctx)
         except AulaError as error:

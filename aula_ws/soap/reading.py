@@ -115,7 +115,7 @@ def _parse(body: bytes, limits: XmlLimits) -> etree._Element:
         huge_tree=limits.max_text is None,
     )
     depth = elements = namespaces = 0
-    root = None
+    root: etree._Element | None = None
     for event, item in events:
         if event == "start-ns":
             namespaces += 1

@@ -9,7 +9,7 @@ once with a placeholder address and writes each answer's address itself, from
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import quoteattr
@@ -22,7 +22,7 @@ from spyne.server.wsgi import WsgiApplication
 from aula_ws.soap.admin import AdminApplication
 from aula_ws.soap.contract import ContractApplication
 
-ENDPOINTS = {
+ENDPOINTS: dict[str, tuple[str, Callable[[], Application]]] = {
     # the WSDL needs no services: the applications are built without them
     "contract": ("/soap", lambda: ContractApplication(services=None)),  # type: ignore[arg-type]
     "admin": ("/soap/admin", lambda: AdminApplication(services=None)),  # type: ignore[arg-type]

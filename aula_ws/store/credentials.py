@@ -32,7 +32,7 @@ def add_token(
     created_at: datetime,
     expires_at: datetime | None,
 ) -> int:
-    return connection.execute(
+    token_id: int = connection.execute(
         insert(tokens)
         .values(
             user_id=user_id,
@@ -43,6 +43,7 @@ def add_token(
         )
         .returning(tokens.c.id)
     ).scalar_one()
+    return token_id
 
 
 _token_columns = select(

@@ -63,7 +63,7 @@ _instance_columns = select(
 )
 
 
-def _instance(row: Row[Any]) -> InstanceRecord:
+def _instance(row: Row[int, str, str, str, datetime, datetime | None]) -> InstanceRecord:
     return InstanceRecord(row.id, row.plugin, row.name, json.loads(row.settings), row.created_at, row.lease_until)
 
 
@@ -71,11 +71,12 @@ def add_instance(connection: Connection, plugin: str, name: str, settings: dict[
     """The new instance's id, or None when the name is taken."""
     try:
         with connection.begin_nested():
-            return connection.execute(
+            instance_id: int = connection.execute(
                 insert(etl_instances)
                 .values(plugin=plugin, name=name, settings=json.dumps(settings), created_at=now)
                 .returning(etl_instances.c.id)
             ).scalar_one()
+            return instance_id
     except IntegrityError:
         return None
 
@@ -161,7 +162,8 @@ def _after(time_column: Any, key_columns: list[Any], position: Position | None) 
     if position is None:
         return true()
     if position.key is None:
-        return time_column > position.time
+        after_time: ColumnElement[bool] = time_column > position.time
+        return after_time
     tie: ColumnElement[bool] = key_columns[-1] > position.key[-1]
     for column, value in zip(reversed(key_columns[:-1]), reversed(position.key[:-1]), strict=True):
         tie = or_(column > value, and_(column == value, tie))

@@ -157,7 +157,9 @@ def overseen_groups(connection: Connection, overseer_id: int, member_id: int, pe
     )
 
 
-def activity_rows(connection: Connection, user_id: int, since: datetime, until: datetime) -> list[Row[Any]]:
+def activity_rows(
+    connection: Connection, user_id: int, since: datetime, until: datetime
+) -> list[Row[datetime, int, int | None]]:
     """The user's activity from `since` to `until` in time order, as rows with the attributes
     of domain.elapsed's events (time, course, unit): the engine reads them as they are."""
     return list(
@@ -177,7 +179,9 @@ def activity_rows(connection: Connection, user_id: int, since: datetime, until: 
     )
 
 
-def recorded_time_rows(connection: Connection, user_id: int, since: datetime, until: datetime) -> list[Row[Any]]:
+def recorded_time_rows(
+    connection: Connection, user_id: int, since: datetime, until: datetime
+) -> list[Row[int, int, Any]]:
     """(group_id, unit_id, seconds) of the user's imported lesson time, sessions dated in the window."""
     return list(
         connection.execute(

@@ -50,7 +50,10 @@ def profile_exists(connection: Connection, code: str) -> bool:
 
 
 def add_user(connection: Connection, username: str, **fields: Any) -> int:
-    return connection.execute(insert(users).values(username=username, **fields).returning(users.c.id)).scalar_one()
+    user_id: int = connection.execute(
+        insert(users).values(username=username, **fields).returning(users.c.id)
+    ).scalar_one()
+    return user_id
 
 
 def add_group(
@@ -64,7 +67,7 @@ def add_group(
     values = dict(shortname=shortname, created_at=created_at, **fields)
     if group_id is not None:
         values["id"] = group_id
-    new_id = connection.execute(insert(groups).values(**values).returning(groups.c.id)).scalar_one()
+    new_id: int = connection.execute(insert(groups).values(**values).returning(groups.c.id)).scalar_one()
     if group_id is not None and connection.dialect.name == "postgresql":
         # an explicit id does not move PostgreSQL's sequence: move it past the largest id
         connection.execute(text("SELECT setval(pg_get_serial_sequence('groups', 'id'), (SELECT max(id) FROM groups))"))
@@ -82,9 +85,10 @@ def add_group(
 
 
 def add_unit(connection: Connection, group_id: int, code: str, type_: str, **fields: Any) -> int:
-    return connection.execute(
+    unit_id: int = connection.execute(
         insert(units).values(group_id=group_id, code=code, type=type_, **fields).returning(units.c.id)
     ).scalar_one()
+    return unit_id
 
 
 def enrol(connection: Connection, user_id: int, group_id: int, perfil: str, fecha_alta: date, **fields: Any) -> None:

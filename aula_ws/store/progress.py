@@ -13,8 +13,11 @@ performance baselines, section 5).
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
+    ColumnClause,
+    ColumnElement,
     Connection,
     DateTime,
     Integer,
@@ -55,7 +58,7 @@ class MemberFacts:
     first_activity: datetime | None
 
 
-def _count_at(first_done, instant):  # type: ignore[no-untyped-def]
+def _count_at(first_done: ColumnElement[Any], instant: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(case((first_done <= instant, 1), else_=0)), 0)
 
 
@@ -79,7 +82,7 @@ def member_facts(
 
 
 # inline IN list: a list of values is an expanding parameter, re-rendered on every execution
-_COMPLETING_INLINE = [literal_column(f"'{code}'") for code in sorted(COMPLETING_STATUSES)]
+_COMPLETING_INLINE: list[ColumnClause[Any]] = [literal_column(f"'{code}'") for code in sorted(COMPLETING_STATUSES)]
 
 
 @cache
@@ -91,14 +94,14 @@ def _statement(*, by_user: bool, by_perfil: bool) -> Select:  # type: ignore[typ
     user_id = bindparam("user_id", type_=Integer)
 
     s = lesson_sessions
-    per_unit = select(
+    per_unit_query = select(
         s.c.user_id,
         func.min(s.c.status_date).label("first_session"),
         func.min(case((s.c.status.in_(_COMPLETING_INLINE), s.c.status_date))).label("first_done"),
     ).where(s.c.unit_id.in_(select(units.c.id).where(units.c.group_id == group_id)))
     if by_user:
-        per_unit = per_unit.where(s.c.user_id == user_id)
-    per_unit = per_unit.group_by(s.c.unit_id, s.c.user_id).subquery("per_unit")
+        per_unit_query = per_unit_query.where(s.c.user_id == user_id)
+    per_unit = per_unit_query.group_by(s.c.unit_id, s.c.user_id).subquery("per_unit")
 
     per_user = (
         select(
@@ -112,20 +115,20 @@ def _statement(*, by_user: bool, by_perfil: bool) -> Select:  # type: ignore[typ
     )
 
     cs = course_statuses
-    course = select(
+    course_query = select(
         cs.c.user_id,
         func.min(cs.c.status_date).label("first_status"),
         func.min(case((cs.c.status == COURSE_COMPLETED, cs.c.status_date))).label("first_completion"),
     ).where(cs.c.group_id == group_id)
     if by_user:
-        course = course.where(cs.c.user_id == user_id)
-    course = course.group_by(cs.c.user_id).subquery("course")
+        course_query = course_query.where(cs.c.user_id == user_id)
+    course = course_query.group_by(cs.c.user_id).subquery("course")
 
     al = activity_log
-    activity = select(al.c.user_id, func.min(al.c.time).label("first_activity")).where(al.c.group_id == group_id)
+    activity_query = select(al.c.user_id, func.min(al.c.time).label("first_activity")).where(al.c.group_id == group_id)
     if by_user:
-        activity = activity.where(al.c.user_id == user_id)
-    activity = activity.group_by(al.c.user_id).subquery("activity")
+        activity_query = activity_query.where(al.c.user_id == user_id)
+    activity = activity_query.group_by(al.c.user_id).subquery("activity")
 
     m = memberships
     query = (

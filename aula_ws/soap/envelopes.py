@@ -8,6 +8,7 @@ as text is also ~10x cheaper than Spyne's object walk for large groups.
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from typing import Protocol
 from xml.sax.saxutils import escape
 
@@ -21,14 +22,24 @@ NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class UsuarioRow(Protocol):
-    administrador_grupo: bool
-    estado: bool
-    id_grupo: int
-    perfil: str
-    fecha_alta: object  # datetime.date
-    responsable_grupo: bool
-    avance: int
-    id_usuario: str
+    """What one `<usuarios>` block is written from (read-only: a frozen dataclass fits)."""
+
+    @property
+    def administrador_grupo(self) -> bool: ...
+    @property
+    def estado(self) -> bool: ...
+    @property
+    def id_grupo(self) -> int: ...
+    @property
+    def perfil(self) -> str: ...
+    @property
+    def fecha_alta(self) -> date: ...
+    @property
+    def responsable_grupo(self) -> bool: ...
+    @property
+    def avance(self) -> int: ...
+    @property
+    def id_usuario(self) -> str: ...
 
 
 def _text(value: str) -> str:
@@ -44,7 +55,7 @@ def progress_response(rows: Iterable[UsuarioRow]) -> bytes:
     parts.extend(
         f"<usuarios><administrador_grupo>{_bool(r.administrador_grupo)}</administrador_grupo>"
         f"<estado>{_bool(r.estado)}</estado><id_grupo>{r.id_grupo}</id_grupo>"
-        f"<perfil>{_text(r.perfil)}</perfil><fecha_alta>{r.fecha_alta.isoformat()}</fecha_alta>"  # type: ignore[attr-defined]
+        f"<perfil>{_text(r.perfil)}</perfil><fecha_alta>{r.fecha_alta.isoformat()}</fecha_alta>"
         f"<responsable_grupo>{_bool(r.responsable_grupo)}</responsable_grupo>"
         f"<avance>{r.avance}</avance><id_usuario>{_text(r.id_usuario)}</id_usuario></usuarios>"
         for r in rows

@@ -5,7 +5,6 @@ log line, and no mark moved, no lease left behind. SQLite and PostgreSQL."""
 
 import json
 import re
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -23,10 +22,10 @@ from aula_ws.store.database import create_database_engine
 from aula_ws.store.unit_of_work import UnitOfWork
 from tests.builders import PlatformBuilder
 from tests.databases import fresh_database
-from tests.e2e.server_process import RunningServer, aula_env, running_server
+from tests.e2e.server_process import aula_env, running_server
+from tests.hostile.server_log import logged_during
 
 PATH = "/webservice/rest/server.php"
-LOG_MARKER = "report_etl_get refused: unknown token"
 START = datetime(2026, 3, 1, 8)
 DEEP = "[" * 5000 + "]" * 5000
 ENDPOINT_LOGGERS = re.compile(r"\baula_ws\.(rest|services)\.")
@@ -94,28 +93,6 @@ def state(engine: Engine) -> list[tuple[Any, ...]]:
         ).all()
         leases = connection.execute(text("SELECT id, lease_owner, lease_until FROM etl_instances ORDER BY id")).all()
     return [tuple(row) for row in [*marks, *leases]]
-
-
-def log_mark(server: RunningServer) -> int:
-    """The index just past a new marker line in the server's log: a REST call with an unknown
-    token logs one known line, and the log is one ordered stream, so every line logged before
-    it has been read by then."""
-    count = sum(LOG_MARKER in line for line in server.output)
-    requests.get(server.base_url + PATH, params={"wstoken": "marker"}, timeout=10)
-    for _ in range(1000):
-        marks = [i for i, line in enumerate(list(server.output)) if LOG_MARKER in line]
-        if len(marks) > count:
-            return marks[count] + 1
-        time.sleep(0.01)
-    raise AssertionError(f"the log marker never came:\n{server.log}")
-
-
-def logged_during(server: RunningServer, act: Callable[[], Any]) -> tuple[Any, list[str]]:
-    """What `act` returns and the log lines the server wrote meanwhile."""
-    start = log_mark(server)
-    result = act()
-    end = log_mark(server) - 1
-    return result, server.output[start:end]
 
 
 def refused(site, act: Callable[[], requests.Response], status: int = 200) -> dict[str, str]:

@@ -7,9 +7,7 @@ SQLite and PostgreSQL."""
 import base64
 import json
 import re
-import time
 import xmlrpc.client
-from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +20,8 @@ from aula_ws.services import peers
 from aula_ws.services.clock import utc_now
 from aula_ws.store.database import create_database_engine
 from tests.databases import fresh_database
-from tests.e2e.server_process import RunningServer, aula_env, running_server
+from tests.e2e.server_process import aula_env, running_server
+from tests.hostile.server_log import logged_during
 from tests.mnet_peer import MOODLE, HandMadePeer, answer_value, method_call, moodle_peer
 from tests.usage_dataset import build_usage_platform
 
@@ -30,7 +29,6 @@ STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"
 SCORES = "blocks/use_stats/rpclib.php/use_stats_rpc_get_scores"
 TRUSTED = "http://trusted.test"  # a peer that trusts 127.0.0.0/8: signed plaintext is served
 COUNTED = ("mnet_seen_envelopes", "mnet_peers", "mnet_keys", "users", "activity_log", "lesson_sessions")
-LOG_MARKER = "report_etl_get refused: unknown token"
 ENDPOINT_LOGGERS = re.compile(r"\b(rpc|aula_ws\.rest)\.")
 
 
@@ -55,28 +53,6 @@ def site(request, tmp_path_factory):
 def counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         return {table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() for table in COUNTED}
-
-
-def log_mark(server: RunningServer) -> int:
-    """The index just past a new marker line in the server's log: a REST call with an unknown
-    token logs one known line, and the log is one ordered stream, so every line logged before
-    it has been read by then."""
-    count = sum(LOG_MARKER in line for line in server.output)
-    requests.get(f"{server.base_url}/webservice/rest/server.php", params={"wstoken": "marker"}, timeout=10)
-    for _ in range(1000):
-        marks = [i for i, line in enumerate(list(server.output)) if LOG_MARKER in line]
-        if len(marks) > count:
-            return marks[count] + 1
-        time.sleep(0.01)
-    raise AssertionError(f"the log marker never came:\n{server.log}")
-
-
-def logged_during(server: RunningServer, act: Callable[[], Any]) -> tuple[Any, list[str]]:
-    """What `act` returns and the log lines the server wrote meanwhile."""
-    start = log_mark(server)
-    result = act()
-    end = log_mark(server) - 1
-    return result, server.output[start:end]
 
 
 def send(site, body: bytes, method: str = "POST") -> tuple[requests.Response, dict[str, int], list[str]]:

@@ -36,8 +36,18 @@ def aula_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
 @contextmanager
 def running_server(env: dict[str, str], *args: str, script: list[str] | None = None) -> Iterator[RunningServer]:
     command = script or [sys.executable, "-m", "aula_ws", "serve"]
+    with running_process([*command, "--host", "127.0.0.1", "--port", "0", *args], env, SERVING) as server:
+        yield server
+
+
+@contextmanager
+def running_process(
+    command: list[str], env: dict[str, str], address: re.Pattern[str], ready: str | None = None
+) -> Iterator[RunningServer]:
+    """Start `command`; its base URL is the first match of `address` in its output, and it is
+    started once that line (or, given `ready`, a line holding `ready`) is printed. Stopped after."""
     process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", "0", *args],
+        command,
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -48,13 +58,14 @@ def running_server(env: dict[str, str], *args: str, script: list[str] | None = N
     assert process.stdout is not None
     for line in process.stdout:
         server.output.append(line)
-        match = SERVING.search(line)
-        if match:
+        match = address.search(line)
+        if match and not server.base_url:
             server.base_url = match.group(1)
+        if server.base_url and (ready is None or ready in line):
             break
     if not server.base_url:
         process.wait(timeout=10)
-        raise RuntimeError(f"the server did not start:\n{server.log}")
+        raise RuntimeError(f"{command[0]} did not start:\n{server.log}")
     # keep draining the output so the server never blocks on a full pipe
     threading.Thread(target=lambda: server.output.extend(process.stdout), daemon=True).start()  # type: ignore[arg-type]
     try:

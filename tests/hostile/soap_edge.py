@@ -3,9 +3,7 @@ fault parsing, and what "nothing was written" means (every table's row count, ev
 
 import base64
 import re
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +19,7 @@ from aula_ws.services.tokens import create_token
 from aula_ws.store.database import create_database_engine
 from aula_ws.store.tables import metadata
 from tests.builders import PlatformBuilder
-from tests.e2e.server_process import ROOT, RunningServer, running_server
+from tests.e2e.server_process import RunningServer, running_process, running_server
 
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 AULA = "urn:Educativa/Aula/"
@@ -133,53 +131,26 @@ def running_gunicorn(env: dict[str, str]) -> Iterator[RunningServer]:
 
     # gunicorn 25+ opens a control socket at one fixed path per user: parallel runs would share it
     private = ["--no-control-socket"] if any(s.name == "control_socket_disable" for s in config.KNOWN_SETTINGS) else []
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            "127.0.0.1:0",
-            "--workers",
-            "1",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--graceful-timeout",
-            "2",
-            *private,
-            "aula_ws.app:from_environment()",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = RunningServer("", process)
-    assert process.stdout is not None
-    for line in process.stdout:
-        server.output.append(line)
-        if match := LISTENING.search(line):
-            server.base_url = match.group(1)
-        if "Booting worker" in line:
-            break
-    if not server.base_url:
-        process.wait(timeout=10)
-        raise RuntimeError(f"gunicorn did not start:\n{server.log}")
-    threading.Thread(target=lambda: server.output.extend(process.stdout), daemon=True).start()  # type: ignore[arg-type]
-    try:
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        "127.0.0.1:0",
+        "--workers",
+        "1",
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--graceful-timeout",
+        "2",
+        *private,
+        "aula_ws.app:from_environment()",
+    ]
+    with running_process(command, env, LISTENING, ready="Booting worker") as server:
         _wait_until_answering(server.base_url)
         yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
 
 
 def _wait_until_answering(base_url: str) -> None:

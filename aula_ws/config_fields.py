@@ -53,6 +53,10 @@ class Source:
             return env_name, self.env[env_name]
         if key in self.toml_values:
             return f"{key} (TOML file)", self.toml_values[key]
+        table, _, name = key.partition("_")  # `sync_encoding` is also `encoding` in a [sync] table
+        values = self.toml_values.get(table)
+        if name and isinstance(values, Mapping) and name in values:
+            return f"[{table}] {name} (TOML file)", values[name]
         return None
 
     def where(self, key: str) -> str:

@@ -140,17 +140,20 @@ def open_delimited(stream: BinaryIO, encoding: str, has_header: bool) -> Delimit
     return DelimitedFile(None if header is None else _checked_header(header), delimiter, body)
 
 
-def open_split_lines(stream: BinaryIO, encoding: str, has_header: bool = True) -> DelimitedFile:
-    """The sync dialect: comments skipped, the separator taken from the header, no quoting."""
+def open_split_lines(
+    stream: BinaryIO, encoding: str, has_header: bool = True, separator: str = ";"
+) -> DelimitedFile:
+    """The sync dialect: comments skipped, `separator` (or the other one when the header holds only
+    that), no quoting."""
     meaningful = (
         (number, raw) for number, raw in enumerate(decoded_lines(stream, encoding), start=1) if not is_comment(raw)
     )
-    separator, header = ";", None
+    header = None
     if has_header:
         first = next(meaningful, None)
         if first is None:
             return DelimitedFile(None, separator, iter(()))
-        separator = detect_separator(first[1])
+        separator = detect_separator(first[1], separator)
         header = _checked_header(Record(first[0], first[1], split_line(first[1], separator)))
     body = (Record(number, raw, split_line(raw, separator)) for number, raw in meaningful)
     return DelimitedFile(header, separator, body)

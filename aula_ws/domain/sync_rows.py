@@ -15,26 +15,25 @@ from aula_ws.domain.csv_rows import Columns, HeaderError, RowError, match_header
 
 SEPARATORS = (";", ",")
 ENCODED_SEPARATOR = "&#44"
-COMMENT_STARTS = ("#", "/")
+# tool_sync's comment lines: blank, or starting with one of these (a space included)
+COMMENT_STARTS = ("#", "/", "(", "[", "-", " ")
 UNIT_TYPES = frozenset("ALWTE")
 
 # Moodle role shortnames and the perfil they stand for; a perfil code is accepted as it is.
 MOODLE_ROLES = {"student": "A", "editingteacher": "D", "teacher": "T", "manager": "C", "guest": "I"}
 DEFAULT_ROLE = "student"
-
-USER_IDENTITIES = ("username", "idnumber", "email")
-GROUP_IDENTITIES = ("shortname", "idnumber", "id")
+ALL_ROLES = "*"  # bindings: every role (del)
 
 
 def is_comment(line: str) -> bool:
-    """Blank lines and lines starting with `#` or `/` are comments."""
-    stripped = line.strip()
-    return not stripped or stripped.startswith(COMMENT_STARTS)
+    """Blank lines and lines starting with `#`, `/`, `(`, `[`, `-` or a space (tool_sync's rule)."""
+    return not line.strip() or line.startswith(COMMENT_STARTS)
 
 
-def detect_separator(header: str) -> str:
-    """`;` by default; `,` when the header uses commas and no semicolon."""
-    return "," if "," in header and ";" not in header else ";"
+def detect_separator(header: str, preferred: str = ";") -> str:
+    """The `csvseparator` setting; the other one when the header holds only that one."""
+    other = "," if preferred == ";" else ";"
+    return other if other in header and preferred not in header else preferred
 
 
 def split_line(line: str, separator: str) -> list[str]:
@@ -42,58 +41,81 @@ def split_line(line: str, separator: str) -> list[str]:
     return [field.strip().replace(ENCODED_SEPARATOR, separator) for field in line.rstrip("\r\n").split(separator)]
 
 
+def check_width(fields: list[str], width: int) -> None:
+    """More fields than the header is a line error (never silently cut); trailing empty ones are
+    tolerated (a spreadsheet's trailing separator). Fewer: the missing cells read as empty."""
+    if len(fields) > width and any(fields[width:]):
+        raise RowError(
+            f"the line has {len(fields)} fields but the header {width} (a separator inside a value? write it as &#44)"
+        )
+
+
 @dataclass(frozen=True)
 class Layout:
     required: tuple[str, ...]
     optional: tuple[str, ...]
-    any_of: tuple[str, ...] = ()  # at least one of these
-    indexed: bool = False  # course<n> / role<n>
+    indexed: str = ""  # a regular expression of the `<name><n>` columns (users: course<n>, role<n>...)
+    prefixed: str = ""  # columns starting with this are known (users: profile_field_<name>)
 
+
+PROFILE_FIELD = "profile_field_"
+# Moodle user fields tool_sync writes that aula-ws has no place for: accepted, not kept (a warning)
+MOODLE_USER_FIELDS = ["mnethostid", "institution", "department", "city", "country", "lang", "timezone", "phone1", "phone2", "address", "url", "description", "icq", "mailformat", "maildisplay", "maildigest", "htmleditor", "autosubscribe", "trackforums"]
 
 LAYOUTS = {
     "users": Layout(
         ("username", "firstname", "lastname"),
-        ("idnumber", "email", "password", "suspended", "deleted", "cohort"),
-        indexed=True,
+        ("idnumber", "email", "password", "auth", "suspended", "deleted", "cohort", "cohortid", "oldusername"),
+        indexed=r"(course|role|enrol|start|end|group)([0-9]+)",
+        prefixed=PROFILE_FIELD,
     ),
     "courses": Layout(("shortname", "fullname"), ("id", "idnumber", "tracks_progress", "startdate", "visible")),
     "lessons": Layout(("crsvname", "lsnvname"), ("name", "lnk_type", "position", "cmd")),
     "enrolments": Layout(
         ("cid", "uid", "rolename"),
-        ("cmd", "starttime", "endtime", "administrador", "responsable"),
+        ("cmd", "enrol", "starttime", "endtime", "gcmd", "administrador", "responsable"),
+        indexed=r"(g)([1-9])",
     ),
-    "cohorts": Layout((), ("cmd", "cid", "cidnumber", "cname", "cdescription", "userid"), ("cid", "cidnumber")),
-    "cohortscourses": Layout(("cohort", "course"), ("cmd", "role")),
+    "cohorts": Layout((), ("cmd", "cid", "cidnumber", "cname", "cdescription", "userid")),
+    "cohortscourses": Layout(("cohort", "course"), ("cmd", "role", "enrol", "enrolstart", "enrolend", "makegroup")),
 }
 
-_INDEXED = re.compile(r"(course|role)([0-9]+)")
 
-
-def read_header(kind: str, fields: list[str], identity_column: str | None = None) -> Columns:
+def read_header(kind: str, fields: list[str]) -> Columns:
     """Columns by name in any order; unknown names are ignored (a warning each)."""
     layout = LAYOUTS[kind]
     known = set(layout.required) | set(layout.optional)
+    indexed = re.compile(layout.indexed) if layout.indexed else None
 
     def is_known(name: str) -> bool:
-        return name in known or (layout.indexed and _INDEXED.fullmatch(name) is not None)
+        return (
+            name in known
+            or (indexed is not None and indexed.fullmatch(name) is not None)
+            or (bool(layout.prefixed) and name.startswith(layout.prefixed) and name != layout.prefixed)
+        )
 
     match = match_header(fields, is_known)
     if match.repeated:
         raise HeaderError(f'the column "{match.repeated[0]}" appears twice')
     positions = match.positions
-    slots = {int(found.group(2)) for name in positions if (found := _INDEXED.fullmatch(name)) and layout.indexed}
-    needed = list(layout.required)
-    if identity_column and identity_column not in needed:
-        needed.append(identity_column)
-    missing = match.missing(needed)
+    missing = match.missing(layout.required)
     if missing:
         raise HeaderError(f"the header lacks the column(s) {', '.join(missing)}")
-    if layout.any_of and not any(name in positions for name in layout.any_of):
-        raise HeaderError(f"the header needs one of the columns {', '.join(layout.any_of)}")
-    for slot in sorted(slots):
-        if f"course{slot}" not in positions:
-            raise HeaderError(f"role{slot} has no course{slot} column")
-    return Columns(positions, match.unknown, tuple(sorted(s for s in slots if f"course{s}" in positions)))
+    slots: list[int] = []
+    if kind == "users":
+        for name in positions:
+            found = indexed.fullmatch(name) if indexed else None
+            if found and found.group(1) != "course" and f"course{found.group(2)}" not in positions:
+                raise HeaderError(f"{name} has no course{found.group(2)} column")
+        while f"course{len(slots) + 1}" in positions:  # from 1; the first gap ends them (tool_sync)
+            slots.append(len(slots) + 1)
+    return Columns(positions, match.unknown, tuple(slots))
+
+
+def unknown_column_warning(name: str) -> str:
+    if name in MOODLE_USER_FIELDS or re.fullmatch(r"wwwroot[0-9]+", name):
+        return f'Moodle column "{name}" accepted, not kept by aula-ws'
+    return f'unknown column "{name}" ignored'
 
 
 def login(value: str, name: str = "username") -> str:

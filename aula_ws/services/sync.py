@@ -12,22 +12,23 @@ import io
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from aula_ws.config import Settings
+from aula_ws.config_sync import ENCODINGS
 from aula_ws.csvkit.batches import batches
 from aula_ws.csvkit.reader import FileRefused, open_split_lines
 from aula_ws.csvkit.report import Report
 from aula_ws.domain import sync_files as names
 from aula_ws.domain.csv_rows import HeaderError, RowError, SyncCounters, read_line
 from aula_ws.domain.file_input import file_name_problem
-from aula_ws.domain.sync_rows import read_header
+from aula_ws.domain.sync_rows import check_width, read_header, unknown_column_warning
 from aula_ws.errors import InvalidRequest, SyncBusy, WriteFailed
 from aula_ws.passwords import hash_password
 from aula_ws.private_files import create_binary, place
@@ -68,6 +69,16 @@ def check_kind(kind: str) -> None:
         raise InvalidRequest(f"unknown file kind {kind!r}: one of {', '.join(names.KINDS)}")
 
 
+def with_encoding(settings: Settings, encoding: str | None) -> Settings:
+    """The settings of one run read in `encoding` (None or empty: the `encoding` setting)."""
+    if not encoding:
+        return settings
+    chosen = encoding.strip().lower()
+    if chosen not in ENCODINGS:
+        raise InvalidRequest(f"encoding {encoding[:40]!r} is not one of {', '.join(ENCODINGS)}")
+    return replace(settings, sync=replace(settings.sync, encoding=chosen))
+
+
 def sync_file(
     engine: Engine,
     settings: Settings,
@@ -78,12 +89,15 @@ def sync_file(
     progress: Progress | None = None,
     want_text: bool = False,
     capture: bool = True,
+    encoding: str | None = None,
 ) -> SyncResult:
-    """Runs the sync file at `path` (in the file store or anywhere), after capturing the drop folder.
+    """Runs the sync file at `path` (in the file store or anywhere), after capturing the drop folder;
+    `encoding` (utf-8 or iso-8859-1) overrides the `encoding` setting for this run.
 
     A report, tryback or database that cannot be written (a full disk) before the commit
     applies nothing, leaves no half-written report and raises WriteFailed naming it."""
     check_kind(kind)
+    settings = with_encoding(settings, encoding)
     now = now or utc_now()
     path = path.resolve()
     if problem := file_name_problem(path.name):
@@ -160,6 +174,7 @@ def sync_upload(
     file_name: str | None,
     simulate: bool = False,
     now: datetime | None = None,
+    encoding: str | None = None,
 ) -> SyncResult:
     """Runs uploaded content: stored as `file_name` in the file store (a simulation stores nothing).
 
@@ -167,6 +182,7 @@ def sync_upload(
     `file_name`, `<stem>.2<ext>`...: two uploads of one name never share a file. A run that is
     refused (another runner busy) or fails before its commit leaves nothing in the store."""
     check_kind(kind)
+    settings = with_encoding(settings, encoding)
     name = (file_name or "").strip() or settings.sync.file_names[kind]
     if problem := names.store_name_problem(name):
         raise InvalidRequest(problem)
@@ -181,7 +197,7 @@ def sync_upload(
         capture_drop_folder(engine, settings, now)
         target = _store_upload(files, name, content)
     try:
-        return sync_file(engine, settings, kind, target, now=now, want_text=True, capture=False)
+        return sync_file(engine, settings, kind, target, now=now, want_text=True, capture=False, encoding=encoding)
     except (SyncBusy, WriteFailed) as error:
         if not isinstance(error, WriteFailed) or not error.applied:
             target.unlink(missing_ok=True)
@@ -270,8 +286,7 @@ def plan_context(settings: Settings, now: datetime) -> PlanContext:
     return PlanContext(
         now=now,
         zone=settings.timezone,
-        user_identity=settings.sync.user_identity,
-        group_identity=settings.sync.group_identity,
+        options=settings.sync,
         hash_password=hash_password,
     )
 
@@ -289,20 +304,21 @@ def _run_lines(
 ) -> None:
     spec = KINDS[kind]
     ctx = plan_context(settings, now)
-    lines = open_split_lines(source, settings.sync.encoding, spec.has_header)
+    lines = open_split_lines(source, settings.sync.encoding, spec.has_header, settings.sync.csvseparator)
     header = None
+    read = spec.read
     if spec.has_header:
         if lines.header is None or lines.header.fields is None:
             raise HeaderError("the file is empty (no header line)")
-        identity = settings.sync.user_identity if kind == "users" else None
-        header = read_header(kind, lines.header.fields, identity)
+        header = read_header(kind, lines.header.fields)
         report.header_raw = lines.header.raw
         for unknown in header.unknown:
-            report.warning(lines.header.line, f'unknown column "{unknown}" ignored')
+            report.warning(lines.header.line, unknown_column_warning(unknown))
+        read = _width_checked(spec.read, len(lines.header.fields))
     with UnitOfWork(engine) as uow:
         profiles = store.profile_codes(uow.connection)
         for batch in batches(lines.body):
-            parsed = [read_line(line.raw, line.fields, spec.read, header, ctx) for line in batch]
+            parsed = [read_line(line.raw, line.fields, read, header, ctx) for line in batch]
             wants = spec.wants([p for p in parsed if not isinstance(p, RowError)], ctx)
             snap = load_snapshot(uow.connection, wants, profiles)
             for line, record in zip(batch, parsed, strict=True):
@@ -324,8 +340,17 @@ def _run_lines(
             uow.commit()
 
 
+def _width_checked(read: Callable[..., Any], width: int) -> Callable[..., Any]:
+    def checked(fields: list[str], *context: Any) -> Any:
+        check_width(fields, width)
+        return read(fields, *context)
+
+    return checked
+
+
 def _place_outputs(settings: Settings, path: Path, result: SyncResult, now: datetime, want_text: bool) -> SyncResult:
-    """Report to reports/ (unless disabled), tryback beside the input, input to archives/;
+    """Report to reports/ (unless disabled), tryback beside the input, input to archives/ (or
+    deleted, with `filecleanup` and no archive);
     a simulation keeps only its report. Every name is claimed, never replaced; these are
     renames and links (no space needed), so after the commit they fail only on a broken disk."""
     files = FileStore(settings.data_dir)
@@ -335,19 +360,21 @@ def _place_outputs(settings: Settings, path: Path, result: SyncResult, now: date
         if result.tryback_path is not None:
             if want_text:
                 result.tryback = result.tryback_path.read_bytes()
-            if settings.sync.tryback and not result.simulate:
+            if settings.sync.filefailed and not result.simulate:
                 result.tryback_path = place(result.tryback_path, path.parent, names.tryback_name(now, path.name))
             else:
                 result.tryback_path.unlink()
                 result.tryback_path = None
         what = "the archive"
-        if settings.sync.archive and applied:
+        if settings.sync.filearchive and applied:
             result.archive_path = place(path, files.archives, names.archive_name(now, path.name))
+        elif settings.sync.filecleanup and applied:
+            path.unlink()
         what = "the report"
         assert result.report_path is not None
         if want_text:
             result.report_text = result.report_path.read_text(encoding="utf-8")
-        if settings.sync.reports:
+        if settings.sync.storereport:
             result.report_path = place(result.report_path, files.reports, names.report_name(now, path.name))
         else:
             result.report_path.unlink()

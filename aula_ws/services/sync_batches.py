@@ -23,16 +23,20 @@ from aula_ws.sync.snapshot import Rows, Snapshot
 class Wants:
     users: dict[str, set[Any]] = field(default_factory=dict)  # field -> values
     groups: dict[str, set[Any]] = field(default_factory=dict)
-    cohorts: set[str] = field(default_factory=set)
-    cohort_ids: set[int] = field(default_factory=set)
+    cohorts: dict[str, set[Any]] = field(default_factory=dict)  # id, idnumber or name -> values
     units: bool = False
     memberships: bool = False
+    profile_fields: bool = False
+    course_groups: bool = False  # the groups inside the loaded courses, and the loaded users' places in them
 
     def user(self, name: str, value: Any) -> None:
         self.users.setdefault(name, set()).add(value)
 
     def group(self, name: str, value: Any) -> None:
         self.groups.setdefault(name, set()).add(value)
+
+    def cohort(self, name: str, value: Any) -> None:
+        self.cohorts.setdefault(name, set()).add(value)
 
 
 @dataclass(frozen=True)
@@ -44,42 +48,47 @@ class KindSpec:
 
 
 def _user_wants(lines: list[people.UserLine], ctx: PlanContext) -> Wants:
-    wants = Wants(memberships=True)
+    wants = Wants(memberships=True, course_groups=True, profile_fields=True)
     for line in lines:
-        wants.user(ctx.user_identity, line.identity)
+        wants.user(*people.user_lookup(line, ctx))
         wants.user("username", line.username)
-        for course, _ in line.courses:
-            wants.group(ctx.group_identity, course)
+        for name in ("idnumber", "email"):
+            if getattr(line, name):
+                wants.user(name, getattr(line, name))
+        for slot in line.courses:
+            wants.group(ctx.options.courses_primaryidentity, slot.course)
         if line.cohort:
-            wants.cohorts.add(line.cohort)
+            wants.cohort("name", line.cohort)
+        if line.cohortid:
+            wants.cohort("idnumber", line.cohortid)
     return wants
 
 
 def _enrolment_wants(lines: list[people.EnrolmentLine], ctx: PlanContext) -> Wants:
-    wants = Wants(memberships=True)
+    wants = Wants(memberships=True, course_groups=True)
     for line in lines:
-        wants.user(ctx.user_identity, line.user)
-        wants.group(ctx.group_identity, line.course)
+        wants.user(ctx.options.enrols_useridentifier, line.user)
+        wants.group(ctx.options.enrols_courseidentifier, line.course)
     return wants
 
 
 def _cohort_wants(lines: list[people.CohortLine], ctx: PlanContext) -> Wants:
-    wants = Wants(memberships=True)
+    wants = Wants(memberships=True, course_groups=True)
     for line in lines:
-        if line.idnumber:
-            wants.cohorts.add(line.idnumber)
-        elif line.id is not None:
-            wants.cohort_ids.add(line.id)
+        wants.cohort(ctx.options.cohorts_cohortidentifier, line.key)
+        for name, value in (("idnumber", line.idnumber), ("name", line.name)):
+            if value:
+                wants.cohort(name, value)
         if line.user:
-            wants.user(ctx.user_identity, line.user)
+            wants.user(ctx.options.cohorts_useridentifier, line.user)
     return wants
 
 
 def _binding_wants(lines: list[people.BindingLine], ctx: PlanContext) -> Wants:
-    wants = Wants(memberships=True)
+    wants = Wants(memberships=True, course_groups=True)
     for line in lines:
-        wants.cohorts.add(line.cohort)
-        wants.group(ctx.group_identity, line.course)
+        wants.cohort(ctx.options.cohorts_cohortidentifier, line.cohort)
+        wants.group(ctx.options.cohorts_courseidentifier, line.course)
     return wants
 
 
@@ -97,7 +106,7 @@ def _course_wants(lines: list[courses.CourseLine], ctx: PlanContext) -> Wants:
 def _deletion_wants(lines: list[str], ctx: PlanContext) -> Wants:
     wants = Wants()
     for line in lines:
-        wants.group(ctx.group_identity, line)
+        wants.group(ctx.options.courses_filedeleteidentifier, line)
     return wants
 
 
@@ -120,10 +129,8 @@ KINDS: dict[str, KindSpec] = {
 
 
 def load_snapshot(connection: Connection, wants: Wants, profiles: frozenset[str]) -> Snapshot:
-    cohort_rows = (
-        store.load_cohorts(connection, wants.cohorts, wants.cohort_ids) if wants.cohorts or wants.cohort_ids else []
-    )
-    cohort_ids = {row["id"]: idnumber for idnumber, row in cohort_rows}
+    cohort_rows = store.load_cohorts(connection, wants.cohorts) if wants.cohorts else []
+    cohort_ids = [cohort_id for cohort_id, _ in cohort_rows]
     members = store.load_cohort_members(connection, cohort_ids) if cohort_ids else []
     bindings = store.load_cohort_courses(connection, cohort_ids) if cohort_ids else []
     for (_, user_id), _ in members:
@@ -133,16 +140,21 @@ def load_snapshot(connection: Connection, wants: Wants, profiles: frozenset[str]
     user_rows = store.load_users(connection, wants.users)
     group_rows = store.load_groups(connection, wants.groups)
     group_ids = [group_id for group_id, _ in group_rows]
+    user_ids = [user_id for user_id, _ in user_rows]
+    course_groups, course_group_members = (
+        store.load_course_groups(connection, group_ids, user_ids) if wants.course_groups else ([], [])
+    )
     return Snapshot(
         users=Rows(user_rows),
         groups=Rows(group_rows),
         units=Rows(store.load_units(connection, group_ids) if wants.units else []),
-        memberships=Rows(
-            store.load_memberships(connection, [u for u, _ in user_rows], group_ids) if wants.memberships else []
-        ),
+        memberships=Rows(store.load_memberships(connection, user_ids, group_ids) if wants.memberships else []),
         cohorts=Rows(cohort_rows),
         cohort_members=Rows(members),
         cohort_courses=Rows(bindings),
+        profile_fields=Rows(store.load_profile_fields(connection, user_ids) if wants.profile_fields else []),
+        course_groups=Rows(course_groups),
+        course_group_members=Rows(course_group_members),
         profiles=profiles,
     )
 
@@ -157,9 +169,9 @@ def apply_snapshot(connection: Connection, snap: Snapshot, ctx: PlanContext) -> 
         cohorts=snap.cohorts.changes(),
         cohort_members=snap.cohort_members.changes(),
         cohort_courses=snap.cohort_courses.changes(),
-        cohort_ids={
-            idnumber: row["id"] for idnumber, row in snap.cohorts.original.items() if isinstance(idnumber, str)
-        },
+        profile_fields=snap.profile_fields.changes(),
+        course_groups=snap.course_groups.changes(),
+        course_group_members=snap.course_group_members.changes(),
         suspension_changed=snap.suspension_changed,
     )
     store.write_batch(connection, changes, ctx.now)

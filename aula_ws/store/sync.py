@@ -15,6 +15,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 
@@ -24,6 +25,8 @@ from aula_ws.store.tables import (
     cohort_courses,
     cohort_members,
     cohorts,
+    course_group_members,
+    course_groups,
     groups,
     memberships,
     profiles,
@@ -32,11 +35,14 @@ from aula_ws.store.tables import (
     sync_schedule,
     units,
     user_pictures,
+    user_profile_fields,
     users,
 )
 from aula_ws.store.users import user_ids
 
-USER_FIELDS = ("username", "firstname", "lastname", "email", "idnumber", "suspended", "password_hash")
+USER_FIELDS = ("username", "firstname", "lastname", "email", "idnumber", "suspended", "password_hash", "auth")
+COHORT_FIELDS = ("id", "idnumber", "name", "description")
+BINDING_FIELDS = ("perfil", "enrolstart", "enrolend", "makegroup")
 GROUP_FIELDS = ("id", "shortname", "fullname", "idnumber", "tracks_progress", "startdate", "visible", "created_at")
 MEMBERSHIP_FIELDS = (
     "perfil",
@@ -58,7 +64,8 @@ def load_users(connection: Connection, by: Mapping[str, Collection[Any]]) -> lis
     found: dict[int, dict[str, Any]] = {}
     for field_name, values in by.items():
         column = users.c[field_name]
-        for chunk in chunks({v for v in values if v not in (None, "")}):
+        wanted = {int(v) for v in values if str(v).isdigit()} if field_name == "id" else values
+        for chunk in chunks({v for v in wanted if v not in (None, "")}):
             rows = connection.execute(select(users.c.id, *[users.c[f] for f in USER_FIELDS]).where(column.in_(chunk)))
             for row in rows:
                 found[row.id] = {f: getattr(row, f) for f in USER_FIELDS}
@@ -105,28 +112,84 @@ def load_memberships(
     return result
 
 
-def load_cohorts(
-    connection: Connection, idnumbers: Collection[str], ids: Collection[int]
-) -> list[tuple[str, dict[str, Any]]]:
-    condition = or_(cohorts.c.idnumber.in_(list(idnumbers)), cohorts.c.id.in_(list(ids)))
-    rows = connection.execute(
-        select(cohorts.c.id, cohorts.c.idnumber, cohorts.c.name, cohorts.c.description).where(condition)
-    )
-    return [(row.idnumber, dict(id=row.id, name=row.name, description=row.description)) for row in rows]
+def load_cohorts(connection: Connection, by: Mapping[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Cohorts whose field (id, idnumber or name) is among the values given for it, keyed by id."""
+    found: dict[int, dict[str, Any]] = {}
+    for field_name, values in by.items():
+        wanted = {int(v) for v in values if str(v).isdigit()} if field_name == "id" else set(values)
+        for chunk in chunks(wanted):
+            query = select(*[cohorts.c[f] for f in COHORT_FIELDS]).where(cohorts.c[field_name].in_(chunk))
+            for row in connection.execute(query):
+                found[row.id] = {f: getattr(row, f) for f in COHORT_FIELDS}
+    return list(found.items())
 
 
-def load_cohort_members(connection: Connection, cohort_ids: dict[int, str]) -> list[tuple[Any, dict[str, Any]]]:
+def load_cohort_members(connection: Connection, cohort_ids: Collection[int]) -> list[tuple[Any, dict[str, Any]]]:
     query = select(cohort_members.c.cohort_id, cohort_members.c.user_id).where(
         cohort_members.c.cohort_id.in_(list(cohort_ids))
     )
-    return [((cohort_ids[c], u), {}) for c, u in connection.execute(query)]
+    return [((c, u), {}) for c, u in connection.execute(query)]
 
 
-def load_cohort_courses(connection: Connection, cohort_ids: dict[int, str]) -> list[tuple[Any, dict[str, Any]]]:
-    query = select(cohort_courses.c.cohort_id, cohort_courses.c.group_id, cohort_courses.c.perfil).where(
-        cohort_courses.c.cohort_id.in_(list(cohort_ids))
-    )
-    return [((cohort_ids[c], g), dict(perfil=p)) for c, g, p in connection.execute(query)]
+def load_cohort_courses(connection: Connection, cohort_ids: Collection[int]) -> list[tuple[Any, dict[str, Any]]]:
+    query = select(
+        cohort_courses.c.cohort_id, cohort_courses.c.group_id, *[cohort_courses.c[f] for f in BINDING_FIELDS]
+    ).where(cohort_courses.c.cohort_id.in_(list(cohort_ids)))
+    return [
+        ((row.cohort_id, row.group_id), {f: getattr(row, f) for f in BINDING_FIELDS})
+        for row in connection.execute(query)
+    ]
+
+
+def load_profile_fields(connection: Connection, user_ids: Collection[int]) -> list[tuple[Any, dict[str, Any]]]:
+    result = []
+    for chunk in chunks(user_ids):
+        query = select(user_profile_fields).where(user_profile_fields.c.user_id.in_(chunk))
+        result += [((row.user_id, row.name), dict(value=row.value)) for row in connection.execute(query)]
+    return result
+
+
+def load_course_groups(
+    connection: Connection, group_ids: Collection[int], user_ids: Collection[int]
+) -> tuple[list[tuple[Any, dict[str, Any]]], list[tuple[Any, dict[str, Any]]]]:
+    """The groups inside these courses ((course id, name)) and these users' places in them."""
+    groups_found: list[tuple[Any, dict[str, Any]]] = []
+    members_found: list[tuple[Any, dict[str, Any]]] = []
+    for chunk in chunks(group_ids):
+        query = select(course_groups.c.id, course_groups.c.group_id, course_groups.c.name).where(
+            course_groups.c.group_id.in_(chunk)
+        )
+        rows = connection.execute(query).all()
+        groups_found += [((row.group_id, row.name), {}) for row in rows]
+        by_id = {row.id: (row.group_id, row.name) for row in rows}
+        for users_chunk in chunks(user_ids):
+            member_query = select(course_group_members).where(
+                course_group_members.c.course_group_id.in_(list(by_id)),
+                course_group_members.c.user_id.in_(users_chunk),
+            )
+            members_found += [
+                ((by_id[row.course_group_id], row.user_id), dict(protected=row.protected))
+                for row in connection.execute(member_query)
+            ]
+    return groups_found, members_found
+
+
+def groups_of_memberships(
+    connection: Connection, pairs: Collection[tuple[int, int]]
+) -> dict[tuple[int, int], list[str]]:
+    """(user id, course id) -> the names of the groups inside that course the user is in, sorted
+    (the ETL's special_academics lists them)."""
+    found: dict[tuple[int, int], list[str]] = {}
+    for chunk in chunks(list(pairs)):
+        query = (
+            select(course_group_members.c.user_id, course_groups.c.group_id, course_groups.c.name)
+            .join(course_groups, course_groups.c.id == course_group_members.c.course_group_id)
+            .where(tuple_(course_group_members.c.user_id, course_groups.c.group_id).in_(chunk))
+            .order_by(course_groups.c.name)
+        )
+        for user_id, group_id, name in connection.execute(query):
+            found.setdefault((user_id, group_id), []).append(name)
+    return found
 
 
 def refresh_estado(connection: Connection, now: datetime, user_ids: Collection[int] | None = None) -> int:
@@ -164,9 +227,10 @@ class TableChanges(Protocol):
 
 @dataclass(frozen=True)
 class BatchChanges:
-    """What one batch of sync lines changes. Keys: a user or group is its id, or ("new", its
-    username or shortname) when this batch adds it; a cohort is its idnumber; units, memberships
-    and cohort links are pairs of those."""
+    """What one batch of sync lines changes. Keys: a user, group or cohort is its id, or ("new",
+    its username, shortname or a number) when this batch adds it; units, memberships, cohort links
+    and profile fields are pairs of those; a group inside a course is (course key, name), its
+    members ((course key, name), user key)."""
 
     users: TableChanges
     groups: TableChanges
@@ -175,31 +239,40 @@ class BatchChanges:
     cohorts: TableChanges
     cohort_members: TableChanges
     cohort_courses: TableChanges
-    cohort_ids: Mapping[str, int]  # idnumber -> id of the cohorts the batch loaded
+    profile_fields: TableChanges
+    course_groups: TableChanges
+    course_group_members: TableChanges
     suspension_changed: Collection[Hashable]  # users whose memberships' estado is recomputed
 
 
 def write_batch(connection: Connection, batch: BatchChanges, now: datetime) -> None:
     """Writes a batch in an order the foreign keys accept whatever the order of its lines:
-    deletes children first (memberships, cohort links, units), then users and groups; then
-    updates and inserts parents first (users, groups, cohorts), so that the children's rows
-    can name the ids the new parents were just given."""
-    cohort_id: dict[Hashable, int] = {idnumber: id_ for idnumber, id_ in batch.cohort_ids.items()}
-
+    deletes children first (memberships, group places, cohort links, units), then users, groups
+    and cohorts; then updates and inserts parents first (users, groups, cohorts, groups inside
+    courses), so that the children's rows can name the ids the new parents were just given."""
+    course_group_id = _course_group_ids(
+        connection,
+        [_pair(k) for k in batch.course_groups.deletes]
+        + [_pair(_pair(k)[0]) for k in batch.course_group_members.deletes]
+        + [_pair(_pair(k)[0]) for k, _ in batch.course_group_members.updates],
+    )
     _delete_keys(connection, memberships, ("user_id", "group_id"), [_pair(k) for k in batch.memberships.deletes])
     _delete_keys(
         connection,
-        cohort_members,
-        ("cohort_id", "user_id"),
-        [(cohort_id[c], u) for c, u in map(_pair, batch.cohort_members.deletes)],
+        course_group_members,
+        ("course_group_id", "user_id"),
+        [(course_group_id[_pair(g)], u) for g, u in map(_pair, batch.course_group_members.deletes)],
     )
     _delete_keys(
-        connection,
-        cohort_courses,
-        ("cohort_id", "group_id"),
-        [(cohort_id[c], g) for c, g in map(_pair, batch.cohort_courses.deletes)],
+        connection, course_groups, ("id",), [(course_group_id[_pair(k)],) for k in batch.course_groups.deletes]
     )
+    _delete_keys(connection, cohort_members, ("cohort_id", "user_id"), [_pair(k) for k in batch.cohort_members.deletes])
+    _delete_keys(
+        connection, cohort_courses, ("cohort_id", "group_id"), [_pair(k) for k in batch.cohort_courses.deletes]
+    )
+    _delete_keys(connection, user_profile_fields, ("user_id", "name"), [_pair(k) for k in batch.profile_fields.deletes])
     _delete_keys(connection, units, ("group_id", "code"), [_pair(k) for k in batch.units.deletes])
+    _delete_keys(connection, cohorts, ("id",), [(k,) for k in batch.cohorts.deletes])
     _delete_keys(connection, users, ("id",), [(k,) for k in batch.users.deletes])
     _delete_keys(connection, groups, ("id",), [(k,) for k in batch.groups.deletes])
 
@@ -207,14 +280,22 @@ def write_batch(connection: Connection, batch: BatchChanges, now: datetime) -> N
     new_users = _insert_users(connection, [row for _, row in batch.users.inserts])
     _update_rows(connection, groups, ("id",), [((k,), f) for k, f in batch.groups.updates])
     new_groups = {row["shortname"]: _insert_group(connection, row) for _, row in batch.groups.inserts}
-    _update_rows(connection, cohorts, ("idnumber",), [((k,), f) for k, f in batch.cohorts.updates])
-    cohort_id.update(_insert_cohorts(connection, batch.cohorts.inserts, now).items())
+    _update_rows(
+        connection,
+        cohorts,
+        ("id",),
+        [((k,), {n: v for n, v in f.items() if n != "id"}) for k, f in batch.cohorts.updates],
+    )
+    new_cohorts = {_pair(k)[1]: _insert_cohort(connection, row, now) for k, row in batch.cohorts.inserts}
 
     def user_id(key: Hashable) -> int:
         return _id(key, new_users)
 
     def group_id(key: Hashable) -> int:
         return _id(key, new_groups)
+
+    def cohort_id(key: Hashable) -> int:
+        return _id(key, new_cohorts)
 
     _update_rows(connection, units, ("group_id", "code"), [(_pair(k), f) for k, f in batch.units.updates])
     _insert_units(connection, [(group_id(g), c, row) for (g, c), row in _paired(batch.units.inserts)])
@@ -231,26 +312,83 @@ def write_batch(connection: Connection, batch: BatchChanges, now: datetime) -> N
         connection,
         cohort_members,
         ("cohort_id", "user_id"),
-        [(cohort_id[c], user_id(u)) for (c, u), _ in _paired(batch.cohort_members.inserts)],
+        [(cohort_id(c), user_id(u)) for (c, u), _ in _paired(batch.cohort_members.inserts)],
     )
     _update_rows(
         connection,
         cohort_courses,
         ("cohort_id", "group_id"),
-        [((cohort_id[c], group_id(g)), f) for (c, g), f in _paired(batch.cohort_courses.updates)],
+        [((cohort_id(c), group_id(g)), f) for (c, g), f in _paired(batch.cohort_courses.updates)],
     )
     _insert_pairs(
         connection,
         cohort_courses,
-        ("cohort_id", "group_id", "perfil"),
-        [(cohort_id[c], group_id(g), row["perfil"]) for (c, g), row in _paired(batch.cohort_courses.inserts)],
+        ("cohort_id", "group_id", *BINDING_FIELDS),
+        [
+            (cohort_id(c), group_id(g), *[row[f] for f in BINDING_FIELDS])
+            for (c, g), row in _paired(batch.cohort_courses.inserts)
+        ],
+    )
+    _update_rows(
+        connection,
+        user_profile_fields,
+        ("user_id", "name"),
+        [((user_id(u), n), f) for (u, n), f in _paired(batch.profile_fields.updates)],
+    )
+    _insert_pairs(
+        connection,
+        user_profile_fields,
+        ("user_id", "name", "value"),
+        [(user_id(u), n, row["value"]) for (u, n), row in _paired(batch.profile_fields.inserts)],
+    )
+    _insert_pairs(
+        connection,
+        course_groups,
+        ("group_id", "name", "created_at"),
+        [(group_id(g), n, now) for (g, n), _ in _paired(batch.course_groups.inserts)],
+    )
+    course_group_id.update(
+        _course_group_ids(
+            connection,
+            [(group_id(g), n) for (g, n), _ in _paired(batch.course_groups.inserts)]
+            + [(group_id(g), n) for g, n in (_pair(_pair(k)[0]) for k, _ in batch.course_group_members.inserts)],
+        )
+    )
+
+    def place_id(key: Hashable) -> int:
+        course, name = _pair(key)
+        return course_group_id[(group_id(course), name)]
+
+    _update_rows(
+        connection,
+        course_group_members,
+        ("course_group_id", "user_id"),
+        [((place_id(g), user_id(u)), f) for (g, u), f in _paired(batch.course_group_members.updates)],
+    )
+    _insert_pairs(
+        connection,
+        course_group_members,
+        ("course_group_id", "user_id", "protected"),
+        [(place_id(g), user_id(u), row["protected"]) for (g, u), row in _paired(batch.course_group_members.inserts)],
     )
     if batch.suspension_changed:
         refresh_estado(connection, now, [user_id(k) for k in batch.suspension_changed])
 
 
-def _id(key: Hashable, new_ids: Mapping[str, int]) -> int:
-    """An existing user's or group's id, or the one just given to ("new", name)."""
+def _course_group_ids(connection: Connection, keys: Sequence[tuple[Any, Any]]) -> dict[tuple[Any, Any], int]:
+    """(course id, name) -> the id of that group inside the course, for the keys whose course exists."""
+    wanted = {(g, n) for g, n in keys if isinstance(g, int)}
+    found: dict[tuple[Any, Any], int] = {}
+    for chunk in chunks(wanted):
+        query = select(course_groups.c.id, course_groups.c.group_id, course_groups.c.name).where(
+            tuple_(course_groups.c.group_id, course_groups.c.name).in_(chunk)
+        )
+        found.update({(g, n): i for i, g, n in connection.execute(query)})
+    return found
+
+
+def _id(key: Hashable, new_ids: Mapping[Any, int]) -> int:
+    """An existing user's, group's or cohort's id, or the one just given to ("new", name)."""
     if isinstance(key, int):
         return key
     if isinstance(key, tuple) and len(key) == 2:
@@ -322,17 +460,11 @@ def _insert_memberships(connection: Connection, rows: Sequence[tuple[int, int, M
     bulk_insert(connection, memberships, columns, [(u, g, *[row[f] for f in MEMBERSHIP_FIELDS]) for u, g, row in rows])
 
 
-def _insert_cohorts(
-    connection: Connection, rows: Sequence[tuple[Hashable, Mapping[str, Any]]], now: datetime
-) -> dict[str, int]:
-    if not rows:
-        return {}
-    connection.execute(
-        insert(cohorts),
-        [dict(idnumber=k, name=row["name"], description=row["description"], created_at=now) for k, row in rows],
-    )
-    query = select(cohorts.c.idnumber, cohorts.c.id).where(cohorts.c.idnumber.in_([k for k, _ in rows]))
-    return {idnumber: id_ for idnumber, id_ in connection.execute(query)}
+def _insert_cohort(connection: Connection, row: Mapping[str, Any], now: datetime) -> int:
+    values = {f: row[f] for f in COHORT_FIELDS if f != "id"}
+    statement = insert(cohorts).values(created_at=now, **values).returning(cohorts.c.id)
+    cohort_id: int = connection.execute(statement).scalar_one()
+    return cohort_id
 
 
 def _insert_pairs(

@@ -36,6 +36,8 @@ users = Table(
     Column("suspended", Boolean, nullable=False, server_default="0"),
     Column("site_admin", Boolean, nullable=False, server_default="0"),
     Column("password_hash", String(255)),  # sync users file (issue 4): argon2id, never the password
+    # tool_sync's `auth` as given; a password_hash of NOPASSWORD (users file `*NOPASS*`) never signs in
+    Column("auth", String(20), nullable=False, server_default="manual"),
 )
 
 profiles = Table(
@@ -192,7 +194,7 @@ cohorts = Table(
     "cohorts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("idnumber", String(100), nullable=False, unique=True),
+    Column("idnumber", String(100), unique=True),  # None: a cohort known by its name only (tool_sync)
     Column("name", String(255), nullable=False, server_default=""),
     Column("description", Text, nullable=False, server_default=""),
     Column("created_at", DateTime, nullable=False),
@@ -213,6 +215,39 @@ cohort_courses = Table(
     Column("cohort_id", Integer, ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
     Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
     Column("perfil", String(20), ForeignKey("profiles.code"), nullable=False),
+    Column("enrolstart", DateTime),  # the enrolments it makes start then (None: when made)
+    Column("enrolend", DateTime),  # ... and end then (None: never)
+    Column("makegroup", Boolean, nullable=False, server_default="0"),  # members join a course group of its name
+)
+
+# tool_sync: a users file's `profile_field_<name>` columns, kept as the user's profile fields.
+user_profile_fields = Table(
+    "user_profile_fields",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("value", Text, nullable=False, server_default=""),
+)
+
+# Moodle's groups inside a course (tool_sync `gcmd`/`g1..g9`, `group<n>`, bindings' makegroup);
+# in aula-ws a "group" (groups table) is the course itself, hence the name.
+course_groups = Table(
+    "course_groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(254), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("group_id", "name", name="uq_course_groups_group_name"),
+)
+
+course_group_members = Table(
+    "course_group_members",
+    metadata,
+    Column("course_group_id", Integer, ForeignKey("course_groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("protected", Boolean, nullable=False, server_default="0"),  # enrols_protectgroups: joined by sync
+    Index("ix_course_group_members_user", "user_id"),
 )
 
 # The user's picture, normalised: a 100x100 and a 35x35 PNG.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from aula_ws.config_sync import SyncSettings
 from aula_ws.domain.csv_rows import RowError
 from aula_ws.domain.sync_rows import local_day, membership_active
 from aula_ws.sync.snapshot import Key, Row, Snapshot
@@ -22,16 +23,16 @@ Action = tuple[str, str]  # (counter, message)
 class PlanContext:
     now: datetime  # naive UTC
     zone: ZoneInfo
-    user_identity: str = "username"
-    group_identity: str = "shortname"
+    # tool_sync's settings: the identities per file kind, and what each kind may change
+    options: SyncSettings = SyncSettings()
     # (password, the stored hash or None) -> the hash to store (the stored one if it still matches)
     hash_password: Callable[[str, str | None], str] = lambda password, old: password
 
 
-def existing_user(snap: Snapshot, ctx: PlanContext, value: str) -> Key:
-    key = snap.find_user(ctx.user_identity, value)
+def existing_user(snap: Snapshot, identity: str, value: str) -> Key:
+    key = snap.find_user(identity, value)
     if key is None:
-        raise RowError(f'no user with {ctx.user_identity} "{value}"')
+        raise RowError(f'no user with {identity} "{value}"')
     return key
 
 
@@ -78,3 +79,46 @@ def new_membership(
         endtime=endtime,
         cohort_id=cohort_id,
     )
+
+
+def join_course_group(
+    snap: Snapshot, user_key: Key, group_key: Key, name: str, create: bool, protected: bool = False
+) -> Action:
+    """The user joins the course's group `name` (created if missing and `create`); a user
+    without a role in the course joins nothing. No outcome fails the line (tool_sync)."""
+    course, who = group_label(snap, group_key), user_label(snap, user_key)
+    what = f'group "{name}" of "{course}"'
+    if snap.memberships.get((user_key, group_key)) is None:
+        return (UNCHANGED, f'"{who}" has no role in "{course}": not added to {what}')
+    created = ""
+    if snap.course_groups.get((group_key, name)) is None:
+        if not create:
+            return (UNCHANGED, f"{what} not known, cannot be created")
+        snap.course_groups.put((group_key, name), {})
+        created = " (created)"
+    key = ((group_key, name), user_key)
+    if snap.course_group_members.get(key) is not None:
+        return (UNCHANGED, f'"{who}" already in {what}')
+    snap.course_group_members.put(key, dict(protected=protected))
+    return (ADDED, f'"{who}" added to {what}{created}')
+
+
+def leave_course_groups(
+    snap: Snapshot, user_key: Key, group_key: Key, names: list[str] | None = None, protected_only: bool = False
+) -> list[Action]:
+    """The user leaves the course's groups `names` (None: all of them); `protected_only`
+    (enrols_protectgroups): only the memberships the sync made."""
+    who, course = user_label(snap, user_key), group_label(snap, group_key)
+    places = snap.course_group_members.keys_where(lambda k: k[0][0] == group_key and k[1] == user_key)
+    joined: dict[str, Key] = {k[0][1]: k for k in places if isinstance(k, tuple)}
+    actions: list[Action] = []
+    for name in names if names is not None else sorted(joined):
+        key = joined.get(name)
+        row = snap.course_group_members.get(key) if key is not None else None
+        if key is None or row is None or (protected_only and not row.get("protected")):
+            if names is not None:
+                actions.append((UNCHANGED, f'"{who}" not removed from group "{name}" of "{course}" (not a member)'))
+            continue
+        snap.course_group_members.delete(key)
+        actions.append((REMOVED, f'"{who}" removed from group "{name}" of "{course}"'))
+    return actions

@@ -1,7 +1,8 @@
 """Planning courses (groups), course deletions and lessons (units), pure over a Snapshot.
 
 A course given an `id` keeps it (groups keep their ids across platforms); an
-existing course's id never changes. Deleting a course deletes its units,
+existing course's id never changes, and it is updated only with `courses_forceupdate`
+(tool_sync: "already exists" otherwise). Deleting a course deletes its units,
 memberships and statistics.
 """
 
@@ -54,7 +55,9 @@ def read_course(fields: list[str], header: Columns, ctx: PlanContext) -> CourseL
 
 
 def plan_course(line: CourseLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
-    key = snap.find_group(ctx.group_identity, line.identity(ctx.group_identity))
+    key = snap.find_group(
+        ctx.options.courses_fileuploadidentifier, line.identity(ctx.options.courses_fileuploadidentifier)
+    )
     holder = snap.find_group("shortname", line.shortname)
     if holder is not None and holder != key:
         raise RowError(f'shortname "{line.shortname}" belongs to another course')
@@ -69,6 +72,8 @@ def plan_course(line: CourseLine, snap: Snapshot, ctx: PlanContext) -> list[Acti
         defaults = dict(idnumber="", tracks_progress=True, startdate=None, visible=True, created_at=ctx.now)
         snap.put_group(("new", line.shortname), {**defaults, **values, "id": line.id})
         return [(ADDED, f'course "{line.shortname}" created' + (f" with id {line.id}" if line.id else ""))]
+    if not ctx.options.courses_forceupdate:
+        return [(UNCHANGED, f'course "{before["shortname"]}" already exists (courses_forceupdate is off)')]
     if line.id is not None and line.id != before["id"]:
         raise RowError(f'course "{before["shortname"]}" has id {before["id"]}, not {line.id}: ids are kept')
     if not any(before.get(name) != value for name, value in values.items()):
@@ -82,7 +87,7 @@ def read_deletion(fields: list[str], header: Columns, ctx: PlanContext) -> str:
 
 
 def plan_deletion(identifier: str, snap: Snapshot, ctx: PlanContext) -> list[Action]:
-    key = existing_group(snap, ctx.group_identity, identifier)
+    key = existing_group(snap, ctx.options.courses_filedeleteidentifier, identifier)
     row = snap.groups.get(key)
     assert row is not None
     snap.delete_group(key)

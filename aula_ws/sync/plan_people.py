@@ -1,12 +1,15 @@
-"""Planning users, enrolments, cohorts and cohort bindings (pure, over a Snapshot).
+"""Planning users, enrolments, cohorts and cohort bindings (pure, over a Snapshot), as tool_sync does
+(reference/tool-sync-files.md sections 3 to 5).
 
-Users: created, updated (an empty optional cell keeps the stored value) or
-deleted (`deleted` = 1); `course<n>`/`role<n>` enrol on the fly; `cohort` adds
-the user to that cohort (created if missing). Enrolments: `add` enrols or
-updates, `shift` replaces the perfil, `del` removes. A membership's `estado`
-is true unless the user is suspended or its `endtime` has passed. Members of
-a cohort bound to a course are enrolled in it; leaving the cohort (or the
-binding going) removes the enrolments the binding made, never others.
+Users: found by `users_primaryidentity` when that cell is filled, else by username; created,
+updated (an empty optional cell keeps the stored value) or deleted (`deleted` = 1);
+`course<n>`/`role<n>`/`start<n>`/`end<n>`/`group<n>` enrol on the fly; `cohort` (name) or
+`cohortid` (idnumber) adds the user to that cohort (created if missing). Enrolments: `add`
+enrols or updates, `shift` replaces the perfil (enrols a non-member), `del` removes (a
+non-member is reported); then `gcmd` with `g1`..`g9` moves the user among the course's groups.
+A membership's `estado` is true unless the user is suspended or its `endtime` has passed.
+Members of a cohort bound to a course are enrolled in it; leaving the cohort (or the binding
+going) removes the enrolments the binding made, never others.
 """
 
 from dataclasses import dataclass
@@ -26,97 +29,178 @@ from aula_ws.sync.lines import (
     existing_group,
     existing_user,
     group_label,
+    join_course_group,
     known_perfil,
+    leave_course_groups,
     new_membership,
     user_label,
 )
-from aula_ws.sync.snapshot import Key, Snapshot
+from aula_ws.sync.snapshot import Key, Row, Snapshot
+
+NO_PASSWORD = "*NOPASS*"  # tool_sync: stored as is, so the account has no password sign-in
+
+
+@dataclass(frozen=True, slots=True)
+class CourseSlot:
+    course: str
+    role: str
+    start: datetime | None
+    end: datetime | None
+    group: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class UserLine:
-    identity: str
     username: str
+    oldusername: str | None
     firstname: str
     lastname: str
     idnumber: str | None
     email: str | None
     password: str | None
+    auth: str | None
     suspended: bool | None
     deleted: bool
-    cohort: str | None
-    courses: tuple[tuple[str, str], ...]  # (course, role)
+    cohort: str | None  # a cohort name
+    cohortid: str | None  # a cohort idnumber
+    courses: tuple[CourseSlot, ...]
+    profile: tuple[tuple[str, str], ...]  # (field name, value), filled cells only
 
 
 def read_user(fields: list[str], header: Columns, ctx: PlanContext) -> UserLine:
     v = partial(header.value, fields)
-    deleted = bool(r.flag(v("deleted"), "deleted"))
-    identity = required(v(ctx.user_identity), ctx.user_identity)
-    username = v("username")
+    deleted = r.flag(v("deleted"), "deleted") is True
+    username = v("username").lower()
     if not deleted or username:
         r.login(username)
-    courses = tuple((v(f"course{n}"), v(f"role{n}") or r.DEFAULT_ROLE) for n in header.course_slots if v(f"course{n}"))
+    courses = []
+    for n in header.course_slots:  # from 1; the line's first empty course<n> ends them
+        if not v(f"course{n}"):
+            break
+        courses.append(
+            CourseSlot(
+                course=v(f"course{n}"),
+                role=v(f"role{n}") or r.DEFAULT_ROLE,
+                start=r.moment(v(f"start{n}"), f"start{n}", ctx.zone),
+                end=r.moment(v(f"end{n}"), f"end{n}", ctx.zone),
+                group=r.text(v(f"group{n}"), f"group{n}", 254) or None,
+            )
+        )
+    profile = tuple(
+        (name.removeprefix(r.PROFILE_FIELD), r.text(value, name, 10_000))
+        for name in header.positions
+        if name.startswith(r.PROFILE_FIELD) and (value := v(name))
+    )
+    oldusername = v("oldusername").lower() or None
     return UserLine(
-        identity=identity,
         username=username,
+        oldusername=r.login(oldusername, "oldusername") if oldusername else None,
         firstname=r.text(v("firstname") if deleted else required(v("firstname"), "firstname"), "firstname", 100),
         lastname=r.text(v("lastname") if deleted else required(v("lastname"), "lastname"), "lastname", 100),
         idnumber=r.text(v("idnumber"), "idnumber", 255) or None,
         email=r.text(v("email"), "email", 255) or None,
         password=v("password") or None,
+        auth=r.text(v("auth"), "auth", 20) or None,
         suspended=r.flag(v("suspended"), "suspended"),
         deleted=deleted,
-        cohort=r.text(v("cohort"), "cohort", 100) or None,
-        courses=courses,
+        cohort=r.text(v("cohort"), "cohort", 255) or None,
+        cohortid=r.text(v("cohortid"), "cohortid", 100) or None,
+        courses=tuple(courses),
+        profile=profile,
     )
 
 
+def user_lookup(line: UserLine, ctx: PlanContext) -> tuple[str, str]:
+    """(field, value) the line's account is looked up by: `users_primaryidentity` when its cell
+    is filled, else the username (tool_sync's order)."""
+    identity = ctx.options.users_primaryidentity
+    value = getattr(line, identity, None) if identity in ("idnumber", "email") else None
+    if value:
+        return identity, value
+    return "username", line.oldusername if line.oldusername and ctx.options.users_allowrename else line.username
+
+
 def plan_user(line: UserLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
-    key = snap.find_user(ctx.user_identity, line.identity)
+    identity, value = user_lookup(line, ctx)
+    key = snap.find_user(identity, value)
     if line.deleted:
         if key is None:
-            raise RowError(f'no user with {ctx.user_identity} "{line.identity}" to delete')
+            return [(UNCHANGED, f'no user with {identity} "{value}" to delete')]
         label = user_label(snap, key)
         _not_anonymous(label)
         snap.delete_user(key)
         return [(REMOVED, f'user "{label}" deleted')]
+    if key is None and identity == "username" and line.oldusername and ctx.options.users_allowrename:
+        raise RowError(f'no user "{line.oldusername}" to rename to "{line.username}"')
     targets = [
-        (existing_group(snap, ctx.group_identity, course), known_perfil(snap, r.perfil(role, "role")))
-        for course, role in line.courses
+        (
+            existing_group(snap, ctx.options.courses_primaryidentity, slot.course),
+            known_perfil(snap, r.perfil(slot.role, "role")),
+            slot,
+        )
+        for slot in line.courses
     ]
-    holder = snap.find_user("username", line.username)
-    if holder is not None and holder != key:
-        raise RowError(f'username "{line.username}" belongs to another user')
     before = snap.users.get(key) if key is not None else None
     if before is not None:
         _not_anonymous(before["username"])
-    values = dict(username=line.username, firstname=line.firstname, lastname=line.lastname)
-    for name in ("idnumber", "email", "suspended"):
+    _no_collision(snap, key, "username", line.username)
+    if line.idnumber:
+        _no_collision(snap, key, "idnumber", line.idnumber)
+    write_email = line.email is not None and (before is None or not ctx.options.users_protectemails)
+    if write_email and identity != "email":
+        _no_collision(snap, key, "email", line.email or "")
+    values: dict[str, object] = dict(username=line.username, firstname=line.firstname, lastname=line.lastname)
+    for name in ("idnumber", "suspended", "auth") + (("email",) if write_email else ()):
         if getattr(line, name) is not None:
             values[name] = getattr(line, name)
-    if line.password is not None:
+    if line.password == NO_PASSWORD:
+        values["password_hash"] = NO_PASSWORD
+    elif line.password is not None:
         values["password_hash"] = ctx.hash_password(line.password, before.get("password_hash") if before else None)
+    renamed = f' (was "{before["username"]}")' if before is not None and before["username"] != line.username else ""
     actions: list[Action]
     if key is None or before is None:
         key = ("new", line.username)
-        snap.put_user(key, dict(dict(email="", idnumber="", suspended=False, password_hash=None), **values))
+        defaults = dict(email="", idnumber="", suspended=False, password_hash=None, auth="manual")
+        snap.put_user(key, {**defaults, **values})
         actions = [(ADDED, f'user "{line.username}" created{_masked(line)}')]
     elif any(before.get(name) != value for name, value in values.items()):
         if "suspended" in values and values["suspended"] != before["suspended"]:
             snap.suspension_changed.add(key)
         snap.put_user(key, {**before, **values})
-        actions = [(UPDATED, f'user "{line.username}" updated{_masked(line)}')]
+        actions = [(UPDATED, f'user "{line.username}" updated{renamed}{_masked(line)}')]
     else:
         actions = [(UNCHANGED, f'user "{line.username}" unchanged')]
-    for group_key, perfil in targets:
-        actions.append(_enrol_on_the_fly(snap, ctx, key, group_key, perfil))
-    if line.cohort:
-        actions.extend(add_to_cohort(snap, ctx, line.cohort, key, create=True))
+    if _profile_fields(snap, key, line.profile) and actions[0][0] == UNCHANGED:
+        actions = [(UPDATED, f'user "{line.username}" updated (profile fields)')]
+    for group_key, perfil, slot in targets:
+        actions.append(_enrol_on_the_fly(snap, ctx, key, group_key, perfil, slot))
+        if slot.group:
+            actions.append(join_course_group(snap, key, group_key, slot.group, create=True))
+    if line.cohort or line.cohortid:
+        actions.extend(_users_cohort(snap, ctx, line, key))
     return actions
 
 
+def _no_collision(snap: Snapshot, key: Key | None, field_name: str, value: str) -> None:
+    holder = snap.find_user(field_name, value)
+    if holder is not None and holder != key:
+        raise RowError(f'{field_name} "{value}" belongs to another user')
+
+
+def _profile_fields(snap: Snapshot, user_key: Key, profile: tuple[tuple[str, str], ...]) -> bool:
+    changed = False
+    for name, value in profile:
+        if snap.profile_fields.get((user_key, name)) is None:
+            snap.profile_fields.put((user_key, name), dict(value=value))
+            changed = True
+        else:
+            changed = snap.profile_fields.change((user_key, name), value=value) or changed
+    return changed
+
+
 def _masked(line: UserLine) -> str:
-    return " (password ********)" if line.password is not None else ""
+    return " (password ********)" if line.password is not None and line.password != NO_PASSWORD else ""
 
 
 def _not_anonymous(username: str) -> None:
@@ -124,12 +208,26 @@ def _not_anonymous(username: str) -> None:
         raise RowError(f"{ANONYMOUS_LOGIN} is the platform's own guest user and cannot be changed")
 
 
-def _enrol_on_the_fly(snap: Snapshot, ctx: PlanContext, user_key: Key, group_key: Key, perfil: str) -> Action:
+def _enrol_on_the_fly(
+    snap: Snapshot, ctx: PlanContext, user_key: Key, group_key: Key, perfil: str, slot: CourseSlot
+) -> Action:
     course = group_label(snap, group_key)
     if snap.memberships.get((user_key, group_key)) is not None:
         return (UNCHANGED, f'already enrolled in "{course}"')
-    snap.memberships.put((user_key, group_key), new_membership(snap, ctx, user_key, perfil))
+    row = new_membership(snap, ctx, user_key, perfil, endtime=slot.end, since=slot.start)
+    snap.memberships.put((user_key, group_key), row)
     return (ADDED, f'enrolled in "{course}" as {perfil}')
+
+
+def _users_cohort(snap: Snapshot, ctx: PlanContext, line: UserLine, user_key: Key) -> list[Action]:
+    """The users file's `cohort` (a name) or `cohortid` (an idnumber): created if missing."""
+    field_name, value = ("name", line.cohort) if line.cohort else ("idnumber", line.cohortid or "")
+    cohort = snap.find_cohort(field_name, value)
+    actions: list[Action] = []
+    if cohort is None:
+        cohort = _create_cohort(snap, line.cohort or line.cohortid or "", line.cohortid, None)
+        actions.append((ADDED, f'cohort "{cohort_label(snap, cohort)}" created'))
+    return actions + add_to_cohort(snap, ctx, cohort, user_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +240,19 @@ class EnrolmentLine:
     endtime: datetime | None
     administrador: bool | None
     responsable: bool | None
+    gcmd: str | None
+    groups: tuple[str, ...]
+
+
+GROUP_COMMANDS = ("gadd", "gaddcreate", "greplace", "greplacecreate", "gdel")
 
 
 def read_enrolment(fields: list[str], header: Columns, ctx: PlanContext) -> EnrolmentLine:
     v = partial(header.value, fields)
-    cmd = r.command(v("cmd"), ("add", "del", "shift"))
+    cmd = r.command(v("cmd") or ctx.options.enrols_defaultcmd, ("add", "del", "shift"))
+    gcmd = v("gcmd").lower()
+    if gcmd and gcmd not in GROUP_COMMANDS:
+        raise RowError(f'gcmd "{gcmd[:20]}" is not one of {", ".join(GROUP_COMMANDS)}')
     return EnrolmentLine(
         cmd=cmd,
         course=required(v("cid"), "cid"),
@@ -156,26 +262,46 @@ def read_enrolment(fields: list[str], header: Columns, ctx: PlanContext) -> Enro
         endtime=r.moment(v("endtime"), "endtime", ctx.zone),
         administrador=r.flag(v("administrador"), "administrador"),
         responsable=r.flag(v("responsable"), "responsable"),
+        gcmd=gcmd or None,
+        groups=tuple(name for n in range(1, 10) if (name := r.text(v(f"g{n}"), f"g{n}", 254))),
     )
 
 
 def plan_enrolment(line: EnrolmentLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
-    group_key = existing_group(snap, ctx.group_identity, line.course)
-    user_key = existing_user(snap, ctx, line.user)
+    group_key = existing_group(snap, ctx.options.enrols_courseidentifier, line.course)
+    user_key = existing_user(snap, ctx.options.enrols_useridentifier, line.user)
     user = snap.users.get(user_key)
     assert user is not None
     _not_anonymous(user["username"])
     key, what = (user_key, group_key), f'"{user["username"]}" in "{group_label(snap, group_key)}"'
     membership = snap.memberships.get(key)
-    if line.cmd in ("del", "shift") and membership is None:
-        raise RowError(f"{what}: not enrolled")
+    actions: list[Action]
     if line.cmd == "del":
-        snap.memberships.delete(key)
-        return [(REMOVED, f"{what} unenrolled")]
-    perfil = known_perfil(snap, line.role)
-    if line.cmd == "shift":
+        if membership is None:
+            actions = [(UNCHANGED, f"{what}: not enrolled, nothing to unenrol")]
+        else:
+            actions = leave_course_groups(snap, user_key, group_key)
+            snap.memberships.delete(key)
+            actions.insert(0, (REMOVED, f"{what} unenrolled"))
+    elif line.cmd == "shift" and membership is not None:
+        perfil = known_perfil(snap, line.role)
         changed = snap.memberships.change(key, perfil=perfil)
-        return [(UPDATED, f"{what} now {perfil}") if changed else (UNCHANGED, f"{what} already {perfil}")]
+        actions = [(UPDATED, f"{what} now {perfil}") if changed else (UNCHANGED, f"{what} already {perfil}")]
+    else:  # add, or shift of a non-member: enrolled
+        actions = [_enrol(line, snap, ctx, user, key, membership, what)]
+    return actions + _move_among_groups(line, snap, ctx, user_key, group_key)
+
+
+def _enrol(
+    line: EnrolmentLine,
+    snap: Snapshot,
+    ctx: PlanContext,
+    user: Row,
+    key: tuple[Key, Key],
+    membership: Row | None,
+    what: str,
+) -> Action:
+    perfil = known_perfil(snap, line.role)
     fields: dict[str, object] = dict(perfil=perfil, cohort_id=None)  # a manual enrolment takes it over
     if line.administrador is not None:
         fields["administrador_grupo"] = line.administrador
@@ -187,16 +313,34 @@ def plan_enrolment(line: EnrolmentLine, snap: Snapshot, ctx: PlanContext) -> lis
     fields["endtime"] = endtime
     fields["estado"] = r.membership_active(user["suspended"], endtime, ctx.now)
     if membership is None:
-        snap.memberships.put(key, {**new_membership(snap, ctx, user_key, perfil), **fields})
-        return [(ADDED, f"{what} enrolled as {perfil}")]
+        snap.memberships.put(key, {**new_membership(snap, ctx, key[0], perfil), **fields})
+        return (ADDED, f"{what} enrolled as {perfil}")
     changed = snap.memberships.change(key, **fields)
-    return [(UPDATED, f"{what} updated ({perfil})") if changed else (UNCHANGED, f"{what} unchanged")]
+    return (UPDATED, f"{what} updated ({perfil})") if changed else (UNCHANGED, f"{what} unchanged")
+
+
+def _move_among_groups(
+    line: EnrolmentLine, snap: Snapshot, ctx: PlanContext, user_key: Key, group_key: Key
+) -> list[Action]:
+    """gcmd after any cmd: gadd joins existing groups, gaddcreate creates missing ones,
+    greplace(create) first leaves every group of the course, gdel leaves the named ones."""
+    if line.gcmd is None:
+        return []
+    protected_only = ctx.options.enrols_protectgroups
+    if line.gcmd == "gdel":
+        return leave_course_groups(snap, user_key, group_key, list(line.groups), protected_only)
+    actions: list[Action] = []
+    if line.gcmd.startswith("greplace"):
+        actions += leave_course_groups(snap, user_key, group_key, None, protected_only)
+    create = line.gcmd.endswith("create")
+    actions += [join_course_group(snap, user_key, group_key, name, create, protected=True) for name in line.groups]
+    return actions
 
 
 @dataclass(frozen=True, slots=True)
 class CohortLine:
     cmd: str
-    id: int | None
+    key: str  # the value of the cohort's identifier (cohorts_cohortidentifier)
     idnumber: str | None
     name: str | None
     description: str | None
@@ -205,110 +349,129 @@ class CohortLine:
 
 def read_cohort(fields: list[str], header: Columns, ctx: PlanContext) -> CohortLine:
     v = partial(header.value, fields)
-    line = CohortLine(
+    column = "c" + ctx.options.cohorts_cohortidentifier  # cid, cidnumber or cname
+    if not header.has(column):  # tool_sync's samples put names or idnumbers in `cid`
+        column = "cid"
+    return CohortLine(
         cmd=r.command(v("cmd"), ("add", "del", "free")),
-        id=r.whole_number(v("cid"), "cid"),
+        key=required(v(column), column),
         idnumber=r.text(v("cidnumber"), "cidnumber", 100) or None,
         name=r.text(v("cname"), "cname", 255) or None,
         description=v("cdescription") or None,
         user=v("userid") or None,
     )
-    if line.id is None and line.idnumber is None:
-        raise RowError("cid or cidnumber is required")
-    if line.cmd == "del" and line.user is None:
-        raise RowError("userid is required to remove a member (cmd del)")
-    return line
 
 
 def plan_cohort(line: CohortLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
-    cohort = find_cohort(snap, line.id, line.idnumber)
-    user_key = existing_user(snap, ctx, line.user) if line.user else None
+    identity = ctx.options.cohorts_cohortidentifier
+    cohort = snap.find_cohort(identity, line.key)
+    user_key = existing_user(snap, ctx.options.cohorts_useridentifier, line.user) if line.user else None
     if line.cmd == "add":
         actions: list[Action] = []
         if cohort is None:
-            if line.idnumber is None:
-                raise RowError(f"no cohort with id {line.id}")
-            cohort = line.idnumber
-            snap.cohorts.put(cohort, dict(id=None, name=line.name or cohort, description=line.description or ""))
-            actions.append((ADDED, f'cohort "{cohort}" created'))
+            cohort = _new_cohort(line, snap, ctx)
+            actions.append((ADDED, f'cohort "{cohort_label(snap, cohort)}" created'))
         elif _cohort_fields(snap, cohort, line):
-            actions.append((UPDATED, f'cohort "{cohort}" updated'))
+            actions.append((UPDATED, f'cohort "{cohort_label(snap, cohort)}" updated'))
         if user_key is not None:
             actions.extend(add_to_cohort(snap, ctx, cohort, user_key))
-        return actions or [(UNCHANGED, f'cohort "{cohort}" unchanged')]
+        return actions or [(UNCHANGED, f'cohort "{cohort_label(snap, cohort)}" unchanged')]
     if cohort is None:
-        raise RowError(f'no cohort "{line.idnumber or line.id}"')
-    if line.cmd == "del":
-        assert user_key is not None
+        raise RowError(f'no cohort with {identity} "{line.key}"')
+    label = cohort_label(snap, cohort)
+    if line.cmd == "del" and user_key is not None:
         if snap.cohort_members.get((cohort, user_key)) is None:
-            raise RowError(f'"{user_label(snap, user_key)}" is not a member of cohort "{cohort}"')
+            return [(UNCHANGED, f'"{user_label(snap, user_key)}" is not a member of cohort "{label}"')]
         return _leave_cohort(snap, cohort, user_key)
     members = snap.cohort_members.partners_of(cohort)
     actions = [a for member in members for a in _leave_cohort(snap, cohort, member)]
-    return actions or [(UNCHANGED, f'cohort "{cohort}" already empty')]
+    if line.cmd == "del":  # without userid: the cohort itself goes
+        snap.delete_cohort(cohort)
+        return actions + [(REMOVED, f'cohort "{label}" deleted')]
+    return actions or [(UNCHANGED, f'cohort "{label}" already empty')]
 
 
-def find_cohort(snap: Snapshot, cohort_id: int | None, idnumber: str | None) -> str | None:
-    if idnumber is not None:
-        return idnumber if snap.cohorts.get(idnumber) is not None else None
-    found = snap.cohorts.keys_where(lambda k: (snap.cohorts.get(k) or {}).get("id") == cohort_id)
-    return found[0] if found else None  # type: ignore[return-value]
+def _new_cohort(line: CohortLine, snap: Snapshot, ctx: PlanContext) -> Key:
+    identity = ctx.options.cohorts_cohortidentifier
+    if not ctx.options.cohorts_autocreate:
+        raise RowError(f'no cohort with {identity} "{line.key}" (cohorts_autocreate is off)')
+    if identity == "id":
+        raise RowError(f"no cohort with id {line.key} (a cohort named by id cannot be created)")
+    idnumber = line.key if identity == "idnumber" else line.idnumber
+    name = line.key if identity == "name" else (line.name or line.key)
+    if idnumber and snap.find_cohort("idnumber", idnumber) is not None:
+        raise RowError(f'conflict: another cohort has the idnumber "{idnumber}"')
+    if identity != "name" and snap.find_cohort("name", name) is not None:
+        raise RowError(f'conflict: another cohort has the name "{name}"')
+    return _create_cohort(snap, name, idnumber, line.description)
 
 
-def _cohort_fields(snap: Snapshot, cohort: str, line: CohortLine) -> bool:
+def _create_cohort(snap: Snapshot, name: str, idnumber: str | None, description: str | None) -> Key:
+    key = ("new", len(snap.cohorts.current))
+    snap.cohorts.put(key, dict(id=None, idnumber=idnumber or None, name=name, description=description or ""))
+    return key
+
+
+def cohort_label(snap: Snapshot, cohort: Key) -> str:
+    row = snap.cohorts.get(cohort) or {}
+    return str(row.get("idnumber") or row.get("name") or cohort)
+
+
+def _cohort_fields(snap: Snapshot, cohort: Key, line: CohortLine) -> bool:
     fields = {n: v for n, v in (("name", line.name), ("description", line.description)) if v is not None}
     return snap.cohorts.change(cohort, **fields)
 
 
-def add_to_cohort(snap: Snapshot, ctx: PlanContext, cohort: str, user_key: Key, create: bool = False) -> list[Action]:
-    actions: list[Action] = []
-    if snap.cohorts.get(cohort) is None:
-        if not create:
-            raise RowError(f'no cohort "{cohort}"')
-        snap.cohorts.put(cohort, dict(id=None, name=cohort, description=""))
-        actions.append((ADDED, f'cohort "{cohort}" created'))
-    label = user_label(snap, user_key)
+def add_to_cohort(snap: Snapshot, ctx: PlanContext, cohort: Key, user_key: Key) -> list[Action]:
+    label, who = cohort_label(snap, cohort), user_label(snap, user_key)
     if snap.cohort_members.get((cohort, user_key)) is not None:
-        return actions + [(UNCHANGED, f'"{label}" already in cohort "{cohort}"')]
+        return [(UNCHANGED, f'"{who}" already in cohort "{label}"')]
     snap.cohort_members.put((cohort, user_key), {})
-    actions.append((ADDED, f'"{label}" added to cohort "{cohort}"'))
+    actions: list[Action] = [(ADDED, f'"{who}" added to cohort "{label}"')]
     for binding in snap.cohort_courses.partners_of(cohort):
         actions.extend(_enrol_by_binding(snap, ctx, cohort, user_key, binding))
     return actions
 
 
-def _enrol_by_binding(snap: Snapshot, ctx: PlanContext, cohort: str, user_key: Key, group_key: Key) -> list[Action]:
-    if snap.memberships.get((user_key, group_key)) is not None:
-        return []
+def _enrol_by_binding(snap: Snapshot, ctx: PlanContext, cohort: Key, user_key: Key, group_key: Key) -> list[Action]:
     binding = snap.cohort_courses.get((cohort, group_key))
     cohort_row = snap.cohorts.get(cohort)
     assert binding is not None and cohort_row is not None
-    snap.memberships.put(
-        (user_key, group_key),
-        new_membership(snap, ctx, user_key, binding["perfil"], cohort_id=cohort_row["id"]),
-    )
-    return [
-        (ADDED, f'"{user_label(snap, user_key)}" enrolled in "{group_label(snap, group_key)}" by cohort "{cohort}"')
-    ]
+    actions: list[Action] = []
+    label = cohort_label(snap, cohort)
+    if snap.memberships.get((user_key, group_key)) is None:
+        row = new_membership(
+            snap,
+            ctx,
+            user_key,
+            binding["perfil"],
+            endtime=binding.get("enrolend"),
+            cohort_id=cohort_row["id"],
+            since=binding.get("enrolstart"),
+        )
+        snap.memberships.put((user_key, group_key), row)
+        who, course = user_label(snap, user_key), group_label(snap, group_key)
+        actions.append((ADDED, f'"{who}" enrolled in "{course}" by cohort "{label}"'))
+    if binding.get("makegroup"):
+        actions.append(join_course_group(snap, user_key, group_key, cohort_row["name"] or label, create=True))
+    return actions
 
 
-def _unenrol_by_binding(snap: Snapshot, cohort: str, user_key: Key, group_key: Key) -> list[Action]:
+def _unenrol_by_binding(snap: Snapshot, cohort: Key, user_key: Key, group_key: Key) -> list[Action]:
     cohort_row = snap.cohorts.get(cohort)
     membership = snap.memberships.get((user_key, group_key))
     if membership is None or cohort_row is None or membership.get("cohort_id") != cohort_row["id"]:
         return []
+    actions = leave_course_groups(snap, user_key, group_key)
     snap.memberships.delete((user_key, group_key))
-    return [
-        (
-            REMOVED,
-            f'"{user_label(snap, user_key)}" unenrolled from "{group_label(snap, group_key)}" (cohort "{cohort}")',
-        )
-    ]
+    who, course = user_label(snap, user_key), group_label(snap, group_key)
+    return [(REMOVED, f'"{who}" unenrolled from "{course}" (cohort "{cohort_label(snap, cohort)}")'), *actions]
 
 
-def _leave_cohort(snap: Snapshot, cohort: str, user_key: Key) -> list[Action]:
+def _leave_cohort(snap: Snapshot, cohort: Key, user_key: Key) -> list[Action]:
     snap.cohort_members.delete((cohort, user_key))
-    actions: list[Action] = [(REMOVED, f'"{user_label(snap, user_key)}" removed from cohort "{cohort}"')]
+    who = user_label(snap, user_key)
+    actions: list[Action] = [(REMOVED, f'"{who}" removed from cohort "{cohort_label(snap, cohort)}"')]
     for binding in snap.cohort_courses.partners_of(cohort):
         actions.extend(_unenrol_by_binding(snap, cohort, user_key, binding))
     return actions
@@ -316,43 +479,61 @@ def _leave_cohort(snap: Snapshot, cohort: str, user_key: Key) -> list[Action]:
 
 @dataclass(frozen=True, slots=True)
 class BindingLine:
-    cmd: str
+    cmd: str  # add (restore) or del (fulldel)
     cohort: str
     course: str
-    role: str
+    role: str  # a perfil, or r.ALL_ROLES
+    enrolstart: datetime | None
+    enrolend: datetime | None
+    makegroup: bool
 
 
 def read_binding(fields: list[str], header: Columns, ctx: PlanContext) -> BindingLine:
     v = partial(header.value, fields)
+    cmd = r.command(v("cmd"), ("add", "del", "restore", "fulldel"))
+    role = v("role") or (r.ALL_ROLES if cmd in ("del", "fulldel") else r.DEFAULT_ROLE)
+    if role == r.ALL_ROLES and cmd in ("add", "restore"):
+        raise RowError("role * (every role) is only for del")
     return BindingLine(
-        cmd=r.command(v("cmd"), ("add", "del")),
+        cmd={"restore": "add", "fulldel": "del"}.get(cmd, cmd),
         cohort=required(v("cohort"), "cohort"),
         course=required(v("course"), "course"),
-        role=r.perfil(v("role") or r.DEFAULT_ROLE, "role"),
+        role=role if role == r.ALL_ROLES else r.perfil(role, "role"),
+        enrolstart=r.moment(v("enrolstart"), "enrolstart", ctx.zone),
+        enrolend=r.moment(v("enrolend"), "enrolend", ctx.zone),
+        makegroup=r.flag(v("makegroup"), "makegroup") is True,
     )
 
 
 def plan_binding(line: BindingLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
-    if snap.cohorts.get(line.cohort) is None:
-        raise RowError(f'no cohort "{line.cohort}"')
-    group_key = existing_group(snap, ctx.group_identity, line.course)
-    key, what = (line.cohort, group_key), f'cohort "{line.cohort}" -> "{group_label(snap, group_key)}"'
+    identity = ctx.options.cohorts_cohortidentifier
+    cohort = snap.find_cohort(identity, line.cohort)
+    if cohort is None:
+        raise RowError(f'no cohort with {identity} "{line.cohort}"')
+    group_key = existing_group(snap, ctx.options.cohorts_courseidentifier, line.course)
+    key = (cohort, group_key)
+    what = f'cohort "{cohort_label(snap, cohort)}" -> "{group_label(snap, group_key)}"'
     binding = snap.cohort_courses.get(key)
-    members = snap.cohort_members.partners_of(line.cohort)
+    members = snap.cohort_members.partners_of(cohort)
     if line.cmd == "del":
-        if binding is None:
-            raise RowError(f"{what}: no such binding")
-        actions = [a for member in members for a in _unenrol_by_binding(snap, line.cohort, member, group_key)]
+        if binding is None or line.role not in (r.ALL_ROLES, binding["perfil"]):
+            raise RowError(f"{what}: no such binding" + ("" if line.role == r.ALL_ROLES else f" as {line.role}"))
+        actions = [a for member in members for a in _unenrol_by_binding(snap, cohort, member, group_key)]
         snap.cohort_courses.delete(key)
         return [(REMOVED, f"{what} unbound"), *actions]
-    perfil = known_perfil(snap, line.role)
+    values = dict(
+        perfil=known_perfil(snap, line.role),
+        enrolstart=line.enrolstart,
+        enrolend=line.enrolend,
+        makegroup=line.makegroup,
+    )
     if binding is None:
-        snap.cohort_courses.put(key, dict(perfil=perfil))
-        actions = [(ADDED, f"{what} bound as {perfil}")]
-    elif snap.cohort_courses.change(key, perfil=perfil):
-        actions = [(UPDATED, f"{what} now {perfil}")]
+        snap.cohort_courses.put(key, values)
+        actions = [(ADDED, f"{what} bound as {values['perfil']}")]
+    elif snap.cohort_courses.change(key, **values):
+        actions = [(UPDATED, f"{what} now {values['perfil']}")]
     else:
         actions = [(UNCHANGED, f"{what} already bound")]
     for member in members:
-        actions.extend(_enrol_by_binding(snap, ctx, line.cohort, member, group_key))
+        actions.extend(_enrol_by_binding(snap, ctx, cohort, member, group_key))
     return actions

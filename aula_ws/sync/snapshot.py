@@ -113,9 +113,12 @@ class Snapshot:
     groups: Rows = field(default_factory=Rows)
     units: Rows = field(default_factory=Rows)  # (group key, code)
     memberships: Rows = field(default_factory=Rows)  # (user key, group key)
-    cohorts: Rows = field(default_factory=Rows)  # cohort idnumber
-    cohort_members: Rows = field(default_factory=Rows)  # (cohort idnumber, user key)
-    cohort_courses: Rows = field(default_factory=Rows)  # (cohort idnumber, group key)
+    cohorts: Rows = field(default_factory=Rows)  # cohort id, or ("new", n) for one this batch creates
+    cohort_members: Rows = field(default_factory=Rows)  # (cohort key, user key)
+    cohort_courses: Rows = field(default_factory=Rows)  # (cohort key, group key)
+    profile_fields: Rows = field(default_factory=Rows)  # (user key, field name) -> value
+    course_groups: Rows = field(default_factory=Rows)  # (group key, name): Moodle groups inside a course
+    course_group_members: Rows = field(default_factory=Rows)  # ((group key, name), user key) -> protected
     profiles: frozenset[str] = frozenset()
     # users whose `suspended` changed: their memberships' estado is recomputed
     suspension_changed: set[Key] = field(default_factory=set)
@@ -125,7 +128,25 @@ class Snapshot:
         self.group_index = Index(self.groups, ("shortname", "id"))
 
     def find_user(self, identity: str, value: str) -> Key | None:
+        if identity == "id":
+            if not value.isascii() or not value.isdigit():
+                raise RowError(f'user id "{value[:20]}" is not a whole number')
+            return int(value) if self.users.get(int(value)) is not None else None
         return self.user_index.find(identity, value, "user")
+
+    def find_cohort(self, identity: str, value: str) -> Key | None:
+        """A cohort by id, idnumber or name (a name shared by two cohorts is ambiguous)."""
+        wanted: object = value
+        if identity == "id":
+            if not value.isascii() or not value.isdigit():
+                raise RowError(f'cohort id "{value[:20]}" is not a whole number')
+            wanted = int(value)
+        found = [
+            k for k in self.cohorts.keys_where(lambda k: True) if (self.cohorts.get(k) or {}).get(identity) == wanted
+        ]
+        if len(found) > 1:
+            raise RowError(f'{len(found)} cohorts have {identity} "{value}": ambiguous')
+        return found[0] if found else None
 
     def find_group(self, identity: str, value: str) -> Key | None:
         if identity == "id":
@@ -147,8 +168,10 @@ class Snapshot:
         self.users.delete(key)
         for membership in self.memberships.keys_where(lambda k: k[0] == key):
             self.memberships.delete(membership)
-        for member in self.cohort_members.keys_where(lambda k: k[1] == key):
-            self.cohort_members.delete(member)
+        for table in (self.cohort_members, self.course_group_members, self.profile_fields):
+            position = 0 if table is self.profile_fields else 1
+            for row_key in table.keys_where(lambda k, at=position: k[at] == key):
+                table.delete(row_key)
 
     def delete_group(self, key: Key) -> None:
         self.group_index.note(key, self.groups.get(key), None)
@@ -158,3 +181,14 @@ class Snapshot:
                 table.delete(row_key)
         for binding in self.cohort_courses.keys_where(lambda k: k[1] == key):
             self.cohort_courses.delete(binding)
+        for member in self.course_group_members.keys_where(lambda k: k[0][0] == key):
+            self.course_group_members.delete(member)
+        for course_group in self.course_groups.keys_where(lambda k: k[0] == key):
+            self.course_groups.delete(course_group)
+
+    def delete_cohort(self, key: Key) -> None:
+        """The cohort, its members and its bindings (the planner removes what the bindings enrolled)."""
+        self.cohorts.delete(key)
+        for table in (self.cohort_members, self.cohort_courses):
+            for row_key in table.keys_where(lambda k: k[0] == key):
+                table.delete(row_key)

@@ -131,12 +131,14 @@ def test_the_sync_operations_answer_the_report_and_the_tryback_through_zeep(admi
     courses = call("sync_courses", b"shortname;fullname;id\nC2;Two;70\n")
     assert (courses.added, courses.failed) == (1, 0) and "created with id 70" in courses.report
     call("sync_lessons", b"crsvname;lsnvname;lnk_type\nC2;U1;L\n")
-    simulated = call("sync_users", b"username;firstname;lastname\nann;A;N\nx y;B;C\n", simulate=True)
+    feed = b"username;firstname;lastname;idnumber\nann;A;N;ann\nx y;B;C;\n"  # tool_sync names users by idnumber
+    simulated = call("sync_users", feed, simulate=True)
     assert (
-        simulated.report.startswith("SIMULATION : ") and simulated.tryback == b"username;firstname;lastname\nx y;B;C\n"
+        simulated.report.startswith("SIMULATION : ")
+        and simulated.tryback == b"username;firstname;lastname;idnumber\nx y;B;C;\n"
     )
     assert count(engine, users, users.c.username == "ann") == 0
-    real = call("sync_users", b"username;firstname;lastname\nann;A;N\nx y;B;C\n", file_name="feed.csv")
+    real = call("sync_users", feed, file_name="feed.csv")
     assert (real.added, real.failed) == (1, 1) and real.tryback == simulated.tryback
     enrolled = call("sync_enrolments", b"cid;uid;rolename\nC2;ann;student\n")
     assert enrolled.added == 1

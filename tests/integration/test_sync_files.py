@@ -21,6 +21,8 @@ from aula_ws.store.tables import (
 from tests.builders import PlatformBuilder
 
 NOW = datetime(2026, 3, 10, 12, 0)
+# cohorts files naming users by username and courses by shortname (tool_sync's defaults: idnumber)
+BY_USERNAME = dict(cohorts_useridentifier="username", cohorts_courseidentifier="shortname")
 
 
 def run(engine, settings, kind, text, name=None, simulate=False, file_encoding="utf-8", **sync):
@@ -115,7 +117,7 @@ def test_the_report_and_the_archive_take_the_contract_names_and_simulation_write
 
 def test_reports_archives_and_trybacks_can_be_switched_off(engine, settings, platform):
     result = run(
-        engine, settings, "users", "username;firstname;lastname\nx y;a;b\n", reports=False, archive=False, tryback=False
+        engine, settings, "users", "username;firstname;lastname\nx y;a;b\n", storereport=False, filearchive=False, filefailed=False
     )
     assert result.counters.failed == 1 and "error" in result.report_text
     assert (result.report_path, result.archive_path, result.tryback_path) == (None, None, None)
@@ -126,7 +128,7 @@ def test_reports_archives_and_trybacks_can_be_switched_off(engine, settings, pla
 def test_users_may_be_identified_by_idnumber_and_renamed(engine, settings, platform):
     platform.user("old", idnumber="E1", firstname="O", lastname="L")
     result = run(
-        engine, settings, "users", "idnumber;username;firstname;lastname\nE1;new;N;L\n", user_identity="idnumber"
+        engine, settings, "users", "idnumber;username;firstname;lastname\nE1;new;N;L\n", users_primaryidentity="idnumber"
     )
     assert result.counters.updated == 1
     assert rows(engine, select(users.c.username).where(users.c.idnumber == "E1")) == [("new",)]
@@ -150,6 +152,7 @@ def test_courses_keep_a_given_id_and_are_updated_and_deleted(engine, settings, p
             "C1;Renamed;;;;;\n"
             "C2;Clash;64;;;;\n"
         ),
+        courses_forceupdate=True,
     )
     assert (result.counters.added, result.counters.updated, result.counters.failed) == (1, 1, 1)
     assert rows(
@@ -166,8 +169,8 @@ def test_courses_keep_a_given_id_and_are_updated_and_deleted(engine, settings, p
 
 
 def test_courses_may_be_identified_by_idnumber_or_id(engine, settings, platform):
-    by_idnumber = run(engine, settings, "deletecourses", "IDC2\n", group_identity="idnumber")
-    by_id = run(engine, settings, "deletecourses", "64\n", group_identity="id")
+    by_idnumber = run(engine, settings, "deletecourses", "IDC2\n", courses_filedeleteidentifier="idnumber")
+    by_id = run(engine, settings, "deletecourses", "64\n", courses_filedeleteidentifier="id")
     assert by_idnumber.counters.removed == by_id.counters.removed == 1
 
 
@@ -210,14 +213,15 @@ def test_enrolments_add_shift_and_delete_with_moodle_role_names(engine, settings
             "add;C1;_anonimo;student;;;\n"
         ),
     )
-    assert (result.counters.added, result.counters.updated, result.counters.removed) == (3, 1, 1)
-    assert result.counters.failed == 4
+    assert (result.counters.added, result.counters.updated, result.counters.removed) == (4, 1, 1)
+    assert result.counters.failed == 3  # shift of a non-member enrols (tool_sync)
+    assert members(engine, "C2") == [("ann", "I", True)]
     assert members(engine, "C1") == [("ann", "T", True), ("bob", "D", True)]
     [(since, admin, resp)] = rows(
         engine,
         select(memberships.c.fecha_alta, memberships.c.administrador_grupo, memberships.c.responsable_grupo)
         .join(users)
-        .where(users.c.username == "ann"),
+        .where(users.c.username == "ann", memberships.c.group_id == 64),
     )
     assert (since, admin, resp) == (date(2026, 1, 5), True, False)
 
@@ -249,24 +253,25 @@ def test_cohorts_enrol_their_members_in_bound_courses_and_unenrol_only_what_they
         "cohorts",
         "cmd;cidnumber;cname;cdescription;userid\n"
         "add;K1;Group K;desc;ann\nadd;K1;;;bob\nadd;K2;Other;;\ndel;K9;;;ann\n",
+        **BY_USERNAME,
     )
     assert made.counters.failed == 1
-    bound = run(engine, settings, "cohortscourses", "cohort;course;role\nK1;C1;\nK1;C2;teacher\nK7;C1;\n")
+    bound = run(engine, settings, "cohortscourses", "cohort;course;role\nK1;C1;\nK1;C2;teacher\nK7;C1;\n", **BY_USERNAME)
     assert bound.counters.failed == 1
     assert members(engine, "C1") == [("ann", "A", True), ("bob", "A", True)]
     assert members(engine, "C2") == [("ann", "T", True), ("bob", "D", True)]
-    left = run(engine, settings, "cohorts", "cmd;cidnumber;userid\ndel;K1;bob\n")
+    left = run(engine, settings, "cohorts", "cmd;cidnumber;userid\ndel;K1;bob\n", **BY_USERNAME)
     assert left.counters.failed == 0
     assert members(engine, "C1") == [("ann", "A", True)] and members(engine, "C2") == [
         ("ann", "T", True),
         ("bob", "D", True),
     ]
-    run(engine, settings, "users", "username;firstname;lastname;cohort\ncid;C;D;K1\n")
+    run(engine, settings, "users", "username;firstname;lastname;cohortid\ncid;C;D;K1\n")
     assert members(engine, "C1") == [("ann", "A", True), ("cid", "A", True)]
     freed = run(engine, settings, "cohorts", "cmd;cidnumber\nfree;K1\n")
     assert freed.counters.failed == 0 and members(engine, "C1") == []
     assert rows(engine, select(cohort_members)) == []
-    unbound = run(engine, settings, "cohortscourses", "cmd;cohort;course\ndel;K1;C2\ndel;K1;C2\n")
+    unbound = run(engine, settings, "cohortscourses", "cmd;cohort;course\ndel;K1;C2\ndel;K1;C2\n", **BY_USERNAME)
     assert (unbound.counters.removed, unbound.counters.failed) == (1, 1)
     assert [r.perfil for r in rows(engine, select(cohort_courses))] == ["A"]
     assert sorted(r.idnumber for r in rows(engine, select(cohorts.c.idnumber))) == ["K1", "K2"]

@@ -122,21 +122,49 @@ def test_sync_and_smtp_settings_default_to_the_contract_and_are_read(tmp_path):
     default = Settings.from_environment({"AULA_DATA_DIR": str(tmp_path)})
     assert default.sync.lock_stale_minutes == 180 and default.sync.file_names["users"] == "userimport.csv"
     assert default.sync.schedules == {} and default.smtp.host == ""
+    tool_sync_defaults = (
+        default.sync.users_primaryidentity,
+        default.sync.enrols_useridentifier,
+        default.sync.enrols_courseidentifier,
+        default.sync.cohorts_useridentifier,
+        default.sync.cohorts_cohortidentifier,
+        default.sync.cohorts_courseidentifier,
+        default.sync.userpictures_userfield,
+        default.sync.fileareacleanupdelay,
+        default.sync.users_protectemails,
+        default.sync.courses_forceupdate,
+    )
+    assert tool_sync_defaults == (
+        "idnumber",
+        "username",
+        "shortname",
+        "idnumber",
+        "idnumber",
+        "idnumber",
+        "idnumber",
+        90,
+        True,
+        False,
+    )
     (tmp_path / "aula-ws.toml").write_text(
-        'sync_users_schedule = "*/5 * * * *"\nsync_reports = false\nsmtp_starttls = true\n'
+        'sync_users_schedule = "*/5 * * * *"\nsmtp_starttls = true\n'
+        '[sync]\nstorereport = false\nenrols_useridentifier = "idnumber"\nuserpictures_userfield = 0\n'
     )
     settings = Settings.from_environment(
         {
             "AULA_DATA_DIR": str(tmp_path),
-            "AULA_SYNC_USER_IDENTITY": "email",
+            "AULA_SYNC_USERS_PRIMARYIDENTITY": "email",
+            "AULA_SYNC_ENCODING": "ISO-8859-1",
             "AULA_SMTP_PORT": "2525",
             "AULA_SMTP_PASSWORD": "hunter2",
             "AULA_ADMIN_EMAIL": "admin@example.org",
             "AULA_SYNC_ENROLMENTS_FILE": "enrolments-feed.csv",
         }
     )
-    assert settings.sync.schedules == {"users": "*/5 * * * *"} and settings.sync.reports is False
-    assert (settings.sync.user_identity, settings.smtp.port, settings.smtp.starttls) == ("email", 2525, True)
+    assert settings.sync.schedules == {"users": "*/5 * * * *"} and settings.sync.storereport is False
+    assert (settings.sync.users_primaryidentity, settings.smtp.port, settings.smtp.starttls) == ("email", 2525, True)
+    assert (settings.sync.encoding, settings.sync.enrols_useridentifier) == ("iso-8859-1", "idnumber")
+    assert settings.sync.userpictures_userfield == "username"  # tool_sync's form stores a code: 0
     assert settings.sync.file_names["enrolments"] == "enrolments-feed.csv"
     assert "hunter2" not in repr(settings)
 
@@ -145,11 +173,14 @@ def test_sync_and_smtp_settings_default_to_the_contract_and_are_read(tmp_path):
     "environ, named",
     [
         ({"AULA_SYNC_USERS_SCHEDULE": "every five minutes"}, "AULA_SYNC_USERS_SCHEDULE"),
-        ({"AULA_SYNC_USER_IDENTITY": "id"}, "AULA_SYNC_USER_IDENTITY"),
-        ({"AULA_SYNC_GROUP_IDENTITY": "name"}, "AULA_SYNC_GROUP_IDENTITY"),
+        ({"AULA_SYNC_USERS_PRIMARYIDENTITY": "name"}, "AULA_SYNC_USERS_PRIMARYIDENTITY"),
+        ({"AULA_SYNC_ENROLS_COURSEIDENTIFIER": "name"}, "AULA_SYNC_ENROLS_COURSEIDENTIFIER"),
+        ({"AULA_SYNC_COHORTS_ROLEIDENTIFIER": "idnumber"}, "AULA_SYNC_COHORTS_ROLEIDENTIFIER"),
+        ({"AULA_SYNC_CSVSEPARATOR": "|"}, "AULA_SYNC_CSVSEPARATOR"),
+        ({"AULA_SYNC_FILEAREACLEANUPDELAY": "-1"}, "AULA_SYNC_FILEAREACLEANUPDELAY"),
         ({"AULA_SYNC_ENCODING": "utf-16"}, "AULA_SYNC_ENCODING"),
         ({"AULA_SYNC_LOCK_STALE_MINUTES": "0"}, "AULA_SYNC_LOCK_STALE_MINUTES"),
-        ({"AULA_SYNC_ARCHIVE": "maybe"}, "AULA_SYNC_ARCHIVE"),
+        ({"AULA_SYNC_FILEARCHIVE": "maybe"}, "AULA_SYNC_FILEARCHIVE"),
         ({"AULA_SYNC_USERS_FILE": "../etc/passwd"}, "AULA_SYNC_USERS_FILE"),
         ({"AULA_SYNC_COURSES_FILE": "lock.txt"}, "AULA_SYNC_COURSES_FILE"),
         ({"AULA_SMTP_PORT": "0"}, "AULA_SMTP_PORT"),

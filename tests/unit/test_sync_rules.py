@@ -8,6 +8,7 @@ import pytest
 from aula_ws.domain import sync_files as names
 from aula_ws.domain.csv_rows import HeaderError, RowError
 from aula_ws.domain.sync_rows import (
+    check_width,
     detect_separator,
     is_comment,
     membership_active,
@@ -23,19 +24,31 @@ UTC = ZoneInfo("UTC")
 NOW = datetime(2026, 3, 10, 12, 0)
 
 
-@pytest.mark.parametrize("line", ["", "   \n", "# a comment\n", "/ another\n", "// and another"])
-def test_blank_lines_and_lines_starting_with_hash_or_slash_are_comments(line):
+@pytest.mark.parametrize(
+    "line",
+    ["", "   \n", "# a comment\n", "/ another\n", "// and another", "(note)\n", "[x]\n", "-dash;x\n", " ann;x\n"],
+)
+def test_blank_lines_and_tool_syncs_comment_starts_are_comments(line):
     assert is_comment(line)
 
 
-def test_a_line_starting_with_a_space_or_a_dash_is_data_unlike_moodle():
-    assert not is_comment("-dash;x\n") and not is_comment(" ann;x\n")
+@pytest.mark.parametrize("line", ["ann;x\n", "\tann;x\n", "1;x\n", "_ann;x\n"])
+def test_other_lines_are_data(line):
+    assert not is_comment(line)
+
+
+def test_more_fields_than_the_header_is_a_line_error_and_fewer_read_as_empty():
+    check_width(["a", "b"], 3)
+    check_width(["a", "b", "c", "", ""], 3)  # a spreadsheet's trailing separators
+    with pytest.raises(RowError, match="4 fields but the header 3"):
+        check_width(["ann", "Smith", " Jr", "L"], 3)
 
 
 def test_semicolon_is_the_default_separator_and_a_comma_header_is_accepted():
     assert detect_separator("username;firstname;lastname\n") == ";"
     assert detect_separator("username,firstname,lastname\n") == ","
     assert detect_separator("username\n") == ";"
+    assert detect_separator("username,firstname\n", ",") == "," and detect_separator("a;b\n", ",") == ";"
 
 
 def test_the_encoded_separator_stands_for_the_separator_and_fields_are_trimmed():
@@ -85,10 +98,14 @@ def test_estado_is_true_unless_suspended_or_ended():
 def test_headers_need_their_columns_and_tolerate_unknown_ones():
     header = read_header("users", ["Username", "firstname", "lastname", "course1", "role1", "shoe_size"])
     assert header.course_slots == (1,) and header.unknown == ("shoe_size",)
-    with pytest.raises(HeaderError, match="idnumber"):
-        read_header("users", ["username", "firstname", "lastname"], identity_column="idnumber")
-    with pytest.raises(HeaderError, match="cid, cidnumber"):
-        read_header("cohorts", ["cmd", "userid"])
+    tool_sync = read_header(
+        "users", ["username", "firstname", "lastname", "course1", "course2", "course4", "group2", "profile_field_dni"]
+    )
+    assert tool_sync.course_slots == (1, 2) and tool_sync.unknown == ()  # the first gap ends the slots
+    with pytest.raises(HeaderError, match="role3 has no course3"):
+        read_header("users", ["username", "firstname", "lastname", "course1", "role3"])
+    with pytest.raises(HeaderError, match="rolename"):
+        read_header("enrolments", ["cid", "uid", "g1"])
     with pytest.raises(HeaderError, match="twice"):
         read_header("enrolments", ["cid", "uid", "rolename", "cid"])
 

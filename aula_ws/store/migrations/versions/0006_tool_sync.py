@@ -1,0 +1,64 @@
+"""tool_sync drop-in: groups inside courses, users' auth and profile fields, cohorts without idnumber,
+bindings' enrolment window and makegroup.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-02
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("auth", sa.String(20), nullable=False, server_default="manual"))
+    with op.batch_alter_table("cohorts") as batch:
+        batch.alter_column("idnumber", existing_type=sa.String(100), nullable=True)
+    with op.batch_alter_table("cohort_courses") as batch:
+        batch.add_column(sa.Column("enrolstart", sa.DateTime))
+        batch.add_column(sa.Column("enrolend", sa.DateTime))
+        batch.add_column(sa.Column("makegroup", sa.Boolean, nullable=False, server_default="0"))
+    op.create_table(
+        "user_profile_fields",
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False, server_default=""),
+    )
+    op.create_table(
+        "course_groups",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("group_id", sa.Integer, sa.ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("name", sa.String(254), nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.UniqueConstraint("group_id", "name", name="uq_course_groups_group_name"),
+    )
+    op.create_table(
+        "course_group_members",
+        sa.Column(
+            "course_group_id", sa.Integer, sa.ForeignKey("course_groups.id", ondelete="CASCADE"), primary_key=True
+        ),
+        sa.Column("user_id", sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("protected", sa.Boolean, nullable=False, server_default="0"),
+    )
+    op.create_index("ix_course_group_members_user", "course_group_members", ["user_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_course_group_members_user", "course_group_members")
+    op.drop_table("course_group_members")
+    op.drop_table("course_groups")
+    op.drop_table("user_profile_fields")
+    with op.batch_alter_table("cohort_courses") as batch:
+        batch.drop_column("makegroup")
+        batch.drop_column("enrolend")
+        batch.drop_column("enrolstart")
+    with op.batch_alter_table("cohorts") as batch:
+        batch.alter_column("idnumber", existing_type=sa.String(100), nullable=False)
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("auth")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from aula_ws.commands.exits import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from aula_ws.commands.progress import ProgressLine
+from aula_ws.config_sync import ENCODINGS
 from aula_ws.domain.sync_files import KINDS
 from aula_ws.services.runtime import Services
 from aula_ws.services.sync import SyncResult, sync_file
@@ -26,6 +27,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         command = actions.add_parser(kind, help=f"run a {kind} file")
         command.add_argument("file", type=Path, help="a path, or a file name of the sync file store")
         command.add_argument("--simulate", action="store_true", help="do everything but write (the report only)")
+        command.add_argument(
+            "--encoding",
+            choices=ENCODINGS,
+            type=str.lower,
+            help="the file's encoding for this run (default: the encoding setting, AULA_SYNC_ENCODING)",
+        )
         command.set_defaults(handler=_run_file, kind=kind)
     actions.add_parser("capture", help="capture the drop folder <data>/sync/ into the file store").set_defaults(
         handler=_capture
@@ -36,12 +43,23 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def _run_file(args: argparse.Namespace, services: Services) -> int:
+    # the drop folder first, as tool_sync before any action: a file just dropped is found by its name
+    capture_drop_folder(services.engine, services.settings)
     path = FileStore(services.settings.data_dir).resolve(str(args.file))
     if not path.is_file():
         print(f"aula-ws: no such file: {args.file}", file=sys.stderr)
         return EXIT_USAGE
     progress = ProgressLine(path.stat().st_size, "lines")
-    result = sync_file(services.engine, services.settings, args.kind, path, args.simulate, progress=progress.update)
+    result = sync_file(
+        services.engine,
+        services.settings,
+        args.kind,
+        path,
+        args.simulate,
+        progress=progress.update,
+        capture=False,
+        encoding=args.encoding,
+    )
     progress.done()
     return _print_result(result)
 
@@ -82,6 +100,8 @@ def _run_due(args: argparse.Namespace, services: Services) -> int:
     for line in ran.capture.lines():
         print(line)
     worst = EXIT_OK
+    for path in ran.cleaned:
+        print(f"cleaned up (older than {services.settings.sync.fileareacleanupdelay} days): {path}")
     for kind in ran.absent:
         print(f"{kind}: due, but no {services.settings.sync.file_names[kind]} in the file store")
     for kind in ran.busy:

@@ -140,9 +140,7 @@ def open_delimited(stream: BinaryIO, encoding: str, has_header: bool) -> Delimit
     return DelimitedFile(None if header is None else _checked_header(header), delimiter, body)
 
 
-def open_split_lines(
-    stream: BinaryIO, encoding: str, has_header: bool = True, separator: str = ";"
-) -> DelimitedFile:
+def open_split_lines(stream: BinaryIO, encoding: str, has_header: bool = True, separator: str = ";") -> DelimitedFile:
     """The sync dialect: comments skipped, `separator` (or the other one when the header holds only
     that), no quoting."""
     meaningful = (

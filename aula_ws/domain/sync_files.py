@@ -6,6 +6,8 @@
 <input folder>/<name>-tryback-failed.<ext>      (a file whose run crashed)
 """
 
+import fnmatch
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import PurePath
 
@@ -81,3 +83,23 @@ def store_name_problem(name: str) -> str | None:
     if name in STORE_FOLDERS:
         return f"file name {shown(name)} is the name of a folder of the sync file store"
     return None
+
+
+def is_tryback(name: str) -> bool:
+    """A tryback file, or the file of a killed run: never an input of a schedule's pattern."""
+    return "_tryback_" in name or "-tryback-failed" in name
+
+
+def scheduled_inputs(pattern: str, names: Iterable[str], picture_prefix: str | None = None) -> list[str]:
+    """The store's files a kind's schedule runs, in name order: the file name, or every name
+    `pattern` matches when it holds `*`/`?` (`users*.csv`); for pictures also every ZIP whose
+    name starts with the `userpictures_fileprefix` (tool_sync)."""
+
+    def wanted(name: str) -> bool:
+        if is_tryback(name) or not is_capturable(name):
+            return False
+        if picture_prefix and name.startswith(picture_prefix) and name.lower().endswith(".zip"):
+            return True
+        return fnmatch.fnmatchcase(name, pattern)
+
+    return sorted(name for name in names if wanted(name))

@@ -60,7 +60,27 @@ class Layout:
 
 PROFILE_FIELD = "profile_field_"
 # Moodle user fields tool_sync writes that aula-ws has no place for: accepted, not kept (a warning)
-MOODLE_USER_FIELDS = ["mnethostid", "institution", "department", "city", "country", "lang", "timezone", "phone1", "phone2", "address", "url", "description", "icq", "mailformat", "maildisplay", "maildigest", "htmleditor", "autosubscribe", "trackforums"]
+MOODLE_USER_FIELDS = [
+    "mnethostid",
+    "institution",
+    "department",
+    "city",
+    "country",
+    "lang",
+    "timezone",
+    "phone1",
+    "phone2",
+    "address",
+    "url",
+    "description",
+    "icq",
+    "mailformat",
+    "maildisplay",
+    "maildigest",
+    "htmleditor",
+    "autosubscribe",
+    "trackforums",
+]
 
 LAYOUTS = {
     "users": Layout(

@@ -10,10 +10,12 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from aula_ws.config import Settings
+from aula_ws.domain.sync_files import scheduled_inputs
 from aula_ws.errors import SyncBusy, WriteFailed
 from aula_ws.services.clock import utc_now
 from aula_ws.services.runtime import Services
@@ -35,6 +37,7 @@ class ScheduledRun:
     results: list[SyncResult] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)  # due kinds whose file was not there
     busy: list[str] = field(default_factory=list)
+    cleaned: list[Path] = field(default_factory=list)  # reports, archives, trybacks past the clean-up delay
 
 
 def refresh_memberships(engine: Engine, now: datetime) -> int:
@@ -53,8 +56,10 @@ def run_due(engine: Engine, settings: Settings, now: datetime | None = None) -> 
 def _run_due(engine: Engine, settings: Settings, now: datetime) -> ScheduledRun:
     outcome = ScheduledRun(capture_drop_folder(engine, settings, now))
     refresh_memberships(engine, now)
-    stale = timedelta(minutes=settings.sync.lock_stale_minutes)
     files = FileStore(settings.data_dir)
+    if settings.sync.fileareacleanupdelay:
+        outcome.cleaned = files.clean(now - timedelta(days=settings.sync.fileareacleanupdelay))
+    stale = timedelta(minutes=settings.sync.lock_stale_minutes)
     with UnitOfWork(engine) as uow:
         candidates = due_kinds(
             settings.sync.schedules, store.last_scheduled_runs(uow.connection), now, settings.timezone
@@ -70,15 +75,26 @@ def _run_due(engine: Engine, settings: Settings, now: datetime) -> ScheduledRun:
                     continue
                 store.mark_scheduled_run(uow.connection, kind, now)
                 uow.commit()
-            path = files.root / settings.sync.file_names[kind]
-            if not path.is_file():
+            inputs = _inputs(files, settings, kind)
+            if not inputs:
                 outcome.absent.append(kind)
                 continue
-            try:
-                outcome.results.append(sync_file(engine, settings, kind, path, now=now, capture=False))
-            except SyncBusy:
-                outcome.busy.append(kind)
+            for path in inputs:
+                try:
+                    outcome.results.append(sync_file(engine, settings, kind, path, now=now, capture=False))
+                except SyncBusy:
+                    outcome.busy.append(kind)
+                    break
     return outcome
+
+
+def _inputs(files: FileStore, settings: Settings, kind: str) -> list[Path]:
+    prefix = settings.sync.userpictures_fileprefix if kind == "avatars" else None
+    try:
+        present = [path.name for path in files.root.iterdir() if path.is_file()]
+    except OSError:
+        return []
+    return [files.root / name for name in scheduled_inputs(settings.sync.file_names[kind], present, prefix)]
 
 
 class Scheduler:

@@ -1,6 +1,7 @@
 """Admin operations of the CSV synchronisation (CONTRACT.md sections 5 and 7):
 sync_users, sync_courses, sync_deletecourses, sync_lessons, sync_enrolments, sync_cohorts,
-sync_cohortscourses, sync_avatars (file content as base64, an optional file name, `simulate`;
+sync_cohortscourses, sync_avatars (file content as base64, an optional file name, `simulate`,
+`encoding` (utf-8 or iso-8859-1; empty: the setting);
 the answer: counters, the report and the tryback file) and sync_capture."""
 
 from spyne import Array, ByteArray, ComplexModel, Integer, Unicode, rpc
@@ -45,13 +46,13 @@ class CaptureReport(ComplexModel):  # type: ignore[misc]
     ]
 
 
-SYNC_ARGUMENTS = dict(_args=("content", "file_name", "simulate"), _returns=SyncReport)
+SYNC_ARGUMENTS = dict(_args=("content", "file_name", "simulate", "encoding"), _returns=SyncReport)
 
 
-def _run(ctx, kind: str, content, file_name, simulate) -> SyncReport:  # type: ignore[no-untyped-def]
+def _run(ctx, kind: str, content, file_name, simulate, encoding) -> SyncReport:  # type: ignore[no-untyped-def]
     data, simulate = xs_base64(content, "content"), xs_boolean(simulate, "simulate", False)
     services = ctx.app.aula_services
-    return _report(sync_upload(services.engine, services.settings, kind, data, file_name, simulate))
+    return _report(sync_upload(services.engine, services.settings, kind, data, file_name, simulate, encoding=encoding))
 
 
 def _report(result: SyncResult) -> SyncReport:
@@ -72,11 +73,11 @@ def _report(result: SyncResult) -> SyncReport:
 
 
 def _operation(kind: str):  # type: ignore[no-untyped-def]
-    def operation(ctx, content, file_name, simulate):  # type: ignore[no-untyped-def]
-        return _run(ctx, kind, content, file_name, simulate)
+    def operation(ctx, content, file_name, simulate, encoding):  # type: ignore[no-untyped-def]
+        return _run(ctx, kind, content, file_name, simulate, encoding)
 
     operation.__name__ = f"sync_{kind}"
-    return rpc(Upload, Unicode, Flag, **SYNC_ARGUMENTS)(operation)
+    return rpc(Upload, Unicode, Flag, Unicode, **SYNC_ARGUMENTS)(operation)
 
 
 class SyncService(AdminService):

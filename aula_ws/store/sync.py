@@ -474,6 +474,18 @@ def _insert_pairs(
         connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
+def user_ids_by(connection: Connection, field_name: str, value: str) -> list[int]:
+    """The ids of the users whose `field_name` (id, idnumber, username or email) is `value`."""
+    if field_name == "id":
+        if not value.isascii() or not value.isdigit():
+            return []
+        wanted: object = int(value)
+    else:
+        wanted = value
+    query = select(users.c.id).where(users.c[field_name] == wanted).limit(2)
+    return list(connection.scalars(query))
+
+
 def store_picture(connection: Connection, user_id: int, large: bytes, small: bytes, now: datetime) -> None:
     connection.execute(delete(user_pictures).where(user_pictures.c.user_id == user_id))
     connection.execute(insert(user_pictures).values(user_id=user_id, large_png=large, small_png=small, updated_at=now))

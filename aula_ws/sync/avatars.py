@@ -1,7 +1,8 @@
-"""Avatar archives: a ZIP of images named `<username>.<ext>` (PNG, JPEG, GIF).
+"""Avatar archives: a ZIP of images named `<user>.<ext>` (PNG, JPEG, GIF), in any sub-folder;
+`<user>` is the value of the `userpictures_userfield` setting (tool_sync).
 
-Each entry is checked before anything is written: a name with a path
-(`../x.png`, `a/b.png`) or another extension is refused; the bytes are read
+Each entry is checked before anything is written: a name climbing out (`../x.png`), absolute
+or with another extension is refused; `__MACOSX/` and hidden files are skipped; the bytes are read
 with a limit per image and for the whole archive (declared sizes are not
 trusted); Pillow must decode it as a PNG, JPEG or GIF within the pixel limit.
 A good image is normalised to a 100x100 and a 35x35 PNG (centre crop).
@@ -38,7 +39,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Picture:
-    username: str
+    user: str  # the value of the user field the picture is named by
     large_png: bytes
     small_png: bytes
 
@@ -50,27 +51,38 @@ def entries(source: BinaryIO, limits: Limits) -> Iterator[tuple[str, Picture | E
     except (zipfile.BadZipFile, OSError) as error:
         raise ArchiveRefused(f"not a ZIP archive ({error})") from None
     with archive:
-        infos = [info for info in archive.infolist() if not info.is_dir()]
+        infos = [info for info in archive.infolist() if not info.is_dir() and not _skipped(info.filename)]
         declared = sum(info.file_size for info in infos)
         if declared > limits.archive_bytes:
             raise ArchiveRefused(f"the archive expands to {declared} bytes, past the limit of {limits.archive_bytes}")
         budget = limits.archive_bytes
         for info in infos:
             try:
-                username = _username(info.filename)
+                user = _user(info.filename)
                 data = _read(archive, info, limits.image_bytes, budget)
                 budget -= len(data)
-                yield info.filename, Picture(username, *normalised(data, limits.image_pixels))
+                yield info.filename, Picture(user, *normalised(data, limits.image_pixels))
             except EntryRefused as refused:
                 yield info.filename, refused
 
 
-def _username(name: str) -> str:
-    if "/" in name or "\\" in name or name.startswith(".") or ":" in name:
-        raise EntryRefused("a name with a path or a hidden name is refused")
-    stem, dot, extension = name.rpartition(".")
+def _parts(name: str) -> list[str]:
+    return name.replace("\\", "/").split("/")
+
+
+def _skipped(name: str) -> bool:
+    """macOS's resource folder and hidden files: not pictures, not reported."""
+    parts = _parts(name)
+    return parts[0] == "__MACOSX" or (parts[-1].startswith(".") and parts[-1] not in (".", ".."))
+
+
+def _user(name: str) -> str:
+    parts = _parts(name)
+    if name.startswith("/") or ":" in name or any(part in ("", ".", "..") for part in parts):
+        raise EntryRefused("an absolute name or one climbing out of the archive is refused")
+    stem, dot, extension = parts[-1].rpartition(".")
     if not dot or extension.lower() not in EXTENSIONS or not stem:
-        raise EntryRefused("not named <username>.png, .jpg, .jpeg or .gif")
+        raise EntryRefused("not named <user>.png, .jpg, .jpeg or .gif")
     return stem
 
 

@@ -214,7 +214,8 @@ def archive(entries):
 
 
 def run_avatars(engine, settings, data, **sync):
-    settings = replace(settings, sync=replace(settings.sync, **sync)) if sync else settings
+    sync.setdefault("userpictures_userfield", "username")  # tool_sync's default is idnumber
+    settings = replace(settings, sync=replace(settings.sync, **sync))
     path = settings.data_dir / "userpictures.zip"
     path.write_bytes(data)
     return sync_file(engine, settings, "avatars", path, now=NOW, want_text=True)
@@ -232,7 +233,7 @@ def pictures(engine):
 
 def test_avatars_are_checked_normalised_and_stored_and_bad_entries_reported(engine, settings):
     builder = PlatformBuilder(engine)
-    for login in ("ann", "bob", "cid"):
+    for login in ("ann", "bob", "cid", "dan"):
         builder.user(login)
     gif = io.BytesIO()
     Image.new("P", (10, 10)).save(gif, format="GIF")
@@ -245,21 +246,24 @@ def test_avatars_are_checked_normalised_and_stored_and_bad_entries_reported(engi
                 "bob.GIF": gif.getvalue(),
                 "cid.jpg": b"not an image at all",
                 "../ann.png": png(),
-                "a/bob.png": png(),
+                "photos/2026/dan.png": png(),  # sub-folders are walked (tool_sync)
+                "__MACOSX/photos/._dan.png": b"resource fork",  # skipped, not reported
+                ".DS_Store": b"x",
                 "ghost.png": png(),
                 "ann.bmp": png(),
                 "notes.txt": b"x",
             }
         ),
     )
-    assert (result.counters.added, result.counters.failed) == (2, 6)
-    for entry in ("cid.jpg", "../ann.png", "a/bob.png", "ghost.png", "ann.bmp", "notes.txt"):
+    assert (result.counters.processed, result.counters.added, result.counters.failed) == (8, 3, 5)
+    for entry in ("cid.jpg", "../ann.png", "ghost.png", "ann.bmp", "notes.txt"):
         assert f"{entry}: error:" in result.report_text
+    assert "MACOSX" not in result.report_text and "DS_Store" not in result.report_text
     stored = pictures(engine)
-    assert sorted(stored) == ["ann", "bob"]
+    assert sorted(stored) == ["ann", "bob", "dan"]
     large, small = (Image.open(io.BytesIO(data)) for data in stored["ann"])
     assert (large.format, large.size, small.size) == ("PNG", (100, 100), (35, 35))
-    assert result.tryback is None and not (settings.data_dir / "syncfiles" / "a").exists()
+    assert result.tryback is None and not (settings.data_dir / "syncfiles" / "photos").exists()
 
 
 def test_an_archive_that_expands_past_the_limit_is_refused_and_nothing_written(engine, settings):

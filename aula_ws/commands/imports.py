@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aula_ws.commands.exits import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from aula_ws.commands.progress import ProgressLine
+from aula_ws.domain.statistics_rows import TEMPLATES, template
 from aula_ws.errors import WriteFailed
 from aula_ws.importer.statistics_plan import ON_EXISTING
 from aula_ws.services.runtime import Services
@@ -27,8 +28,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "rejected (see the journal and the rejects file); 2: bad usage or a refused file; "
         "3: something could not be written (a full disk): nothing was stored.",
     )
-    command.add_argument("kind", choices=list(KINDS))
-    command.add_argument("file", type=Path)
+    command.add_argument(
+        "kind",
+        choices=[*KINDS, "template"],
+        help="the file's kind; `template` prints the seed's sample file of the kind given next",
+    )
+    command.add_argument("file", type=Path, metavar="FILE|KIND", help="the file (for `template`: lessons or courses)")
     command.add_argument(
         "--on-existing",
         choices=ON_EXISTING,
@@ -45,6 +50,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def _import(args: argparse.Namespace, services: Services) -> int:
+    if args.kind == "template":
+        return _template(str(args.file))
     if not args.file.is_file():
         print(f"aula-ws: no such file: {args.file}", file=sys.stderr)
         return EXIT_USAGE
@@ -94,3 +101,12 @@ def _import(args: argparse.Namespace, services: Services) -> int:
     if result.refused:
         return EXIT_USAGE
     return EXIT_REJECTED if result.counters.rejected else EXIT_OK
+
+
+def _template(kind: str) -> int:
+    """`aula-ws import template lessons|courses`: the seed's sample file, ready to fill in."""
+    if kind not in TEMPLATES:
+        print(f"aula-ws: no template for {kind!r}: one of {', '.join(TEMPLATES)}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(template(kind))
+    return EXIT_OK

@@ -38,6 +38,21 @@ COURSE_COLUMNS = _columns("user_loginid* crsvname* course_status* course_status_
 ACTIVITY_COLUMNS = _columns("user_loginid* crsvname* lsnvname time* action")
 
 
+# The seed's sample files (seed 001): its header, with the asterisks of the required columns,
+# and its example row, tab separated; `aula-ws import template` prints them to be filled in.
+TEMPLATES = {
+    "lessons": (LESSON_COLUMNS, "demo\tComics\t{1B38F003-16A9-4432-AB}\tL\tP\t22/03/2013\t90\t1800\t"),
+    "courses": (COURSE_COLUMNS, "demo\tcourse_1\tI\t2014/01/01\t2014/01/01"),
+}
+
+
+def template(kind: str) -> str:
+    """The seed's sample file of `kind` (lessons or courses): header, example row."""
+    columns, example = TEMPLATES[kind]
+    header = "\t".join(column.name + ("*" if column.required else "") for column in columns)
+    return f"{header}\n{example}\n"
+
+
 @dataclass
 class Warnings:
     messages: list[str] = field(default_factory=list)
@@ -57,7 +72,8 @@ def map_columns(columns: tuple[Column, ...], header: list[str] | None) -> Column
     if header is None:
         return Columns({column.name: i for i, column in enumerate(columns)})
     known = {column.name for column in columns}
-    match = match_header(header, known.__contains__)
+    # a header written as the seed writes it, `user_loginid*`, names the column user_loginid
+    match = match_header([cell.strip().rstrip("*") for cell in header], known.__contains__)
     missing = match.missing([c.name for c in columns if c.required])
     if missing:
         raise HeaderError(

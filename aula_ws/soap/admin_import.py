@@ -1,9 +1,12 @@
-"""Admin operations of the statistics import: import_lesson_stats, import_course_stats, import_activity."""
+"""Admin operations of the statistics import: import_lesson_stats, import_course_stats, import_activity,
+and import_template (the seed's sample file of a kind, lessons or courses)."""
 
 import io
 
 from spyne import ByteArray, ComplexModel, Integer, Unicode, rpc
 
+from aula_ws.domain.statistics_rows import TEMPLATES, template
+from aula_ws.errors import InvalidRequest
 from aula_ws.services.statistics_import import ImportOptions, ImportResult, import_statistics
 from aula_ws.soap.admin_base import AdminService
 from aula_ws.soap.namespaces import AULA_ADMIN
@@ -85,3 +88,11 @@ class ImportService(AdminService):
     @rpc(Upload, Unicode, Unicode, Flag, Flag, Flag, Unicode, **IMPORT_ARGUMENTS)
     def import_activity(ctx, content, file_name, on_existing, enrol, header, dry_run, encoding):  # type: ignore[no-untyped-def]
         return _run(ctx, "activity", content, file_name, on_existing, enrol, header, dry_run, encoding)
+
+    @rpc(Unicode, _args=("kind",), _returns=required(Unicode))
+    def import_template(ctx, kind):  # type: ignore[no-untyped-def]
+        """The seed's sample file of `kind` (lessons or courses): its header, with the asterisks
+        of the required columns, and its example row, tab separated."""
+        if kind not in TEMPLATES:
+            raise InvalidRequest(f"no template for {str(kind)[:40]!r}: one of {', '.join(TEMPLATES)}")
+        return template(kind)

@@ -75,36 +75,38 @@ class Rows:
 
 
 class Index:
-    """Look-up of rows by a field: a map for the unique ones (username, shortname, id),
-    a scan for the others (idnumber and email need not be unique)."""
+    """Look-up of rows by a field, kept right as rows change: a map from each value to the keys
+    holding it. Unique fields (username, shortname, id) hold one key a value; the others
+    (idnumber, email) may hold several, and a look-up finding several is ambiguous."""
 
-    def __init__(self, rows: Rows, unique: Iterable[str]):
+    def __init__(self, rows: Rows, fields: Iterable[str]):
         self.rows = rows
-        self.maps: dict[str, dict[Any, Key]] = {name: {} for name in unique}
+        self.maps: dict[str, dict[Any, set[Key]]] = {name: {} for name in fields}
         for key, row in rows.original.items():
             self._add(key, row)
 
     def find(self, field_name: str, value: Any, what: str) -> Key | None:
-        if field_name in self.maps:
-            return self.maps[field_name].get(value)
-        merged = {**self.rows.original, **self.rows.current}
-        found = [k for k, row in merged.items() if row is not None and row.get(field_name) == value]
+        found = self.maps[field_name].get(value)
+        if not found:
+            return None
         if len(found) > 1:
             raise RowError(f'{len(found)} {what}s have {field_name} "{value}": ambiguous')
-        return found[0] if found else None
+        return next(iter(found))
 
     def note(self, key: Key, before: Row | None, after: Row | None) -> None:
         """Keeps the maps right when a row changes."""
-        for name, mapping in self.maps.items():
-            if before is not None and mapping.get(before.get(name)) == key:
-                del mapping[before[name]]
+        if before is not None:
+            for name, mapping in self.maps.items():
+                holders = mapping.get(before.get(name))
+                if holders is not None:
+                    holders.discard(key)
         if after is not None:
             self._add(key, after)
 
     def _add(self, key: Key, row: Row) -> None:
         for name, mapping in self.maps.items():
             if row.get(name) not in (None, ""):
-                mapping[row[name]] = key
+                mapping.setdefault(row[name], set()).add(key)
 
 
 @dataclass
@@ -124,8 +126,8 @@ class Snapshot:
     suspension_changed: set[Key] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.user_index = Index(self.users, ("username",))
-        self.group_index = Index(self.groups, ("shortname", "id"))
+        self.user_index = Index(self.users, ("username", "idnumber", "email"))
+        self.group_index = Index(self.groups, ("shortname", "id", "idnumber"))
 
     def find_user(self, identity: str, value: str) -> Key | None:
         if identity == "id":

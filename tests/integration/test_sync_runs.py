@@ -199,6 +199,32 @@ def test_run_captures_refreshes_and_runs_each_due_kind_once_per_slot(engine, set
     assert [r.input_name for r in later.results] == ["uploadcourses.csv"]
 
 
+def test_a_wildcard_file_name_runs_every_match_in_name_order_and_old_outputs_are_cleaned(engine, settings):
+    schedules = {"users": "* * * * *"}
+    settings = replace(settings, sync=replace(settings.sync, schedules=schedules, file_names={"users": "users*.csv"}))
+    store = settings.data_dir / "syncfiles"
+    (store / "reports").mkdir(parents=True)
+    (store / "archives").mkdir()
+    old = [store / "reports" / "20250101-0000_report_x.csv", store / "archives" / "20250101-0000_x.csv"]
+    old.append(store / "x_tryback_20250101-0000.csv")
+    fresh = store / "reports" / "20260309-0000_report_y.csv"
+    for path in (*old, fresh):
+        path.write_text("x\n")
+    for path in old:  # past tool_sync's default delay, 90 days
+        os.utime(path, ((NOW - timedelta(days=91)).timestamp(),) * 2)
+    os.utime(fresh, ((NOW - timedelta(days=1)).timestamp(),) * 2)
+    (store / "users_b.csv").write_text("username;firstname;lastname\nbob;B;B\n")
+    (store / "users_a.csv").write_text("username;firstname;lastname\nann;A;A\nx y;X;Y\n")
+    (store / "enrols.csv").write_text("cid;uid;rolename\n")
+    ran = run_due(engine, settings, NOW)
+    assert [r.input_name for r in ran.results] == ["users_a.csv", "users_b.csv"]
+    assert sorted(ran.cleaned) == sorted(old) and fresh.exists() and not any(p.exists() for p in old)
+    # the tryback the run just wrote matches users*.csv's folder but is never an input
+    assert [p.name for p in store.glob("users_a_tryback_*.csv")] and run_due(
+        engine, settings, NOW + timedelta(minutes=1)
+    ).absent == ["users"]
+
+
 def png(size=(40, 20), color="red"):
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format="PNG")

@@ -389,3 +389,95 @@ def test_lessons_are_added_with_a_type_updated_and_deleted():
         [("removed", 'lesson "U1" of "C1" deleted')],
         'lesson "U1" of "C1": no such lesson',
     ]
+
+
+# tool_sync's settings (reference/tool-sync-files.md)
+
+
+def test_oldusername_renames_only_with_users_allowrename():
+    snap = platform()
+    csv = "username;oldusername;firstname;lastname\nANA.R;ana;Ana;Ruiz\nneo;ghost;N;O"
+    assert run("users", csv, snap, with_options(users_allowrename=True)) == [
+        [("updated", 'user "ana.r" updated (was "ana")')],
+        'no user "ghost" to rename to "neo"',
+    ]
+    assert snap.users.get(ANA)["username"] == "ana.r"
+    snap = platform()
+    assert run("users", csv, snap)[0] == [("added", 'user "ana.r" created')]  # off: a new account
+
+
+def test_emails_are_protected_unless_users_protectemails_is_off_and_a_new_one_may_not_collide():
+    snap = platform()
+    snap.put_user(LUIS, {**snap.users.get(LUIS), "email": "luis@x.org"})
+    csv = "username;firstname;lastname;email\nana;Ana;Ruiz;ana@x.org\nmar;Mar;Gil;luis@x.org"
+    assert run("users", csv, snap) == [
+        [("unchanged", 'user "ana" unchanged')],
+        'email "luis@x.org" belongs to another user',
+    ]
+    assert run("users", csv, snap, with_options(users_protectemails=False))[0] == [("updated", 'user "ana" updated')]
+    assert snap.users.get(ANA)["email"] == "ana@x.org"
+
+
+def test_profile_fields_auth_start_end_and_group_columns_of_the_users_file():
+    snap = platform()
+    csv = (
+        "username;firstname;lastname;auth;profile_field_dni;course1;start1;end1;group1\n"
+        "luis;Luis;Ruiz;cas;X-1;C1;1767225600;2026-01-31;G1"
+    )
+    assert run("users", csv, snap) == [
+        [
+            ("updated", 'user "luis" updated'),
+            ("added", 'enrolled in "C1" as A'),
+            ("added", '"luis" added to group "G1" of "C1" (created)'),
+        ]
+    ]
+    assert snap.users.get(LUIS)["auth"] == "cas" and snap.profile_fields.get((LUIS, "dni")) == {"value": "X-1"}
+    enrolled = snap.memberships.get((LUIS, C1))
+    assert (enrolled["fecha_alta"], enrolled["estado"]) == (date(2026, 1, 1), False)  # ended on Jan 31
+
+
+def test_enrols_protectgroups_leaves_groups_the_sync_did_not_make():
+    snap = platform(memberships=[((ANA, C1), membership())])
+    snap.course_groups = Rows([((C1, "Manual"), {}), ((C1, "Synced"), {})])
+    snap.course_group_members = Rows(
+        [(((C1, "Manual"), ANA), {"protected": False}), (((C1, "Synced"), ANA), {"protected": True})]
+    )
+    ctx = with_options(enrols_protectgroups=True)
+    assert run("enrolments", "cid;uid;rolename;gcmd;g1\nC1;ana;A;greplace;Other", snap, ctx) == [
+        [
+            ("unchanged", '"ana" in "C1" unchanged'),
+            ("removed", '"ana" removed from group "Synced" of "C1"'),
+            ("unchanged", 'group "Other" of "C1" not known, cannot be created'),
+        ]
+    ]
+    assert snap.course_group_members.get(((C1, "Manual"), ANA)) is not None
+
+
+def test_cohorts_autocreate_off_and_conflicting_names_or_idnumbers_fail_the_line():
+    snap = platform(cohorts=[COHORT_2026])
+    assert run("cohorts", "cidnumber;cname\nNEW;x", snap, with_options(cohorts_autocreate=False)) == [
+        'no cohort with idnumber "NEW" (cohorts_autocreate is off)'
+    ]
+    assert run("cohorts", "cidnumber;cname\nNEW;2026A", snap) == ['conflict: another cohort has the name "2026A"']
+    by_name = with_options(cohorts_cohortidentifier="name")
+    assert run("cohorts", "cname;cidnumber\nFresh;2026A", snap, by_name) == [
+        'conflict: another cohort has the idnumber "2026A"'
+    ]
+
+
+def test_bindings_take_an_enrolment_window_and_role_star_unbinds_whatever_the_role():
+    snap = platform(cohorts=[COHORT_2026], members=[((5, ANA), {})])
+    csv = "cohort;course;role;enrolstart;enrolend\n2026A;C2;teacher;2026-02-01;2027-01-01\n2026A;C1;*;;"
+    assert run("cohortscourses", csv, snap) == [
+        [
+            ("added", 'cohort "2026A" -> "C2" bound as T'),
+            ("added", '"ana" enrolled in "C2" by cohort "2026A"'),
+        ],
+        "role * (every role) is only for del",
+    ]
+    enrolled = snap.memberships.get((ANA, C2))
+    assert (enrolled["fecha_alta"], enrolled["endtime"]) == (date(2026, 2, 1), datetime(2027, 1, 1))
+    assert run("cohortscourses", "cmd;cohort;course;role\nfulldel;2026A;C2;*", snap)[0][0] == (
+        "removed",
+        'cohort "2026A" -> "C2" unbound',
+    )

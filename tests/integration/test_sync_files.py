@@ -9,10 +9,13 @@ from sqlalchemy import select
 
 from aula_ws.config_sync import SyncSettings
 from aula_ws.services.sync import sync_file
+from aula_ws.store import sync as store
 from aula_ws.store.tables import (
     cohort_courses,
     cohort_members,
     cohorts,
+    course_group_members,
+    course_groups,
     groups,
     memberships,
     units,
@@ -117,7 +120,13 @@ def test_the_report_and_the_archive_take_the_contract_names_and_simulation_write
 
 def test_reports_archives_and_trybacks_can_be_switched_off(engine, settings, platform):
     result = run(
-        engine, settings, "users", "username;firstname;lastname\nx y;a;b\n", storereport=False, filearchive=False, filefailed=False
+        engine,
+        settings,
+        "users",
+        "username;firstname;lastname\nx y;a;b\n",
+        storereport=False,
+        filearchive=False,
+        filefailed=False,
     )
     assert result.counters.failed == 1 and "error" in result.report_text
     assert (result.report_path, result.archive_path, result.tryback_path) == (None, None, None)
@@ -128,7 +137,11 @@ def test_reports_archives_and_trybacks_can_be_switched_off(engine, settings, pla
 def test_users_may_be_identified_by_idnumber_and_renamed(engine, settings, platform):
     platform.user("old", idnumber="E1", firstname="O", lastname="L")
     result = run(
-        engine, settings, "users", "idnumber;username;firstname;lastname\nE1;new;N;L\n", users_primaryidentity="idnumber"
+        engine,
+        settings,
+        "users",
+        "idnumber;username;firstname;lastname\nE1;new;N;L\n",
+        users_primaryidentity="idnumber",
     )
     assert result.counters.updated == 1
     assert rows(engine, select(users.c.username).where(users.c.idnumber == "E1")) == [("new",)]
@@ -256,7 +269,9 @@ def test_cohorts_enrol_their_members_in_bound_courses_and_unenrol_only_what_they
         **BY_USERNAME,
     )
     assert made.counters.failed == 1
-    bound = run(engine, settings, "cohortscourses", "cohort;course;role\nK1;C1;\nK1;C2;teacher\nK7;C1;\n", **BY_USERNAME)
+    bound = run(
+        engine, settings, "cohortscourses", "cohort;course;role\nK1;C1;\nK1;C2;teacher\nK7;C1;\n", **BY_USERNAME
+    )
     assert bound.counters.failed == 1
     assert members(engine, "C1") == [("ann", "A", True), ("bob", "A", True)]
     assert members(engine, "C2") == [("ann", "T", True), ("bob", "D", True)]
@@ -298,3 +313,20 @@ def test_lines_of_one_batch_see_the_lines_before_them(engine, settings, platform
 def test_sync_settings_defaults_follow_the_contract():
     assert SyncSettings().file_names["enrolments"] == "enrols.csv"
     assert SyncSettings().lock_stale_minutes == 180
+
+
+def test_groups_inside_courses_are_stored_and_listed_per_membership(engine, settings, platform):
+    ann, bob = platform.user("ann"), platform.user("bob")
+    result = run(
+        engine,
+        settings,
+        "enrolments",
+        "cid;uid;rolename;gcmd;g1;g2\nC1;ann;student;gaddcreate;Team B;Team A\nC1;bob;student;gaddcreate;Team A\n"
+        "C2;ann;student;gadd;Team A\n",
+    )
+    assert result.counters.failed == 0 and 'group "Team A" of "C2" not known, cannot be created' in result.report_text
+    with engine.connect() as connection:
+        listed = store.groups_of_memberships(connection, [(ann, 64), (bob, 64), (ann, 65)])
+    assert listed == {(ann, 64): ["Team A", "Team B"], (bob, 64): ["Team A"]}
+    run(engine, settings, "deletecourses", "C1\n")
+    assert rows(engine, select(course_groups)) == [] and rows(engine, select(course_group_members)) == []

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -113,14 +114,20 @@ def png():
     return out.getvalue()
 
 
-@pytest.fixture
-def admin_server(platform):
-    engine, env = platform
+@contextmanager
+def admin_client(env):
+    """A running server, a zeep client of its admin endpoint and an admin token of `admin`."""
     created = aula_ws(env, "token", "create", "--user", "admin", "--service", "admin")
     assert created.returncode == 0, created.stderr
     with running_server(env) as server:
-        client = zeep.Client(f"{server.base_url}/soap/admin?wsdl")
-        yield engine, client, created.stdout.split()[-1]
+        yield zeep.Client(f"{server.base_url}/soap/admin?wsdl"), created.stdout.split()[-1]
+
+
+@pytest.fixture
+def admin_server(platform):
+    engine, env = platform
+    with admin_client(env) as (client, secret):
+        yield engine, client, secret
 
 
 def test_the_sync_operations_answer_the_report_and_the_tryback_through_zeep(admin_server):

@@ -27,8 +27,9 @@ from aula_ws.store.tables import (
     users,
 )
 from tests.builders import PlatformBuilder
-from tests.e2e.server_process import aula_env, running_server
+from tests.e2e.server_process import aula_env
 from tests.e2e.test_import_and_admin import aula_ws, header
+from tests.e2e.test_sync_admin import admin_client
 
 # A tool_sync administrator's settings (tool_sync's tests assume these), in the TOML file's [sync]
 # table under tool_sync's own names: users by idnumber, enrolments' users by idnumber and courses
@@ -304,10 +305,8 @@ def test_the_statistics_wizards_template_is_printed_and_imports_as_it_is(tool_sy
 @pytest.fixture
 def soap_site(tool_sync_site):
     engine, env = tool_sync_site
-    created = aula_ws(env, "token", "create", "--user", "admin", "--service", "admin")
-    assert created.returncode == 0, created.stderr
-    with running_server(env) as server:
-        yield engine, zeep.Client(f"{server.base_url}/soap/admin?wsdl"), created.stdout.split()[-1]
+    with admin_client(env) as (client, secret):
+        yield engine, client, secret
 
 
 def test_tool_sync_files_through_soap(soap_site):

@@ -43,13 +43,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def _run_file(args: argparse.Namespace, services: Services) -> int:
-    # the drop folder first, as tool_sync before any action: a file just dropped is found by its name
-    capture_drop_folder(services.engine, services.settings)
-    path = FileStore(services.settings.data_dir).resolve(str(args.file))
-    if not path.is_file():
-        print(f"aula-ws: no such file: {args.file}", file=sys.stderr)
-        return EXIT_USAGE
-    progress = ProgressLine(path.stat().st_size, "lines")
+    files = FileStore(services.settings.data_dir)
+    path = files.resolve(str(args.file))
+    if not path.is_file() and args.file.name == str(args.file):
+        # maybe in the drop folder: sync_file captures it first, as tool_sync before any action
+        path = files.root / args.file.name
+    progress = ProgressLine(path.stat().st_size if path.is_file() else 0, "lines")
     result = sync_file(
         services.engine,
         services.settings,
@@ -57,7 +56,6 @@ def _run_file(args: argparse.Namespace, services: Services) -> int:
         path,
         args.simulate,
         progress=progress.update,
-        capture=False,
         encoding=args.encoding,
     )
     progress.done()

@@ -36,8 +36,11 @@ users = Table(
     Column("suspended", Boolean, nullable=False, server_default="0"),
     Column("site_admin", Boolean, nullable=False, server_default="0"),
     Column("password_hash", String(255)),  # sync users file (issue 4): argon2id, never the password
-    # tool_sync's `auth` as given; a password_hash of NOPASSWORD (users file `*NOPASS*`) never signs in
+    # tool_sync's `auth` as given; a password_hash of `*NOPASS*` (as the users file says) never signs in
     Column("auth", String(20), nullable=False, server_default="manual"),
+    # tool_sync finds users by idnumber or e-mail as well (and checks both for collisions)
+    Index("ix_users_idnumber", "idnumber"),
+    Index("ix_users_email", "email"),
 )
 
 profiles = Table(

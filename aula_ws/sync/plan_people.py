@@ -245,6 +245,7 @@ class EnrolmentLine:
 
 
 GROUP_COMMANDS = ("gadd", "gaddcreate", "greplace", "greplacecreate", "gdel")
+GROUP_COLUMNS = tuple(f"g{n}" for n in range(1, 10))
 
 
 def read_enrolment(fields: list[str], header: Columns, ctx: PlanContext) -> EnrolmentLine:
@@ -263,7 +264,9 @@ def read_enrolment(fields: list[str], header: Columns, ctx: PlanContext) -> Enro
         administrador=r.flag(v("administrador"), "administrador"),
         responsable=r.flag(v("responsable"), "responsable"),
         gcmd=gcmd or None,
-        groups=tuple(name for n in range(1, 10) if (name := r.text(v(f"g{n}"), f"g{n}", 254))),
+        groups=tuple(
+            name for column in GROUP_COLUMNS if header.has(column) and (name := r.text(v(column), column, 254))
+        ),
     )
 
 

@@ -1,5 +1,5 @@
-"""tool_sync drop-in: groups inside courses, users' auth and profile fields, cohorts without idnumber,
-bindings' enrolment window and makegroup.
+"""tool_sync drop-in: groups inside courses, users' auth and profile fields, users found by idnumber
+or e-mail (indexes), cohorts without idnumber, bindings' enrolment window and makegroup.
 
 Revision ID: 0006
 Revises: 0005
@@ -18,6 +18,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("auth", sa.String(20), nullable=False, server_default="manual"))
+    op.create_index("ix_users_idnumber", "users", ["idnumber"])
+    op.create_index("ix_users_email", "users", ["email"])
     with op.batch_alter_table("cohorts") as batch:
         batch.alter_column("idnumber", existing_type=sa.String(100), nullable=True)
     with op.batch_alter_table("cohort_courses") as batch:
@@ -60,5 +62,7 @@ def downgrade() -> None:
         batch.drop_column("enrolstart")
     with op.batch_alter_table("cohorts") as batch:
         batch.alter_column("idnumber", existing_type=sa.String(100), nullable=False)
+    op.drop_index("ix_users_email", "users")
+    op.drop_index("ix_users_idnumber", "users")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("auth")

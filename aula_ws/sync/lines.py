@@ -108,6 +108,8 @@ def leave_course_groups(
 ) -> list[Action]:
     """The user leaves the course's groups `names` (None: all of them); `protected_only`
     (enrols_protectgroups): only the memberships the sync made."""
+    if not snap.course_group_members.original and not snap.course_group_members.current and names is None:
+        return []  # nobody in any group: no scan (an unenrolment file on a platform without groups)
     who, course = user_label(snap, user_key), group_label(snap, group_key)
     places = snap.course_group_members.keys_where(lambda k: k[0][0] == group_key and k[1] == user_key)
     joined: dict[str, Key] = {k[0][1]: k for k in places if isinstance(k, tuple)}

@@ -49,9 +49,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("auth", sa.String(20), nullable=False, server_default="manual"))
     op.create_index("ix_users_idnumber", "users", ["idnumber"])
     op.create_index("ix_users_email", "users", ["email"])
-    with _cohort_links_kept():
-        with op.batch_alter_table("cohorts") as batch:
-            batch.alter_column("idnumber", existing_type=sa.String(100), nullable=True)
+    with _cohort_links_kept(), op.batch_alter_table("cohorts") as batch:
+        batch.alter_column("idnumber", existing_type=sa.String(100), nullable=True)
     with op.batch_alter_table("cohort_courses") as batch:
         batch.add_column(sa.Column("enrolstart", sa.DateTime))
         batch.add_column(sa.Column("enrolend", sa.DateTime))
@@ -90,9 +89,8 @@ def downgrade() -> None:
         batch.drop_column("makegroup")
         batch.drop_column("enrolend")
         batch.drop_column("enrolstart")
-    with _cohort_links_kept():
-        with op.batch_alter_table("cohorts") as batch:
-            batch.alter_column("idnumber", existing_type=sa.String(100), nullable=False)
+    with _cohort_links_kept(), op.batch_alter_table("cohorts") as batch:
+        batch.alter_column("idnumber", existing_type=sa.String(100), nullable=False)
     op.drop_index("ix_users_email", "users")
     op.drop_index("ix_users_idnumber", "users")
     with op.batch_alter_table("users") as batch:

@@ -175,20 +175,24 @@ def load_course_groups(
 
 
 def groups_of_memberships(
-    connection: Connection, pairs: Collection[tuple[int, int]]
+    connection: Connection, pairs: Collection[tuple[int, int]] | None = None
 ) -> dict[tuple[int, int], list[str]]:
-    """(user id, course id) -> the names of the groups inside that course the user is in, sorted
-    (the ETL's special_academics lists them)."""
+    """(course id, user id) -> the names of the groups inside that course the user is in, sorted;
+    for these pairs, or every membership (None). The ETL's special_academics lists them."""
+    query = (
+        select(course_groups.c.group_id, course_group_members.c.user_id, course_groups.c.name)
+        .join(course_groups, course_groups.c.id == course_group_members.c.course_group_id)
+        .order_by(course_groups.c.group_id, course_group_members.c.user_id, course_groups.c.name)
+    )
     found: dict[tuple[int, int], list[str]] = {}
-    for chunk in chunks(list(pairs)):
-        query = (
-            select(course_group_members.c.user_id, course_groups.c.group_id, course_groups.c.name)
-            .join(course_groups, course_groups.c.id == course_group_members.c.course_group_id)
-            .where(tuple_(course_group_members.c.user_id, course_groups.c.group_id).in_(chunk))
-            .order_by(course_groups.c.name)
+    for chunk in [None] if pairs is None else chunks(list(pairs)):
+        chosen = (
+            query
+            if chunk is None
+            else query.where(tuple_(course_groups.c.group_id, course_group_members.c.user_id).in_(chunk))
         )
-        for user_id, group_id, name in connection.execute(query):
-            found.setdefault((user_id, group_id), []).append(name)
+        for group_id, user_id, name in connection.execute(chosen):
+            found.setdefault((group_id, user_id), []).append(name)
     return found
 
 

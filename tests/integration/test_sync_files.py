@@ -326,7 +326,9 @@ def test_groups_inside_courses_are_stored_and_listed_per_membership(engine, sett
     )
     assert result.counters.failed == 0 and 'group "Team A" of "C2" not known, cannot be created' in result.report_text
     with engine.connect() as connection:
-        listed = store.groups_of_memberships(connection, [(ann, 64), (bob, 64), (ann, 65)])
-    assert listed == {(ann, 64): ["Team A", "Team B"], (bob, 64): ["Team A"]}
+        listed = store.groups_of_memberships(connection, [(64, ann), (64, bob), (65, ann)])
+        assert listed == {(64, ann): ["Team A", "Team B"], (64, bob): ["Team A"]}
+        assert store.groups_of_memberships(connection, [(64, bob)]) == {(64, bob): ["Team A"]}
+        assert store.groups_of_memberships(connection) == listed
     run(engine, settings, "deletecourses", "C1\n")
     assert rows(engine, select(course_groups)) == [] and rows(engine, select(course_group_members)) == []

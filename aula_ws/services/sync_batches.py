@@ -52,9 +52,10 @@ def _user_wants(lines: list[people.UserLine], ctx: PlanContext) -> Wants:
     for line in lines:
         wants.user(*people.user_lookup(line, ctx))
         wants.user("username", line.username)
-        for name in ("idnumber", "email"):
-            if getattr(line, name):
-                wants.user(name, getattr(line, name))
+        if line.idnumber:
+            wants.user("idnumber", line.idnumber)
+        if line.email:
+            wants.user("email", line.email)
         for slot in line.courses:
             wants.group(ctx.options.courses_primaryidentity, slot.course)
         if line.cohort:

@@ -62,14 +62,21 @@ def profile_codes(connection: Connection) -> frozenset[str]:
 def load_users(connection: Connection, by: Mapping[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
     """Users whose field (username, idnumber, email or id) is among the values given for it."""
     found: dict[int, dict[str, Any]] = {}
-    for field_name, values in by.items():
-        column = users.c[field_name]
-        wanted = {int(v) for v in values if str(v).isdigit()} if field_name == "id" else values
-        for chunk in chunks({v for v in wanted if v not in (None, "")}):
-            rows = connection.execute(select(users.c.id, *[users.c[f] for f in USER_FIELDS]).where(column.in_(chunk)))
-            for row in rows:
-                found[row.id] = {f: getattr(row, f) for f in USER_FIELDS}
+    wanted = {
+        name: list(chunks({v for v in values if v not in (None, "")} if name != "id" else _whole(values)))
+        for name, values in by.items()
+    }
+    columns = (users.c.id, *[users.c[f] for f in USER_FIELDS])
+    for round_ in range(max((len(c) for c in wanted.values()), default=0)):  # one query a round, fields OR-ed
+        conditions = [users.c[name].in_(c[round_]) for name, c in wanted.items() if round_ < len(c)]
+        for row in connection.execute(select(*columns).where(or_(*conditions))):
+            if row[0] not in found:
+                found[row[0]] = dict(zip(USER_FIELDS, row[1:], strict=True))
     return list(found.items())
+
+
+def _whole(values: Collection[Any]) -> set[int]:
+    return {int(v) for v in values if str(v).isascii() and str(v).isdigit()}
 
 
 def load_groups(connection: Connection, by: Mapping[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:

@@ -59,28 +59,39 @@ class Layout:
 
 
 PROFILE_FIELD = "profile_field_"
-# Moodle user fields tool_sync writes that aula-ws has no place for: accepted, not kept (a warning)
-MOODLE_USER_FIELDS = [
-    "mnethostid",
-    "institution",
-    "department",
-    "city",
-    "country",
-    "lang",
-    "timezone",
-    "phone1",
-    "phone2",
-    "address",
-    "url",
-    "description",
-    "icq",
-    "mailformat",
-    "maildisplay",
-    "maildigest",
-    "htmleditor",
-    "autosubscribe",
-    "trackforums",
-]
+# Columns of tool_sync's files that aula-ws has no place for: accepted, not kept (a warning each):
+# Moodle's other user fields, a cohort's category context and component, a course's category,
+# format and template
+MOODLE_ONLY_COLUMNS = frozenset(
+    (
+        "mnethostid",
+        "institution",
+        "department",
+        "city",
+        "country",
+        "lang",
+        "timezone",
+        "phone1",
+        "phone2",
+        "address",
+        "url",
+        "description",
+        "icq",
+        "mailformat",
+        "maildisplay",
+        "maildigest",
+        "htmleditor",
+        "autosubscribe",
+        "trackforums",
+        "ccatcontext",
+        "ccatcontextidnumber",
+        "component",
+        "category",
+        "format",
+        "template",
+        "summary",
+    )
+)
 
 LAYOUTS = {
     "users": Layout(
@@ -133,7 +144,7 @@ def read_header(kind: str, fields: list[str]) -> Columns:
 
 
 def unknown_column_warning(name: str) -> str:
-    if name in MOODLE_USER_FIELDS or re.fullmatch(r"wwwroot[0-9]+", name):
+    if name in MOODLE_ONLY_COLUMNS or re.fullmatch(r"wwwroot[0-9]+", name):
         return f'Moodle column "{name}" accepted, not kept by aula-ws'
     return f'unknown column "{name}" ignored'
 

@@ -16,6 +16,7 @@ from aula_ws.domain.sync_rows import (
     perfil,
     read_header,
     split_line,
+    unknown_column_warning,
 )
 from aula_ws.sync.capture import Alarm, Capture, Entry, Leave, Stop, Wait, determine_actions
 from aula_ws.sync.schedule import due_kinds
@@ -106,6 +107,13 @@ def test_headers_need_their_columns_and_tolerate_unknown_ones():
         read_header("users", ["username", "firstname", "lastname", "course1", "role3"])
     with pytest.raises(HeaderError, match="rolename"):
         read_header("enrolments", ["cid", "uid", "g1"])
+    course_create = read_header("courses", ["shortname", "category", "fullname", "format", "template"])
+    assert [unknown_column_warning(name) for name in course_create.unknown] == [
+        'Moodle column "category" accepted, not kept by aula-ws',
+        'Moodle column "format" accepted, not kept by aula-ws',
+        'Moodle column "template" accepted, not kept by aula-ws',
+    ]
+    assert unknown_column_warning("shoe_size") == 'unknown column "shoe_size" ignored'
     with pytest.raises(HeaderError, match="twice"):
         read_header("enrolments", ["cid", "uid", "rolename", "cid"])
 

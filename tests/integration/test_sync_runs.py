@@ -312,3 +312,21 @@ def test_a_decompression_bomb_image_and_a_broken_zip_are_refused(engine, setting
     assert result.counters.failed == 1 and "pixels" in result.report_text
     assert "not a ZIP" in run_avatars(engine, settings, b"PK\x03\x04 junk").refused
     assert pictures(engine) == {}
+
+
+def test_pictures_named_by_the_user_field_setting_and_kept_when_overwrite_is_off(engine, settings):
+    PlatformBuilder(engine).user("ann", idnumber="E-1", email="ann@x.org")
+    first = run_avatars(engine, settings, archive({"E-1.png": png(color="red")}), userpictures_userfield="idnumber")
+    assert first.counters.added == 1 and 'picture of idnumber "E-1" stored' in first.report_text
+    stored = pictures(engine)["ann"]
+    kept = run_avatars(
+        engine,
+        settings,
+        archive({"ann@x.org.png": png(color="blue")}),
+        userpictures_userfield="email",
+        userpictures_overwrite=False,
+    )
+    assert kept.counters.unchanged == 1 and 'email "ann@x.org" has a picture, kept' in kept.report_text
+    assert pictures(engine)["ann"] == stored
+    replaced = run_avatars(engine, settings, archive({"ann.png": png(color="blue")}))
+    assert replaced.counters.updated == 1 and pictures(engine)["ann"] != stored

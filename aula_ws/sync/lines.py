@@ -99,7 +99,7 @@ def join_course_group(
     key = ((group_key, name), user_key)
     if snap.course_group_members.get(key) is not None:
         return (UNCHANGED, f'"{who}" already in {what}')
-    snap.course_group_members.put(key, dict(protected=protected))
+    snap.join_place(key, dict(protected=protected))
     return (ADDED, f'"{who}" added to {what}{created}')
 
 
@@ -108,11 +108,8 @@ def leave_course_groups(
 ) -> list[Action]:
     """The user leaves the course's groups `names` (None: all of them); `protected_only`
     (enrols_protectgroups): only the memberships the sync made."""
-    if not snap.course_group_members.original and not snap.course_group_members.current and names is None:
-        return []  # nobody in any group: no scan (an unenrolment file on a platform without groups)
     who, course = user_label(snap, user_key), group_label(snap, group_key)
-    places = snap.course_group_members.keys_where(lambda k: k[0][0] == group_key and k[1] == user_key)
-    joined: dict[str, Key] = {k[0][1]: k for k in places if isinstance(k, tuple)}
+    joined = snap.places_of(group_key, user_key)
     actions: list[Action] = []
     for name in names if names is not None else sorted(joined):
         key = joined.get(name)

@@ -125,6 +125,28 @@ class Snapshot:
     # users whose `suspended` changed: their memberships' estado is recomputed
     suspension_changed: set[Key] = field(default_factory=set)
 
+    _places: dict[tuple[Key, Key], dict[str, Key]] | None = field(default=None, repr=False)
+
+    def places_of(self, group_key: Key, user_key: Key) -> dict[str, Key]:
+        """The groups inside course `group_key` that `user_key` is in: name -> member key."""
+        if self._places is None:  # built at the first use: a scan of what was loaded, once
+            self._places = {}
+            for key in self.course_group_members.original:
+                self._note_place(key)
+        noted = self._places.get((group_key, user_key), {})
+        return {name: key for name, key in noted.items() if self.course_group_members.get(key) is not None}
+
+    def join_place(self, key: Key, row: Row) -> None:
+        """Puts a member of a group inside a course ((course key, name), user key)."""
+        self.course_group_members.put(key, row)
+        if self._places is not None:
+            self._note_place(key)
+
+    def _note_place(self, key: Key) -> None:
+        assert self._places is not None and isinstance(key, tuple)
+        (group_key, name), user_key = key
+        self._places.setdefault((group_key, user_key), {})[name] = key
+
     def __post_init__(self) -> None:
         self.user_index = Index(self.users, ("username", "idnumber", "email"))
         self.group_index = Index(self.groups, ("shortname", "id", "idnumber"))

@@ -131,7 +131,7 @@ class Snapshot:
         """The groups inside course `group_key` that `user_key` is in: name -> member key."""
         if self._places is None:  # built at the first use: a scan of what was loaded, once
             self._places = {}
-            for key in self.course_group_members.original:
+            for key in (*self.course_group_members.original, *self.course_group_members.current):
                 self._note_place(key)
         noted = self._places.get((group_key, user_key), {})
         return {name: key for name, key in noted.items() if self.course_group_members.get(key) is not None}

@@ -123,6 +123,11 @@ def admin_client(env):
         yield zeep.Client(f"{server.base_url}/soap/admin?wsdl"), created.stdout.split()[-1]
 
 
+def uploader(client, secret):
+    """`call(operation, content, **more)`: a sync operation with the admin token."""
+    return lambda name, content, **kw: getattr(client.service, name)(content=content, _soapheaders=header(secret), **kw)
+
+
 @pytest.fixture
 def admin_server(platform):
     engine, env = platform
@@ -132,9 +137,7 @@ def admin_server(platform):
 
 def test_the_sync_operations_answer_the_report_and_the_tryback_through_zeep(admin_server):
     engine, client, secret = admin_server
-    call = lambda name, content, **kw: getattr(client.service, name)(  # noqa: E731
-        content=content, _soapheaders=header(secret), **kw
-    )
+    call = uploader(client, secret)
     courses = call("sync_courses", b"shortname;fullname;id\nC2;Two;70\n")
     assert (courses.added, courses.failed) == (1, 0) and "created with id 70" in courses.report
     call("sync_lessons", b"crsvname;lsnvname;lnk_type\nC2;U1;L\n")

@@ -29,7 +29,7 @@ from aula_ws.store.tables import (
 from tests.builders import PlatformBuilder
 from tests.e2e.server_process import aula_env
 from tests.e2e.test_import_and_admin import aula_ws, header
-from tests.e2e.test_sync_admin import admin_client
+from tests.e2e.test_sync_admin import admin_client, uploader
 
 # A tool_sync administrator's settings (tool_sync's tests assume these), in the TOML file's [sync]
 # table under tool_sync's own names: users by idnumber, enrolments' users by idnumber and courses
@@ -302,18 +302,14 @@ def test_the_statistics_wizards_template_is_printed_and_imports_as_it_is(tool_sy
     assert "warnings: 0" in imported.stdout
 
 
-@pytest.fixture
-def soap_site(tool_sync_site):
+def test_tool_sync_files_through_soap(tool_sync_site):
     engine, env = tool_sync_site
     with admin_client(env) as (client, secret):
-        yield engine, client, secret
+        _through_soap(engine, client, secret)
 
 
-def test_tool_sync_files_through_soap(soap_site):
-    engine, client, secret = soap_site
-    call = lambda name, content, **kw: getattr(client.service, name)(  # noqa: E731
-        content=content, _soapheaders=header(secret), **kw
-    )
+def _through_soap(engine, client, secret):
+    call = uploader(client, secret)
     users_file = "username;firstname;lastname;idnumber;course1;group1\nnuñez;José;Núñez;E-7;ART101;Equipo 1\n"
     created = call("sync_users", users_file.replace("nuñez", "nunez").encode("iso-8859-1"), encoding="ISO-8859-1")
     assert (created.added, created.failed) == (3, 0), created.report

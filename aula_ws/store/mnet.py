@@ -14,6 +14,7 @@ from aula_ws.store.tables import (
     lesson_sessions,
     memberships,
     mnet_keys,
+    mnet_peer_certificates,
     mnet_peers,
     mnet_seen_envelopes,
     units,
@@ -97,9 +98,27 @@ def save_peer(connection: Connection, peer: PeerRecord) -> bool:
     return True
 
 
-def replace_peer_certificate(connection: Connection, wwwroot: str, certificate_pem: str) -> None:
+def replace_peer_certificate(connection: Connection, wwwroot: str, certificate_pem: str, now: datetime) -> None:
+    """The peer's certificate becomes `certificate_pem`; the one it replaces goes to the history."""
+    row = connection.execute(
+        select(mnet_peers.c.id, mnet_peers.c.certificate_pem).where(mnet_peers.c.wwwroot == wwwroot)
+    ).first()
+    if row is None or row.certificate_pem == certificate_pem:
+        return
     connection.execute(
-        update(mnet_peers).where(mnet_peers.c.wwwroot == wwwroot).values(certificate_pem=certificate_pem)
+        insert(mnet_peer_certificates).values(peer_id=row.id, certificate_pem=row.certificate_pem, replaced_at=now)
+    )
+    connection.execute(update(mnet_peers).where(mnet_peers.c.id == row.id).values(certificate_pem=certificate_pem))
+
+
+def peer_certificate_history(connection: Connection, wwwroot: str) -> list[str]:
+    return list(
+        connection.scalars(
+            select(mnet_peer_certificates.c.certificate_pem)
+            .join(mnet_peers, mnet_peers.c.id == mnet_peer_certificates.c.peer_id)
+            .where(mnet_peers.c.wwwroot == wwwroot)
+            .order_by(mnet_peer_certificates.c.replaced_at.desc(), mnet_peer_certificates.c.id.desc())
+        )
     )
 
 

@@ -36,6 +36,7 @@ users = Table(
     Column("suspended", Boolean, nullable=False, server_default="0"),
     Column("site_admin", Boolean, nullable=False, server_default="0"),
     Column("password_hash", String(255)),  # sync users file (issue 4): argon2id, never the password
+    Column("mnethost", String(255)),  # MNET: the root URL of a peer the user comes from; NULL: a local user
 )
 
 profiles = Table(
@@ -175,6 +176,27 @@ mnet_peers = Table(
     Column("trusted_ips", Text, nullable=False, server_default=""),  # CIDRs, space separated
     Column("created_at", DateTime, nullable=False),
     CheckConstraint("cipher IN ('rc4', 'aes')", name="ck_mnet_peers_cipher"),
+)
+
+# A peer's certificates before its current one (it rotated, or told us its new one).
+mnet_peer_certificates = Table(
+    "mnet_peer_certificates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("peer_id", Integer, ForeignKey("mnet_peers.id", ondelete="CASCADE"), nullable=False),
+    Column("certificate_pem", Text, nullable=False),
+    Column("replaced_at", DateTime, nullable=False),
+    Index("ix_mnet_peer_certificates_peer", "peer_id", "replaced_at"),
+)
+
+# What a peer may call on us (publish) and what we call on it (subscribe), per service (Moodle's mnet_host2service).
+mnet_peer_services = Table(
+    "mnet_peer_services",
+    metadata,
+    Column("peer_id", Integer, ForeignKey("mnet_peers.id", ondelete="CASCADE"), primary_key=True),
+    Column("service", String(50), primary_key=True),
+    Column("publish", Boolean, nullable=False),
+    Column("subscribe", Boolean, nullable=False),
 )
 
 # Signed envelopes seen within the drift window: a second arrival is a replay.

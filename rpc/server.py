@@ -75,7 +75,7 @@ def create_rpc_app(services: Services) -> Endpoint:
             log.exception("MNET gate failed")
             return codec.fault(INTERNAL_ERROR.code, INTERNAL_ERROR.text)
         try:
-            call = methods.resolve(admitted.payload, authenticated=admitted.peer is not None)
+            call = methods.resolve(admitted.payload, admitted.peer)
         except MnetFault as fault:  # a malformed call inside a good envelope: answered as the call would be
             return _answered(gate, admitted, codec.fault(fault.code, fault.text))
         try:

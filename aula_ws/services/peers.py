@@ -19,7 +19,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from aula_ws.domain.certificates import Certificate, NotACertificate, read_certificate
@@ -29,6 +29,7 @@ from aula_ws.store import mnet
 from aula_ws.store.unit_of_work import UnitOfWork
 
 CIPHERS = ("rc4", "aes")
+SERVICES = ("use_stats",)  # what we publish and subscribe to, as Moodle's mnet_service names them
 CN_MAX = 64  # X.509's limit; longer root URLs are cut, the full URL is in subjectAltName
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -55,6 +56,8 @@ class Peer:
     certificate_pem: str
     cipher: str
     networks: tuple[Network, ...]
+    published: frozenset[str] = frozenset(SERVICES)  # the services it may call on us
+    subscribed: frozenset[str] = frozenset(SERVICES)  # the services we call on it
 
     @property
     def public_key(self) -> rsa.RSAPublicKey:
@@ -194,11 +197,18 @@ def add_peer(
     now: datetime,
     trusted_ips: list[str] | None = None,
     cipher: str = "rc4",
+    publish: list[str] | None = None,
+    subscribe: list[str] | None = None,
 ) -> bool:
-    """Register (or update) a peer; True when it is new. InvalidRequest names a bad value."""
+    """Register (or update) a peer; True when it is new. A new peer gets every service published
+    and subscribed unless `publish` / `subscribe` say which; an update changes only the services
+    named. InvalidRequest names a bad value."""
     root = normalise_root(wwwroot)
     if cipher not in CIPHERS:
         raise InvalidRequest(f"unknown cipher {cipher!r} (rc4 or aes)")
+    for service in [*(publish or []), *(subscribe or [])]:
+        if service not in SERVICES:
+            raise InvalidRequest(f"unknown service {service!r} ({', '.join(SERVICES)})")
     networks = [_network(text) for text in trusted_ips or []]
     record = mnet.PeerRecord(
         wwwroot=root,
@@ -209,19 +219,30 @@ def add_peer(
     )
     with UnitOfWork(engine) as uow:
         created = mnet.save_peer(uow.connection, record)
+        if created or publish is not None or subscribe is not None:
+            links = mnet.peer_services(uow.connection, root)
+            for service in SERVICES:
+                published, subscribed = links.get(service, (False, False))
+                mnet.set_peer_service(
+                    uow.connection,
+                    root,
+                    service,
+                    (service in publish) if publish is not None else (published or created),
+                    (service in subscribe) if subscribe is not None else (subscribed or created),
+                )
         uow.commit()
     return created
 
 
 def list_peers(engine: Engine) -> list[Peer]:
     with UnitOfWork(engine) as uow:
-        return [_peer(record) for record in mnet.all_peers(uow.connection)]
+        return [_peer(uow.connection, record) for record in mnet.all_peers(uow.connection)]
 
 
 def find_peer(engine: Engine, wwwroot: str) -> Peer | None:
     with UnitOfWork(engine) as uow:
         record = mnet.find_peer(uow.connection, normalise_root(wwwroot, strict=False))
-    return None if record is None else _peer(record)
+        return None if record is None else _peer(uow.connection, record)
 
 
 def remove_peer(engine: Engine, wwwroot: str) -> None:
@@ -274,9 +295,17 @@ def normalise_root(wwwroot: str, strict: bool = True) -> str:
     return root
 
 
-def _peer(record: mnet.PeerRecord) -> Peer:
+def _peer(connection: Connection, record: mnet.PeerRecord) -> Peer:
     networks = tuple(ipaddress.ip_network(text, strict=False) for text in record.trusted_ips.split())
-    return Peer(record.wwwroot, record.certificate_pem, record.cipher, networks)
+    links = mnet.peer_services(connection, record.wwwroot)
+    return Peer(
+        record.wwwroot,
+        record.certificate_pem,
+        record.cipher,
+        networks,
+        published=frozenset(service for service, (publish, _) in links.items() if publish),
+        subscribed=frozenset(service for service, (_, subscribe) in links.items() if subscribe),
+    )
 
 
 def _network(text: str) -> Network:
@@ -305,5 +334,7 @@ def relay_target(engine: Engine, wwwroot: str, caller: Caller, whereroot: str, s
     peer = find_peer(engine, root)
     if peer is None:
         raise HostRefused("unknown host")
+    if "use_stats" not in peer.subscribed:
+        raise HostRefused(f"This site does not subscribe to use_stats on {root}.")
     authenticate_caller(engine, caller, signing_host)
     return peer

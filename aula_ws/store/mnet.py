@@ -15,6 +15,7 @@ from aula_ws.store.tables import (
     memberships,
     mnet_keys,
     mnet_peer_certificates,
+    mnet_peer_services,
     mnet_peers,
     mnet_seen_envelopes,
     units,
@@ -119,6 +120,28 @@ def peer_certificate_history(connection: Connection, wwwroot: str) -> list[str]:
             .where(mnet_peers.c.wwwroot == wwwroot)
             .order_by(mnet_peer_certificates.c.replaced_at.desc(), mnet_peer_certificates.c.id.desc())
         )
+    )
+
+
+def peer_services(connection: Connection, wwwroot: str) -> dict[str, tuple[bool, bool]]:
+    """Per service: (we publish it to the peer, we subscribe to it on the peer)."""
+    rows = connection.execute(
+        select(mnet_peer_services.c.service, mnet_peer_services.c.publish, mnet_peer_services.c.subscribe)
+        .join(mnet_peers, mnet_peers.c.id == mnet_peer_services.c.peer_id)
+        .where(mnet_peers.c.wwwroot == wwwroot)
+    )
+    return {service: (bool(publish), bool(subscribe)) for service, publish, subscribe in rows}
+
+
+def set_peer_service(connection: Connection, wwwroot: str, service: str, publish: bool, subscribe: bool) -> None:
+    peer_id = connection.scalar(select(mnet_peers.c.id).where(mnet_peers.c.wwwroot == wwwroot))
+    connection.execute(
+        delete(mnet_peer_services).where(
+            mnet_peer_services.c.peer_id == peer_id, mnet_peer_services.c.service == service
+        )
+    )
+    connection.execute(
+        insert(mnet_peer_services).values(peer_id=peer_id, service=service, publish=publish, subscribe=subscribe)
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import pytest
 
+from aula_ws.errors import InvalidRequest
 from aula_ws.rpc import envelope, server
 from aula_ws.rpc.client import MnetTransport
 from aula_ws.services import peers
@@ -396,3 +397,53 @@ def _stored(endpoint) -> str:
     peer = peers.find_peer(endpoint.engine, MOODLE)
     assert peer is not None
     return peer.certificate_pem
+
+
+def sealed_call(endpoint, moodle, method: str, *params: object) -> Any:
+    answer = endpoint.post(moodle.sealed(moodle.signed(method_call(method, *params)), endpoint.certificate_pem))[1]
+    return answer_value(moodle.open_answer(answer, endpoint.certificate_pem))
+
+
+@pytest.mark.parametrize("separator", ["/", "."])
+def test_the_system_methods_moodle_uses_answer_under_both_names(endpoint, moodle, separator):
+    assert sealed_call(endpoint, moodle, f"system{separator}listServices") == [
+        {"name": "use_stats", "apiversion": 1, "publish": 1, "subscribe": 1}
+    ]
+    listed = sealed_call(endpoint, moodle, f"system{separator}listMethods")
+    assert {STATS, "system/listServices", "system.keyswap"} <= set(listed)
+    assert sealed_call(endpoint, moodle, f"system{separator}methodSignature", STATS)[0][0] == "string"
+    assert "whole minutes" in sealed_call(endpoint, moodle, f"system{separator}methodHelp", STATS)
+    assert sealed_call(endpoint, moodle, f"system{separator}keyswap") == endpoint.certificate_pem
+
+
+def test_a_service_not_published_to_a_peer_is_moodles_fault_and_unlisted(endpoint, moodle):
+    peers.add_peer(endpoint.engine, MOODLE, moodle.certificate_pem, utc_now(), publish=[])
+    code, _text = sealed_call(endpoint, moodle, STATS, moodle.caller("lovecraft"), "lovecraft", "")
+    assert (code, _text) == (707, "Unable to locate function, or function prohibited for RPC.")
+    assert STATS not in sealed_call(endpoint, moodle, "system/listMethods")
+    assert sealed_call(endpoint, moodle, "system/listServices") == [
+        {"name": "use_stats", "apiversion": 1, "publish": 0, "subscribe": 1}
+    ]
+    peers.add_peer(endpoint.engine, MOODLE, moodle.certificate_pem, utc_now(), publish=["use_stats"])
+    answer = sealed_call(endpoint, moodle, STATS, moodle.caller("lovecraft"), "lovecraft", "")
+    assert json.loads(answer)["status"] == 200
+
+
+def test_a_peer_we_do_not_subscribe_to_is_not_relayed_to(endpoint, moodle):
+    other = HandMadePeer("http://other.test")
+    peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), subscribe=[])
+    answer = sealed_call(endpoint, moodle, STATS, moodle.caller("lovecraft"), "lovecraft", "http://other.test")
+    assert json.loads(answer) == {
+        "status": 500,
+        "errors": ["This site does not subscribe to use_stats on http://other.test."],
+    }
+
+
+def test_a_new_peer_gets_use_stats_both_ways_and_an_update_keeps_its_services(endpoint, moodle):
+    other = HandMadePeer("http://other.test")
+    assert peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), subscribe=[])
+    peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), cipher="aes")
+    peer = peers.find_peer(endpoint.engine, "http://other.test")
+    assert peer is not None and (peer.published, peer.subscribed, peer.cipher) == ({"use_stats"}, set(), "aes")
+    with pytest.raises(InvalidRequest, match="unknown service 'forum'"):
+        peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), publish=["forum"])

@@ -47,14 +47,6 @@ class Person:
 
 
 @dataclass(frozen=True)
-class CourseLine:
-    name: str
-    shortname: str
-    idnumber: str
-    elapsed: int  # whole minutes
-
-
-@dataclass(frozen=True)
 class ModuleLine:
     name: str
     type: str
@@ -63,15 +55,24 @@ class ModuleLine:
 
 
 @dataclass(frozen=True)
+class CourseLine:
+    name: str
+    shortname: str
+    idnumber: str
+    elapsed: int  # whole minutes
+    modules: tuple[ModuleLine, ...] = ()  # its units, with scope 3
+
+
+@dataclass(frozen=True)
 class StatsReport:
-    """`courses` with scope 2 and 3, `modules` with scope 3; `empty`: no activity since `timefrom`."""
+    """`courses` with scope 2 and 3 (each with its `modules` with scope 3); `empty`: no activity
+    since `timefrom`."""
 
     user: Person
     timefrom: int
     elapsed: int
     scope: int
     courses: list[CourseLine]
-    modules: list[ModuleLine]
     empty: bool = False
 
 
@@ -120,7 +121,7 @@ def get_stats(
             RecordedTime(group_id, unit_id, int(seconds))
             for group_id, unit_id, seconds in mnet.recorded_time_rows(connection, target_user.id, since, current)
         ]
-        # the rows are read as the events they are: (time, course, unit), by position or by name
+        # the rows are read as the events they are: (time, course, unit, action), by position or by name
         elapsed = elapsed_time(cast("list[ActivityEvent]", events), current, engine_settings, recorded)
         course_times = {c: t for c, t in elapsed.courses.items() if visible is None or c in visible}
         unit_times = elapsed.units
@@ -128,20 +129,25 @@ def get_stats(
         units = mnet.units_by_id(connection, unit_times) if scope >= MODULE else {}
     person = _person(target_user)
     if not course_times:
-        return StatsReport(person, timefrom, 0, scope, [], [], empty=True)
+        return StatsReport(person, timefrom, 0, scope, [], empty=True)
     site = elapsed.site if visible is None else sum(course_times.values(), timedelta(0))
+    course_units: dict[int, list[mnet.UnitRecord]] = {}
+    for unit in sorted(units.values(), key=lambda u: (u.position, u.code)):
+        course_units.setdefault(unit.group_id, []).append(unit)
     course_lines = [
-        CourseLine(course.fullname, course.shortname, course.idnumber, whole_minutes(course_times[course.id]))
+        CourseLine(
+            course.fullname,
+            course.shortname,
+            course.idnumber,
+            whole_minutes(course_times[course.id]),
+            tuple(
+                ModuleLine(unit.name, unit.type, unit.code, whole_minutes(unit_times[unit.id]))
+                for unit in course_units.get(course.id, [])
+            ),
+        )
         for course in sorted(courses.values(), key=lambda c: c.shortname)
     ]
-    module_lines = [
-        ModuleLine(unit.name, unit.type, unit.code, whole_minutes(unit_times[unit.id]))
-        for unit in sorted(
-            (u for u in units.values() if u.group_id in course_times),
-            key=lambda u: (courses[u.group_id].shortname, u.position, u.code),
-        )
-    ]
-    return StatsReport(person, timefrom, whole_minutes(site), scope, course_lines, module_lines)
+    return StatsReport(person, timefrom, whole_minutes(site), scope, course_lines)
 
 
 def get_scores(

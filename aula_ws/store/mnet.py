@@ -201,15 +201,16 @@ def overseen_groups(connection: Connection, overseer_id: int, member_id: int, pe
 
 def activity_rows(
     connection: Connection, user_id: int, since: datetime, until: datetime
-) -> list[Row[datetime, int, int | None]]:
+) -> list[Row[datetime, int, int | None, str]]:
     """The user's activity from `since` to `until` in time order, as rows with the attributes
-    of domain.elapsed's events (time, course, unit): the engine reads them as they are."""
+    of domain.elapsed's events (time, course, unit, action): the engine reads them as they are."""
     return list(
         connection.execute(
             select(
                 activity_log.c.time,
                 activity_log.c.group_id.label("course"),
                 activity_log.c.unit_id.label("unit"),
+                activity_log.c.action,
             )
             .where(
                 activity_log.c.user_id == user_id,

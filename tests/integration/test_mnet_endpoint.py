@@ -444,6 +444,10 @@ def test_a_new_peer_gets_use_stats_both_ways_and_an_update_keeps_its_services(en
     assert peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), subscribe=[])
     peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), cipher="aes")
     peer = peers.find_peer(endpoint.engine, "http://other.test")
-    assert peer is not None and (peer.published, peer.subscribed, peer.cipher) == (frozenset({"use_stats"}), frozenset(), "aes")
+    assert peer is not None and (peer.published, peer.subscribed, peer.cipher) == (
+        frozenset({"use_stats"}),
+        frozenset(),
+        "aes",
+    )
     with pytest.raises(InvalidRequest, match="unknown service 'forum'"):
         peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), publish=["forum"])

@@ -41,6 +41,7 @@ from aula_ws.services.peers import KeyPolicy, OwnKey, Peer
 from . import codec, envelope
 
 KEYSWAP = ("system/keyswap", "system.keyswap")
+ECHO_LIMIT = 86400  # seconds: how far behind ours an answer's timestamp may follow the caller's
 REFRESH_PAUSE = 60.0  # seconds: after a keyswap that brought no new certificate, no other for that peer
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class Admitted:
     cipher: str = "rc4"
     key: OwnKey | None = None  # the key that opened the call signs the answer
     identity: bytes | None = None  # what identifies the envelope against replay (None: not remembered)
+    # an RC4 or plaintext call's timestamp: our answer is stamped no later (see `answer`)
+    caller_time: int | None = None
 
 
 @dataclass(frozen=True)
@@ -91,9 +94,16 @@ class Gate:
         raise FORBIDDEN_TRANSPORT
 
     def answer(self, admitted: Admitted, document: bytes) -> bytes:
-        """Sign and seal the answer back when the call was."""
+        """Sign and seal the answer back when the call was.
+
+        An answer to an RC4 or plaintext call is stamped no later than the call: Moodle's client
+        refuses an answer stamped more than 15 s ahead of its own clock, so a Moodle whose clock
+        is slow could never read our answers; that timestamp protects nothing there anyway."""
         if admitted.signed and admitted.key is not None:
-            document = envelope.sign(document, admitted.key.private_key, self.policy.wwwroot, int(self.clock()))
+            stamp = int(self.clock())
+            if admitted.caller_time is not None:  # a caller more than a day behind gets our time
+                stamp = max(min(stamp, admitted.caller_time), stamp - ECHO_LIMIT)
+            document = envelope.sign(document, admitted.key.private_key, self.policy.wwwroot, stamp)
             if admitted.encrypted and admitted.peer is not None:
                 document = envelope.seal(document, admitted.peer.public_key, self.policy.wwwroot, admitted.cipher)
         return document
@@ -117,7 +127,8 @@ class Gate:
         # while a caller repeating a call gets a new seal
         authenticated_time = sealed.cipher == "aes"
         identity = sealed.wrapped_key + sealed.data if authenticated_time else None
-        admitted = Admitted(signed.payload, peer, True, True, sealed.cipher, key, identity)
+        caller_time = None if authenticated_time else signed.sent_at
+        admitted = Admitted(signed.payload, peer, True, True, sealed.cipher, key, identity, caller_time)
         if key.generation != keys[0].generation:
             # sealed to an old key: tell the peer our current certificate, signed with the key it knows
             raise OldKeyUsed(admitted, keys[0].certificate_pem)
@@ -140,7 +151,7 @@ class Gate:
         signed, peer = self._verified(body, peer)
         self._drift_noted(signed, peer)
         key = peers.current_key(self.engine, self.policy, self._now())
-        return Admitted(signed.payload, peer, True, False, key=key)
+        return Admitted(signed.payload, peer, True, False, key=key, caller_time=signed.sent_at)
 
     def _open(self, sealed: envelope.Sealed, keys: list[OwnKey]) -> tuple[OwnKey, bytes]:
         opened: tuple[OwnKey, bytes] | None = None

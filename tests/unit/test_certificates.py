@@ -1,5 +1,6 @@
-"""Peers' certificates as Moodle makes them (tests/fixtures/mnet/moodle_serial0.pem, written by
-moodle_keypair.php beside it: mnet_generate_keypair's DN, openssl_csr_sign with serial 0)."""
+"""Peers' certificates as Moodle makes them (tests/fixtures/mnet/moodle_serial0.pem: certificate and
+key written by PHP with generate_keypair of tests/e2e/moodle_peer/lib.php, Moodle's
+mnet_generate_keypair: its DN, openssl_csr_sign with serial 0)."""
 
 import warnings
 from pathlib import Path

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -60,7 +61,7 @@ class PhpPeer:
         assert result.returncode == 0, result.stderr
         return result.stdout
 
-    def call(self, method: str, *params: object) -> dict:
+    def call(self, method: str, *params: object) -> dict[str, Any]:
         """The PHP peer calls aula-ws as Moodle's client does: {value | fault | error, log}."""
         answer = json.loads(self.run("call", method, json.dumps(params)))
         if isinstance(answer.get("value"), str) and answer["value"].startswith("{"):

@@ -88,7 +88,15 @@ def get_stats(request: Request, params: list[Any]) -> Any:
             return _relayed(request, peer, GET_STATS, forwarded, as_json)
         services = request.services
         report = usage.get_stats(
-            services.engine, caller, target, scope, since, services.elapsed_settings, _signer(request), services.clock
+            services.engine,
+            caller,
+            target,
+            scope,
+            since,
+            services.elapsed_settings,
+            _signer(request),
+            services.clock,
+            own_root=services.key_policy.wwwroot,
         )
         return messages.success(messages.stats_message(report), as_json)
     except UseStatsRefused as refused:
@@ -116,7 +124,10 @@ def get_scores(request: Request, params: list[Any]) -> Any:
             target, *rest = texts
             forwarded = (_as_ourselves(request, caller), target, peer.wwwroot, *rest, True)
             return _relayed(request, peer, GET_SCORES, forwarded, as_json)
-        report = usage.get_scores(request.services.engine, caller, *texts, _signer(request))
+        services = request.services
+        report = usage.get_scores(
+            services.engine, caller, *texts, _signer(request), own_root=services.key_policy.wwwroot
+        )
         return messages.success(messages.scores_message(report), as_json)
     except UseStatsRefused as refused:
         return messages.refusal(refused, as_json)

@@ -53,7 +53,7 @@ class Layout:
 LAYOUTS = {
     "users": Layout(
         ("username", "firstname", "lastname"),
-        ("idnumber", "email", "password", "suspended", "deleted", "cohort"),
+        ("idnumber", "email", "password", "suspended", "deleted", "cohort", "mnethost", "wwwroot"),
         indexed=True,
     ),
     "courses": Layout(("shortname", "fullname"), ("id", "idnumber", "tracks_progress", "startdate", "visible")),

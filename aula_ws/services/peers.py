@@ -336,5 +336,5 @@ def relay_target(engine: Engine, wwwroot: str, caller: Caller, whereroot: str, s
         raise HostRefused("unknown host")
     if "use_stats" not in peer.subscribed:
         raise HostRefused(f"This site does not subscribe to use_stats on {root}.")
-    authenticate_caller(engine, caller, signing_host)
+    authenticate_caller(engine, caller, signing_host, wwwroot)
     return peer

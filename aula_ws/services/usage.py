@@ -1,8 +1,9 @@
 """Use cases: use_stats get_stats and get_scores (CONTRACT.md section 3).
 
 Who may see what (Moodle declares these capabilities but never checks them;
-we do): the calling user must exist locally under the same username (else
-501); users may read their own statistics; reading another user's needs the
+we do): the calling user is (username, home), as Moodle matches it: a user
+with that username whose home is the caller's `remoteuserhostroot` (our own
+root: a local user; a peer's root: a user who comes from that peer), else 501; users may read their own statistics; reading another user's needs the
 caller to be a site admin, or a member with perfil D, T or C of a group the
 target belongs to, and then only those groups' courses and units are
 reported (else 510).
@@ -90,11 +91,11 @@ class ScoresReport:
     courses: list[ScoreLine]
 
 
-def authenticate_caller(engine: Engine, caller: Caller, signing_host: str | None) -> None:
-    """501 for an empty or unknown username, 500 for a calling host that is not a registered
-    peer (or not the one that signed the call)."""
+def authenticate_caller(engine: Engine, caller: Caller, signing_host: str | None, own_root: str) -> None:
+    """501 for an empty or unknown username (at the caller's home), 500 for a calling host that
+    is not a registered peer (or not the one that signed the call)."""
     with Reading(engine) as uow:
-        _local_caller(uow.connection, caller, signing_host)
+        _local_caller(uow.connection, caller, signing_host, own_root)
 
 
 def get_stats(
@@ -106,6 +107,7 @@ def get_stats(
     engine_settings: EngineSettings = EngineSettings(),
     signing_host: str | None = None,
     now: Callable[[], datetime] = utc_now,
+    own_root: str = "",
 ) -> StatsReport:
     """Elapsed time of `target` since `timefrom` (Unix seconds): the site (scope 1), plus each
     course (2), plus each unit (3). ELAPSED is whole minutes, rounded down."""
@@ -115,7 +117,7 @@ def get_stats(
     since = datetime.fromtimestamp(max(timefrom, 0), UTC).replace(tzinfo=None)
     with Reading(engine) as uow:
         connection = uow.connection
-        target_user, visible = _authorised(connection, caller, target, signing_host)
+        target_user, visible = _authorised(connection, caller, target, signing_host, own_root)
         events = mnet.activity_rows(connection, target_user.id, since, current)
         recorded = [
             RecordedTime(group_id, unit_id, int(seconds))
@@ -158,6 +160,7 @@ def get_scores(
     courseidfield: str = "shortname",
     courseidentifier: str = "",
     signing_host: str | None = None,
+    own_root: str = "",
 ) -> ScoresReport:
     """For the course named by `courseidentifier` (or each of the user's courses when empty):
     the mean over the course's units that have a score of the user's best score, two decimals."""
@@ -167,7 +170,7 @@ def get_scores(
         raise UseStatsRefused(f"Unknown course id field {courseidfield!r} (id, shortname, idnumber).")
     with Reading(engine) as uow:
         connection = uow.connection
-        target_user, visible = _authorised(connection, caller, target, signing_host)
+        target_user, visible = _authorised(connection, caller, target, signing_host, own_root)
         identifier = str(courseidentifier).strip()
         if identifier:
             courses = _named_courses(connection, courseidfield, identifier)
@@ -184,7 +187,7 @@ def get_scores(
     return ScoresReport(_person(target_user), lines)
 
 
-def _local_caller(connection: Connection, caller: Caller, signing_host: str | None) -> UserRecord:
+def _local_caller(connection: Connection, caller: Caller, signing_host: str | None, own_root: str) -> UserRecord:
     if not caller.username.strip():
         raise CallerRefused("Empty username.")
     if mnet.find_peer(connection, caller.remotehostroot.rstrip("/")) is None:
@@ -192,16 +195,23 @@ def _local_caller(connection: Connection, caller: Caller, signing_host: str | No
     if signing_host is not None and caller.remotehostroot.rstrip("/") != signing_host:
         raise HostRefused("Calling host is not the host that signed the call.")
     user = find_user(connection, caller.username)
-    if user is None or user.suspended:
+    if user is None or user.suspended or not _at_home(connection, user, caller, own_root):
         raise CallerRefused("Calling user has no local account. Register remote user first")
     return user
 
 
+def _at_home(connection: Connection, user: UserRecord, caller: Caller, own_root: str) -> bool:
+    """Whether the user's home is the caller's remoteuserhostroot (ours for a local user)."""
+    claimed = caller.remoteuserhostroot.strip().rstrip("/")
+    home = mnet.user_home(connection, user.id) or own_root.rstrip("/")
+    return bool(claimed) and claimed == home
+
+
 def _authorised(
-    connection: Connection, caller: Caller, target: str, signing_host: str | None
+    connection: Connection, caller: Caller, target: str, signing_host: str | None, own_root: str
 ) -> tuple[UserRecord, set[int] | None]:
     """The target user and the groups the caller may see of it (None: everything)."""
-    calling_user = _local_caller(connection, caller, signing_host)
+    calling_user = _local_caller(connection, caller, signing_host, own_root)
     target_user = find_user(connection, str(target))
     if target_user is None:
         raise RecordMissing("Target user does not exist.")

@@ -36,7 +36,7 @@ from aula_ws.store.tables import (
 )
 from aula_ws.store.users import user_ids
 
-USER_FIELDS = ("username", "firstname", "lastname", "email", "idnumber", "suspended", "password_hash")
+USER_FIELDS = ("username", "firstname", "lastname", "email", "idnumber", "suspended", "password_hash", "mnethost")
 GROUP_FIELDS = ("id", "shortname", "fullname", "idnumber", "tracks_progress", "startdate", "visible", "created_at")
 MEMBERSHIP_FIELDS = (
     "perfil",

@@ -46,6 +46,7 @@ class UserLine:
     deleted: bool
     cohort: str | None
     courses: tuple[tuple[str, str], ...]  # (course, role)
+    mnethost: str | None = None  # the MNET peer the user comes from ("": local; None: column absent)
 
 
 def read_user(fields: list[str], header: Columns, ctx: PlanContext) -> UserLine:
@@ -68,7 +69,16 @@ def read_user(fields: list[str], header: Columns, ctx: PlanContext) -> UserLine:
         deleted=deleted,
         cohort=r.text(v("cohort"), "cohort", 100) or None,
         courses=courses,
+        mnethost=_home(v("mnethost") or v("wwwroot")) if header.has("mnethost") or header.has("wwwroot") else None,
     )
+
+
+def _home(text: str) -> str:
+    """A user's home (MNET): a peer's root URL, or "" for a local user."""
+    root = r.text(text, "mnethost", 255).strip().rstrip("/")
+    if root and not (root.startswith(("http://", "https://")) and " " not in root):
+        raise RowError(f'mnethost "{root}" is not a root URL (such as https://moodle.example.org)')
+    return root
 
 
 def plan_user(line: UserLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
@@ -90,16 +100,20 @@ def plan_user(line: UserLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
     before = snap.users.get(key) if key is not None else None
     if before is not None:
         _not_anonymous(before["username"])
-    values = dict(username=line.username, firstname=line.firstname, lastname=line.lastname)
+    values: dict[str, object] = dict(username=line.username, firstname=line.firstname, lastname=line.lastname)
     for name in ("idnumber", "email", "suspended"):
         if getattr(line, name) is not None:
             values[name] = getattr(line, name)
+    if line.mnethost is not None:
+        values["mnethost"] = line.mnethost or None
     if line.password is not None:
         values["password_hash"] = ctx.hash_password(line.password, before.get("password_hash") if before else None)
     actions: list[Action]
     if key is None or before is None:
         key = ("new", line.username)
-        snap.put_user(key, dict(dict(email="", idnumber="", suspended=False, password_hash=None), **values))
+        snap.put_user(
+            key, dict(dict(email="", idnumber="", suspended=False, password_hash=None, mnethost=None), **values)
+        )
         actions = [(ADDED, f'user "{line.username}" created{_masked(line)}')]
     elif any(before.get(name) != value for name, value in values.items()):
         if "suspended" in values and values["suspended"] != before["suspended"]:

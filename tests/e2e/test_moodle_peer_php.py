@@ -68,7 +68,7 @@ class PhpPeer:
             answer["value"] = json.loads(answer["value"])
         return answer
 
-    def caller(self, username: str = "borges") -> dict[str, str]:
+    def caller(self, username: str) -> dict[str, str]:
         return {"username": username, "remoteuserhostroot": self.root, "remotehostroot": self.root}
 
     @property
@@ -118,7 +118,8 @@ def linked(request, tmp_path_factory, php_peer) -> Iterator[tuple[Aula, PhpPeer]
     directory = tmp_path_factory.mktemp("aula")
     url = fresh_database(request, directory, "aula")
     engine = create_database_engine(url)
-    build_usage_platform(engine, start=utc_now() - timedelta(hours=5))
+    builder = build_usage_platform(engine, start=utc_now() - timedelta(hours=5))
+    builder.user("poe", firstname="Edgar", lastname="Poe", site_admin=True, mnethost=php_peer.root)
     engine.dispose()
     port = free_port()
     root = f"http://127.0.0.1:{port}"
@@ -140,18 +141,18 @@ def linked(request, tmp_path_factory, php_peer) -> Iterator[tuple[Aula, PhpPeer]
 
 def test_the_php_peer_calls_aula_ws_and_reads_the_answer(linked):
     aula, php = linked
-    answer = php.call(STATS, php.caller("lovecraft"), "lovecraft", "", 1, 0, True)
+    answer = php.call(STATS, php.caller("poe"), "lovecraft", "", 1, 0, True)
     assert answer["value"]["status"] == 200, answer
     assert "<USERNAME>lovecraft</USERNAME>" in answer["value"]["message"]
 
 
 def test_aula_ws_relays_to_the_php_peer_and_relays_its_answer(linked):
     aula, php = linked
-    answer = php.call(STATS, php.caller("borges"), "dunwich", php.root, 1, 0, True)
+    answer = php.call(STATS, php.caller("poe"), "dunwich", php.root, 1, 0, True)
     assert answer["value"]["status"] == 200, answer
     # the PHP peer answered, called by aula-ws as itself, for the user named by the caller
     assert (
-        f"<USERNAME>dunwich</USERNAME><FIRSTNAME>PHP</FIRSTNAME><LASTNAME>borges@{aula.root}"
+        f"<USERNAME>dunwich</USERNAME><FIRSTNAME>PHP</FIRSTNAME><LASTNAME>poe@{aula.root}"
         in (answer["value"]["message"])
     )
 
@@ -160,22 +161,22 @@ def test_the_php_peer_rotates_its_key_and_aula_ws_fetches_the_new_certificate(li
     aula, php = linked
     before = _listed_fingerprint(aula, php)
     new_certificate = php.run("rotate")
-    answer = php.call(STATS, php.caller("lovecraft"), "lovecraft", "", 1, 0, True)
+    answer = php.call(STATS, php.caller("poe"), "lovecraft", "", 1, 0, True)
     assert answer["value"]["status"] == 200, answer
     assert _listed_fingerprint(aula, php) == _openssl_fingerprint(new_certificate) != before
     # and aula-ws calling it (a relay) seals to the new certificate at once
-    relayed = php.call(STATS, php.caller("borges"), "dunwich", php.root, 1, 0, True)
+    relayed = php.call(STATS, php.caller("poe"), "dunwich", php.root, 1, 0, True)
     assert relayed["value"]["status"] == 200, relayed
 
 
 def test_aula_ws_rotates_its_key_and_the_php_peer_follows_by_7025(linked):
     aula, php = linked
     aula.peer("rotate-key")
-    answer = php.call(STATS, php.caller("lovecraft"), "lovecraft", "", 1, 0, True)
+    answer = php.call(STATS, php.caller("poe"), "lovecraft", "", 1, 0, True)
     assert answer["value"]["status"] == 200, answer
     assert "7025: storing the new certificate and sending again" in answer["log"]
     # the PHP peer's server, called by aula-ws signing with the new key, follows too (by keyswap)
-    relayed = php.call(STATS, php.caller("borges"), "dunwich", php.root, 1, 0, True)
+    relayed = php.call(STATS, php.caller("poe"), "dunwich", php.root, 1, 0, True)
     assert relayed["value"]["status"] == 200, relayed
 
 
@@ -183,7 +184,7 @@ def test_a_php_peer_silent_past_our_key_history_recovers_by_keyswap_and_list_ser
     aula, php = linked
     for _ in range(3):  # the key the PHP peer knows is no longer among our last 3
         aula.peer("rotate-key")
-    answer = php.call(STATS, php.caller("lovecraft"), "lovecraft", "", 1, 0, True)
+    answer = php.call(STATS, php.caller("poe"), "lovecraft", "", 1, 0, True)
     assert answer["value"]["status"] == 200, answer
     assert "7023: keyswap, then system/listServices, then again" in answer["log"]
     assert 'listServices: {"value":[{"name":"use_stats","apiversion":1,"publish":1,"subscribe":1}]}' in answer["log"]
@@ -193,9 +194,9 @@ def test_a_php_peer_20_seconds_slow_talks_both_ways(linked):
     aula, php = linked
     php.run("clock", "-20")
     try:
-        answer = php.call(STATS, php.caller("lovecraft"), "lovecraft", "", 1, 0, True)
+        answer = php.call(STATS, php.caller("poe"), "lovecraft", "", 1, 0, True)
         assert answer["value"]["status"] == 200, answer
-        relayed = php.call(STATS, php.caller("borges"), "dunwich", php.root, 1, 0, True)
+        relayed = php.call(STATS, php.caller("poe"), "dunwich", php.root, 1, 0, True)
         assert relayed["value"]["status"] == 200, relayed
     finally:
         php.run("clock", "0")
@@ -234,3 +235,12 @@ def _wait_for(port: int) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"php -S did not listen on {port}")
+
+
+def test_a_local_account_with_the_php_peers_username_but_another_home_is_not_the_caller(linked):
+    _aula, php = linked
+    answer = php.call(STATS, php.caller("lovecraft"), "lovecraft", "", 1, 0, True)  # lovecraft is moodle.test's
+    assert answer["value"] == {
+        "status": 501,
+        "errors": ["Calling user has no local account. Register remote user first"],
+    }

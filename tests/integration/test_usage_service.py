@@ -170,3 +170,31 @@ def test_a_logout_ends_the_session_and_a_grading_is_not_the_users_time(engine, m
     builder.activity("poe", 64, day + timedelta(minutes=30), action="graded")
     builder.activity("poe", 64, day + timedelta(minutes=55), action="loggedin")
     assert "<ELAPSED>20</ELAPSED></USER>" in messages.stats_message(stats(engine, 1, username="root", target="poe"))
+
+
+OURS = "http://aula.test"
+
+
+def test_the_caller_is_username_and_home_as_moodle_matches_it(engine, moodle):
+    """A caller is (username, remoteuserhostroot): a local account of the same username is not
+    the `admin` of peer X, and a user from a peer is not a local caller."""
+    builder = build_usage_platform(engine)  # lovecraft, borges, ashton, root come from moodle.test
+    peers.add_peer(engine, MOODLE, moodle.certificate_pem, NOW)
+    other = HandMadePeer("http://other.test")
+    peers.add_peer(engine, other.wwwroot, other.certificate_pem, NOW)
+    builder.user("admin", site_admin=True)  # local: its home is our own root
+
+    def as_caller(username: str, home: str, host: str = MOODLE):
+        return usage.get_stats(engine, Caller(username, home, host), "lovecraft", 1, 0, now=lambda: NOW, own_root=OURS)
+
+    refused = "Calling user has no local account. Register remote user first"
+    with pytest.raises(CallerRefused, match=refused):
+        as_caller("admin", MOODLE)  # moodle.test's admin is not our admin
+    with pytest.raises(CallerRefused, match=refused):
+        as_caller("admin", "")
+    assert as_caller("admin", OURS + "/").elapsed == 80  # our own admin, roaming through moodle.test
+    assert as_caller("root", MOODLE).elapsed == 80
+    with pytest.raises(CallerRefused, match=refused):
+        as_caller("root", other.wwwroot, other.wwwroot)  # moodle.test's root, claimed by other.test
+    with pytest.raises(CallerRefused, match=refused):
+        as_caller("root", OURS)

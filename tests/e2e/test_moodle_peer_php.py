@@ -6,6 +6,7 @@ a relay through it. SQLite and PostgreSQL."""
 import json
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -244,3 +245,18 @@ def test_a_local_account_with_the_php_peers_username_but_another_home_is_not_the
         "status": 501,
         "errors": ["Calling user has no local account. Register remote user first"],
     }
+
+
+def test_mnet_call_reaches_the_php_peer_as_this_site(linked):
+    aula, php = linked
+    caller = json.dumps({"username": "poe", "remoteuserhostroot": php.root, "remotehostroot": aula.root})
+    result = peer_command_line(aula, "mnet", "call", STATS, caller, "dunwich", "", "1", "--peer", php.root)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["status"] == 200 and f"<LASTNAME>poe@{aula.root}</LASTNAME>" in answer["message"]
+
+
+def peer_command_line(aula: Aula, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aula_ws", *args], env=aula.env, capture_output=True, text=True, timeout=120
+    )

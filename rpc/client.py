@@ -26,9 +26,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine
 
-from aula_ws.domain.certificates import read_certificate
 from aula_ws.errors import InvalidRequest, MnetFault, RemoteFailed
 from aula_ws.services import peers
+from aula_ws.services.certificates import read_certificate
 from aula_ws.services.peers import KeyPolicy, Peer
 
 from . import codec, envelope

@@ -22,8 +22,8 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from aula_ws.domain.certificates import Certificate, NotACertificate, read_certificate
 from aula_ws.errors import HostRefused, InvalidRequest, NotFound
+from aula_ws.services.certificates import Certificate, NotACertificate, read_certificate
 from aula_ws.services.usage import Caller, authenticate_caller
 from aula_ws.store import mnet
 from aula_ws.store.unit_of_work import UnitOfWork

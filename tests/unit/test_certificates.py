@@ -9,7 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from aula_ws.domain.certificates import NotACertificate, read_certificate
+from aula_ws.services.certificates import NotACertificate, read_certificate
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "mnet"
 MOODLE_PEM = (FIXTURES / "moodle_serial0.pem").read_text()

@@ -15,7 +15,7 @@ import pytest
 
 from aula_ws.errors import InvalidRequest
 from aula_ws.rpc import envelope, server
-from aula_ws.rpc.client import MnetTransport
+from aula_ws.rpc.client import AnswerRefused, MnetTransport
 from aula_ws.services import peers
 from aula_ws.services.clock import utc_now
 from aula_ws.services.runtime import Services
@@ -451,3 +451,21 @@ def test_a_new_peer_gets_use_stats_both_ways_and_an_update_keeps_its_services(en
     )
     with pytest.raises(InvalidRequest, match="unknown service 'forum'"):
         peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), publish=["forum"])
+
+
+@pytest.mark.parametrize("offset", [-60, +60])
+def test_our_client_refuses_a_drifting_aes_answer_and_logs_a_drifting_rc4_one(endpoint, moodle, caplog, offset):
+    """As the gate: only an AES seal protects the answer's timestamp."""
+    own = peers.current_key(endpoint.engine, Services(endpoint.settings, endpoint.engine).key_policy, utc_now())
+    root = endpoint.settings.wwwroot
+    stamp = int(datetime.now(UTC).timestamp()) + offset
+    signed = envelope.sign(xmlrpc.client.dumps(("ok",), methodresponse=True).encode(), own.private_key, root, stamp)
+    for cipher in ("aes", "rc4"):
+        transport = MnetTransport(MOODLE, [moodle.key], root, _own_public_key(endpoint), cipher=cipher)
+        answer = io.BytesIO(envelope.seal(signed, moodle.key.public_key(), root, cipher))
+        if cipher == "aes":
+            with pytest.raises(AnswerRefused, match="the peer's clock is too far from ours"):
+                transport.parse_response(answer)
+        else:
+            assert transport.parse_response(answer) == ("ok",)
+    assert sum("its answer's timestamp" in r.getMessage() for r in caplog.records) == 1

@@ -152,6 +152,7 @@ Index(
     activity_log.c.time,
     activity_log.c.group_id,
     activity_log.c.unit_id,
+    activity_log.c.action,  # the engine's sessions (loggedin, loggedout, graded): still index-only
 )
 
 # Our key pairs, one per generation; the newest is current, older ones still decrypt for a while.

@@ -1,4 +1,5 @@
-"""MNET with real peers over time: users' home host, peers' certificate history, per-peer services.
+"""MNET with real peers over time: users' home host, peers' certificate history, per-peer services,
+and the activity log's action in use_stats' covering index (the engine reads it).
 
 Revision ID: 0007
 Revises: 0005
@@ -31,6 +32,10 @@ def upgrade() -> None:
         sa.Column("publish", sa.Boolean, nullable=False),
         sa.Column("subscribe", sa.Boolean, nullable=False),
     )
+    op.drop_index("ix_activity_log_user_time_course", table_name="activity_log")
+    op.create_index(
+        "ix_activity_log_user_time_course", "activity_log", ["user_id", "time", "group_id", "unit_id", "action"]
+    )
     # peers registered before per-peer services could call use_stats and be called: they keep that
     op.execute(
         "INSERT INTO mnet_peer_services (peer_id, service, publish, subscribe) "
@@ -39,6 +44,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_activity_log_user_time_course", table_name="activity_log")
+    op.create_index("ix_activity_log_user_time_course", "activity_log", ["user_id", "time", "group_id", "unit_id"])
     op.drop_table("mnet_peer_services")
     op.drop_index("ix_mnet_peer_certificates_peer", table_name="mnet_peer_certificates")
     op.drop_table("mnet_peer_certificates")

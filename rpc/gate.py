@@ -76,8 +76,9 @@ class Gate:
     policy: KeyPolicy
     drift: timedelta
     clock: Callable[[], float] = time.time
-    # one keyswap to a peer whose signature failed: its stored current certificate, or None
-    refresh: Callable[[Peer], Peer | None] | None = None
+    # one keyswap to a peer whose signature failed: the peer with its stored current certificate,
+    # or why there is none (a short text, for the log)
+    refresh: Callable[[Peer], Peer | str] | None = None
     _unrefreshed: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def admit(self, body: bytes, address: str) -> Admitted:
@@ -178,26 +179,27 @@ class Gate:
         if signed.verify(peer.public_key):
             return signed, peer
         renewed = self._refreshed(peer)
-        if renewed is None or not signed.verify(renewed.public_key):
-            log.warning("MNET peer %s: the signature fails against its certificate", peer.wwwroot)
+        if isinstance(renewed, str) or not signed.verify(renewed.public_key):
+            reason = renewed if isinstance(renewed, str) else "the new one fails too"
+            log.warning("MNET peer %s: the signature fails against its certificate; keyswap: %s", peer.wwwroot, reason)
             raise BAD_SIGNATURE
+        log.info("MNET peer %s: new certificate by keyswap, sha256 %s", peer.wwwroot, renewed.fingerprint)
         return signed, renewed
 
-    def _refreshed(self, peer: Peer) -> Peer | None:
-        """The peer with the certificate a keyswap brings, when it is a new one; at most one
-        keyswap per peer per REFRESH_PAUSE after one that brought nothing new (so forged
+    def _refreshed(self, peer: Peer) -> Peer | str:
+        """The peer with the certificate a keyswap brings when it is a new one, else why not. At
+        most one keyswap per peer per REFRESH_PAUSE after one that brought nothing new (so forged
         envelopes cannot make us call a peer over and over)."""
         if self.refresh is None:
-            return None
+            return "not asked"
         now = self.clock()
         if now - self._unrefreshed.get(peer.wwwroot, -REFRESH_PAUSE) < REFRESH_PAUSE:
-            return None
+            return f"not asked again within {REFRESH_PAUSE:g} s"
         renewed = self.refresh(peer)
-        if renewed is None or renewed.certificate_pem == peer.certificate_pem:
+        if isinstance(renewed, str) or renewed.certificate_pem == peer.certificate_pem:
             self._unrefreshed[peer.wwwroot] = now
-            return None
+            return renewed if isinstance(renewed, str) else "the same certificate"
         self._unrefreshed.pop(peer.wwwroot, None)
-        log.info("MNET peer %s: new certificate by keyswap, sha256 %s", peer.wwwroot, renewed.fingerprint)
         return renewed
 
     def remember(self, admitted: Admitted) -> None:

@@ -32,17 +32,17 @@ XML = "text/xml; charset=utf-8"
 def create_rpc_app(services: Services) -> Endpoint:
     settings = services.settings
 
-    def refresh(peer: Peer) -> Peer | None:
-        """One keyswap to a peer whose signature failed; its stored certificate, or None (logged)."""
+    def refresh(peer: Peer) -> Peer | str:
+        """One keyswap to a peer whose signature failed: the peer with its new stored
+        certificate, or why not (the gate logs it)."""
         own = peers.current_key(services.engine, services.key_policy, services.clock()).certificate_pem
         try:
             pem = fetch_certificate(peer.wwwroot, services.key_policy.wwwroot, own, settings.mnet_peer_timeout)
             return peers.renew_peer_certificate(services.engine, peer.wwwroot, pem, services.clock())
         except (OSError, http.client.HTTPException, xmlrpc.client.Fault, MnetFault, AnswerRefused) as error:
-            log.warning("MNET peer %s: keyswap failed: %s", peer.wwwroot, _reason(error))
+            return f"failed: {_reason(error)}"
         except InvalidRequest as error:
-            log.warning("MNET peer %s: keyswap answered a certificate we refuse: %s", peer.wwwroot, error)
-        return None
+            return f"answered a certificate we refuse: {error}"
 
     gate = Gate(services.engine, services.key_policy, services.mnet_drift, refresh=refresh)
     relay = partial(

@@ -359,8 +359,8 @@ def test_a_peer_that_rotated_its_key_is_asked_for_its_certificate_and_answered(e
     "answer, logged",
     [
         (HandMadePeer("http://elsewhere.test").certificate_pem, "a certificate we refuse"),
-        (OSError("connection refused"), "keyswap failed: connection refused"),
-        (xmlrpc.client.Fault(7021, "no"), "keyswap failed: fault 7021"),
+        (OSError("connection refused"), "keyswap: failed: connection refused"),
+        (xmlrpc.client.Fault(7021, "no"), "keyswap: failed: fault 7021"),
     ],
 )
 def test_a_keyswap_that_brings_no_certificate_for_the_peer_leaves_710_and_the_old_one(
@@ -377,6 +377,7 @@ def test_a_keyswap_that_brings_no_certificate_for_the_peer_leaves_710_and_the_ol
     assert _stored(endpoint) == moodle.certificate_pem.strip() + "\n"
     assert peers.certificate_history(endpoint.engine, MOODLE) == []
     assert sum(logged in r.getMessage() for r in caplog.records) == 1
+    assert sum("not asked again within 60 s" in r.getMessage() for r in caplog.records) == 1
 
 
 def _fresh_app(endpoint):

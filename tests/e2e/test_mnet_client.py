@@ -2,6 +2,8 @@
 fingerprint, `aula-ws mnet call`, and the MnetClient Python API. SQLite and PostgreSQL."""
 
 import json
+import os
+import pty
 import subprocess
 import sys
 import xmlrpc.client
@@ -132,3 +134,29 @@ def _identity(wwwroot: str) -> tuple[str, str]:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     return key_pem, peer.certificate_pem
+
+
+@pytest.mark.parametrize("reply, registered", [(b"y\n", True), (b"n\n", False)])
+def test_peer_add_by_keyswap_asks_at_a_terminal(site, reply, registered):
+    site.cli("peer", "remove", site.root)
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aula_ws", "peer", "add", site.root],
+            env=site.env,
+            cwd=ROOT,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(controller, reply)
+        out, err = process.communicate(timeout=120)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert "Is that the peer's fingerprint? [y/N]" in out
+    assert (process.returncode, f"peer {site.root} added" in out) == ((0, True) if registered else (2, False))
+    assert (site.root + "\t" in site.cli("peer", "list").stdout) is registered
+    if not registered:
+        assert "not confirmed: nothing registered" in err

@@ -44,7 +44,7 @@ class Settings:
     use_stats_threshold: int = setting(60, cast.whole(1, 1440, "minutes"))  # a longer gap: the last-ping credit
     use_stats_lastpingcredit: int = setting(15, cast.whole(0, 1440, "minutes"))
     mnet_key_rotation_days: int = setting(28, cast.whole(1, 3650, "days"))
-    mnet_key_grace_days: int = setting(7, cast.whole(0, 3650, "days"))  # an old key still decrypts this long
+    mnet_key_generations: int = setting(3, cast.whole(1, 20, "generations"))  # our last keys that still decrypt
     mnet_peer_timeout: float = setting(10.0, cast.seconds(3600))  # a relayed call waits this long for the peer
     mnet_drift: int = setting(15, cast.whole(1, 3600, "seconds"))  # clock drift allowed on a signed message
     rpc_max_body: int = setting(1024 * 1024, BYTES)  # the XML-RPC endpoint

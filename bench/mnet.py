@@ -47,7 +47,7 @@ UNITS_PER_COURSE = 10
 def build(engine: Engine, events: int, courses: int, now: datetime) -> None:
     rng = random.Random(SEED)
     with engine.begin() as connection:
-        learner = platform.add_user(connection, "lovecraft", firstname="Howard", lastname="Lovecraft")
+        learner = platform.add_user(connection, "lovecraft", firstname="Howard", lastname="Lovecraft", mnethost=MOODLE)
         units: dict[int, list[int]] = {}
         for n in range(courses):
             group = platform.add_group(connection, f"course{n:02}", now - timedelta(days=400), fullname=f"Course {n}")

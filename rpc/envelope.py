@@ -60,8 +60,13 @@ class Signed:
         text = self.timestamp.strip()
         return int(text) if _UNIX_TIME.fullmatch(text) else None
 
+    @property
+    def digest_matches(self) -> bool:
+        """Whether `DigestValue` is the SHA-1 of the payload, as the envelope claims."""
+        return hashlib.sha1(self.payload).hexdigest() == self.digest.strip().lower()
+
     def verify(self, public_key: rsa.RSAPublicKey) -> bool:
-        if hashlib.sha1(self.payload).hexdigest() != self.digest.strip().lower():
+        if not self.digest_matches:
             return False
         try:
             public_key.verify(self.signature, self.payload, padding.PKCS1v15(), hashes.SHA1())

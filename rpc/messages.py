@@ -6,7 +6,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from aula_ws.errors import UseStatsRefused
-from aula_ws.services.usage import Person, ScoresReport, StatsReport
+from aula_ws.services.usage import CourseLine, Person, ScoresReport, StatsReport
 
 from .codec import xml_text
 
@@ -19,19 +19,21 @@ def stats_message(report: StatsReport) -> str:
     parts = ["<USE_STATS>", _user(report.user, FROM=report.timefrom, ELAPSED=report.elapsed)]
     if report.scope >= 2:
         parts.append("<COURSES>")
-        parts += [
-            _element("COURSE", NAME=c.name, SHORTNAME=c.shortname, IDNUMBER=c.idnumber, ELAPSED=c.elapsed)
-            for c in report.courses
-        ]
+        parts += [_course(course, with_modules=report.scope >= 3) for course in report.courses]
         parts.append("</COURSES>")
-    if report.scope >= 3:
-        parts.append("<MODULES>")
-        parts += [
-            _element("MODULE", NAME=m.name, TYPE=m.type, IDNUMBER=m.idnumber, ELAPSED=m.elapsed) for m in report.modules
-        ]
-        parts.append("</MODULES>")
     parts.append("</USE_STATS>")
     return "".join(parts)
+
+
+def _course(course: CourseLine, with_modules: bool) -> str:
+    """A `<COURSE>`; with scope 3 its units in `<MODULES>` after its `<ELAPSED>`, as the plugin nests them."""
+    inner = _children(NAME=course.name, SHORTNAME=course.shortname, IDNUMBER=course.idnumber, ELAPSED=course.elapsed)
+    if with_modules:
+        modules = "".join(
+            _element("MODULE", NAME=m.name, TYPE=m.type, IDNUMBER=m.idnumber, ELAPSED=m.elapsed) for m in course.modules
+        )
+        inner += f"<MODULES>{modules}</MODULES>"
+    return f"<COURSE>{inner}</COURSE>"
 
 
 def scores_message(report: ScoresReport) -> str:
@@ -65,5 +67,8 @@ def _user(person: Person, **extra: object) -> str:
 
 
 def _element(name: str, **children: object) -> str:
-    inner = "".join(f"<{tag}>{escape(xml_text(str(value)))}</{tag}>" for tag, value in children.items())
-    return f"<{name}>{inner}</{name}>"
+    return f"<{name}>{_children(**children)}</{name}>"
+
+
+def _children(**children: object) -> str:
+    return "".join(f"<{tag}>{escape(xml_text(str(value)))}</{tag}>" for tag, value in children.items())

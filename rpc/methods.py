@@ -16,6 +16,8 @@ from . import codec, messages
 GET_STATS = "blocks/use_stats/rpclib.php/use_stats_rpc_get_stats"
 GET_SCORES = "blocks/use_stats/rpclib.php/use_stats_rpc_get_scores"
 NO_SUCH_FUNCTION = MnetFault(713, "Unable to locate function, or function prohibited for RPC.")
+NOT_PUBLISHED = MnetFault(707, "Unable to locate function, or function prohibited for RPC.")  # Moodle's code
+USE_STATS = "use_stats"
 XMLRPC_INT = range(-(2**31), 2**31)  # an XML-RPC <int> is a 32-bit signed integer
 
 Relay = Callable[[Peer, str, tuple[Any, ...]], Any]
@@ -36,6 +38,7 @@ class Method:
     signature: list[str]  # return type, then the parameters' types
     help: str
     required: int  # parameters that must be given; the others have defaults
+    service: str | None = None  # the MNET service it belongs to (None: a system method, always there)
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,15 @@ class Call:
     params: list[Any]
 
 
-def resolve(payload: bytes, authenticated: bool) -> Call:
-    """The call in `payload`: a methodCall of a published method with as many parameters as it
-    takes (only keyswap for an unauthenticated caller); MnetFault otherwise."""
+def resolve(payload: bytes, peer: Peer | None) -> Call:
+    """The call in `payload`: a methodCall of a method published to `peer` with as many
+    parameters as it takes (only keyswap for an unauthenticated caller); MnetFault otherwise."""
     params, name = codec.loads_call(payload)
     method = METHODS.get(name)
-    if method is None or (not authenticated and name not in ("system/keyswap", "system.keyswap")):
+    if method is None or (peer is None and name not in ("system/keyswap", "system.keyswap")):
         raise NO_SUCH_FUNCTION
+    if peer is not None and method.service is not None and method.service not in peer.published:
+        raise NOT_PUBLISHED
     if not method.required <= len(params) <= len(method.signature) - 1:
         raise MnetFault(
             codec.BAD_PARAMETERS,
@@ -83,7 +88,15 @@ def get_stats(request: Request, params: list[Any]) -> Any:
             return _relayed(request, peer, GET_STATS, forwarded, as_json)
         services = request.services
         report = usage.get_stats(
-            services.engine, caller, target, scope, since, services.elapsed_settings, _signer(request), services.clock
+            services.engine,
+            caller,
+            target,
+            scope,
+            since,
+            services.elapsed_settings,
+            _signer(request),
+            services.clock,
+            own_root=services.key_policy.wwwroot,
         )
         return messages.success(messages.stats_message(report), as_json)
     except UseStatsRefused as refused:
@@ -111,7 +124,10 @@ def get_scores(request: Request, params: list[Any]) -> Any:
             target, *rest = texts
             forwarded = (_as_ourselves(request, caller), target, peer.wwwroot, *rest, True)
             return _relayed(request, peer, GET_SCORES, forwarded, as_json)
-        report = usage.get_scores(request.services.engine, caller, *texts, _signer(request))
+        services = request.services
+        report = usage.get_scores(
+            services.engine, caller, *texts, _signer(request), own_root=services.key_policy.wwwroot
+        )
         return messages.success(messages.scores_message(report), as_json)
     except UseStatsRefused as refused:
         return messages.refusal(refused, as_json)
@@ -210,7 +226,26 @@ def _flag(value: Any, name: str) -> bool:
 
 
 def list_methods(request: Request, params: list[Any]) -> list[str]:
-    return sorted(METHODS)
+    """The methods the caller may call: the system ones and those of the services published to it."""
+    published = request.peer.published if request.peer is not None else frozenset()
+    return sorted(name for name, method in METHODS.items() if method.service is None or method.service in published)
+
+
+def list_services(request: Request, params: list[Any]) -> list[dict[str, Any]]:
+    """As Moodle answers it: each service we publish to or subscribe to on the caller."""
+    peer = request.peer
+    if peer is None:
+        return []
+    return [
+        {
+            "name": service,
+            "apiversion": 1,
+            "publish": int(service in peer.published),
+            "subscribe": int(service in peer.subscribed),
+        }
+        for service in peers.SERVICES
+        if service in peer.published or service in peer.subscribed
+    ]
 
 
 def method_signature(request: Request, params: list[Any]) -> list[list[str]]:
@@ -239,6 +274,7 @@ _STATS = Method(
     "Elapsed time (whole minutes) of targetuser since timefrom: site (statsscope 1), per course (2), "
     "per unit (3). Answers {status, errors, message} as JSON (json_response true) or a struct.",
     3,
+    USE_STATS,
 )
 _SCORES = Method(
     get_scores,
@@ -246,8 +282,12 @@ _SCORES = Method(
     "Mean of targetuser's best unit scores per course (scorescope notes/global), for the course named by "
     "courseidfield/courseidentifier or every course of the user. Answers {status, errors, message}.",
     3,
+    USE_STATS,
 )
-_LIST = Method(list_methods, ["array"], "The methods this server publishes.", 0)
+_LIST = Method(list_methods, ["array"], "The methods this server publishes to you.", 0)
+_SERVICES = Method(
+    list_services, ["array"], "The services this server publishes to you or subscribes to on you (Moodle's form).", 0
+)
 _SIGNATURE = Method(method_signature, ["array", "string"], "A method's signature: return type, then parameters.", 1)
 _HELP = Method(method_help, ["string", "string"], "A method's description.", 1)
 _KEYSWAP = Method(keyswap, ["string", "string", "string", "string"], "Exchange certificates: returns ours.", 0)
@@ -262,6 +302,7 @@ METHODS: dict[str, Method] = {
         for sep in "./"
         for name, method in [
             ("listMethods", _LIST),
+            ("listServices", _SERVICES),
             ("methodSignature", _SIGNATURE),
             ("methodHelp", _HELP),
             ("keyswap", _KEYSWAP),

@@ -7,17 +7,20 @@ logged with its traceback and answered with a generic fault: no exception text
 or class name reaches the caller.
 """
 
+import http.client
 import logging
+import xmlrpc.client
 from collections.abc import Iterable
 from functools import partial
 
-from aula_ws.errors import MnetFault
+from aula_ws.errors import InvalidRequest, MnetFault
 from aula_ws.services import peers
+from aula_ws.services.peers import Peer
 from aula_ws.services.runtime import Services
 from aula_ws.wsgi import TOO_LARGE, Endpoint, Environ, StartResponse, limited_endpoint, read_body, send
 
 from . import codec, methods
-from .client import relay_call
+from .client import AnswerRefused, fetch_certificate, relay_call
 from .gate import Admitted, Gate, OldKeyUsed
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,20 @@ XML = "text/xml; charset=utf-8"
 
 def create_rpc_app(services: Services) -> Endpoint:
     settings = services.settings
-    gate = Gate(services.engine, services.key_policy, services.mnet_drift)
+
+    def refresh(peer: Peer) -> Peer | str:
+        """One keyswap to a peer whose signature failed: the peer with its new stored
+        certificate, or why not (the gate logs it)."""
+        own = peers.current_key(services.engine, services.key_policy, services.clock()).certificate_pem
+        try:
+            pem = fetch_certificate(peer.wwwroot, services.key_policy.wwwroot, own, settings.mnet_peer_timeout)
+            return peers.renew_peer_certificate(services.engine, peer.wwwroot, pem, services.clock())
+        except (OSError, http.client.HTTPException, xmlrpc.client.Fault, MnetFault, AnswerRefused) as error:
+            return f"failed: {_reason(error)}"
+        except InvalidRequest as error:
+            return f"answered a certificate we refuse: {error}"
+
+    gate = Gate(services.engine, services.key_policy, services.mnet_drift, refresh=refresh)
     relay = partial(
         relay_call,
         services.engine,
@@ -59,7 +75,7 @@ def create_rpc_app(services: Services) -> Endpoint:
             log.exception("MNET gate failed")
             return codec.fault(INTERNAL_ERROR.code, INTERNAL_ERROR.text)
         try:
-            call = methods.resolve(admitted.payload, authenticated=admitted.peer is not None)
+            call = methods.resolve(admitted.payload, admitted.peer)
         except MnetFault as fault:  # a malformed call inside a good envelope: answered as the call would be
             return _answered(gate, admitted, codec.fault(fault.code, fault.text))
         try:
@@ -104,3 +120,11 @@ def _answered(gate: Gate, admitted: Admitted, document: bytes) -> bytes:
     except Exception:
         log.exception("MNET answer could not be signed or sealed")
         return codec.fault(INTERNAL_ERROR.code, INTERNAL_ERROR.text)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, xmlrpc.client.Fault):
+        return f"fault {error.faultCode}"
+    if isinstance(error, MnetFault):
+        return "its answer is not XML-RPC"
+    return str(error)[:200] or type(error).__name__

@@ -68,7 +68,9 @@ class PlatformBuilder:
             "course_statuses", [dict(user_id=self.user_ids[login], group_id=group_id, status=status, status_date=at)]
         )
 
-    def activity(self, login: str, group_id: int, at: datetime, unit: str | None = None) -> None:
+    def activity(
+        self, login: str, group_id: int, at: datetime, unit: str | None = None, action: str = "viewed"
+    ) -> None:
         self._rows(
             "activity_log",
             [
@@ -76,7 +78,7 @@ class PlatformBuilder:
                     user_id=self.user_ids[login],
                     group_id=group_id,
                     time=at,
-                    action="viewed",
+                    action=action,
                     unit_id=None if unit is None else self.unit_ids[group_id, unit],
                 )
             ],

@@ -59,6 +59,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     cluster.drop_database(name)
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no schema), on each engine: for migrations from an older revision."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    name = f"m_{uuid.uuid4().hex[:12]}"
+    yield cluster.create_database(name)
+    cluster.drop_database(name)
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = create_database_engine(database_url)

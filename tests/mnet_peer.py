@@ -9,6 +9,7 @@ import re
 import xmlrpc.client
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -39,6 +40,19 @@ class HandMadePeer:
             .public_bytes(serialization.Encoding.PEM)
             .decode()
         )
+
+    @classmethod
+    def made_by_moodle(cls) -> "HandMadePeer":
+        """http://moodle.test with the key pair and serial-0 certificate PHP made as Moodle does
+        (tests/fixtures/mnet/moodle_serial0.pem)."""
+        text = (Path(__file__).parent / "fixtures" / "mnet" / "moodle_serial0.pem").read_text()
+        split = text.index("-----BEGIN PRIVATE KEY-----")
+        peer = cls.__new__(cls)
+        peer.wwwroot, peer.certificate_pem = MOODLE, text[:split]
+        key = serialization.load_pem_private_key(text[split:].encode(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        peer.key = key
+        return peer
 
     def caller(self, username: str = "borges") -> dict[str, str]:
         return {"username": username, "remoteuserhostroot": self.wwwroot, "remotehostroot": self.wwwroot}

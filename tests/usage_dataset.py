@@ -18,18 +18,20 @@ from sqlalchemy import Engine
 from aula_ws.store import platform
 from aula_ws.store.unit_of_work import UnitOfWork
 from tests.builders import PlatformBuilder
+from tests.mnet_peer import MOODLE
 
 START = datetime(2026, 3, 2, 9, 0)
 NOW = START + timedelta(days=1)
 LIT_NAME = "Literatura & <Arte>"
 
 
-def build_usage_platform(engine: Engine, start: datetime = START) -> PlatformBuilder:
+def build_usage_platform(engine: Engine, start: datetime = START, home: str | None = MOODLE) -> PlatformBuilder:
+    """The platform; its users come from `home` (MNET users of that peer; None: local users)."""
     b = PlatformBuilder(engine)
-    b.user("lovecraft", firstname="Howard", lastname="Lovecraft")
-    b.user("borges", firstname="Jorge Luis", lastname="Borges")
-    b.user("ashton", firstname="Clark", lastname="Ashton")
-    b.user("root", site_admin=True)
+    b.user("lovecraft", firstname="Howard", lastname="Lovecraft", mnethost=home)
+    b.user("borges", firstname="Jorge Luis", lastname="Borges", mnethost=home)
+    b.user("ashton", firstname="Clark", lastname="Ashton", mnethost=home)
+    b.user("root", site_admin=True, mnethost=home)
     lit = b.group("lit", fullname=LIT_NAME, idnumber="LIT-1", group_id=64)
     math = b.group("math", fullname="Matemática", idnumber="MAT-1", group_id=65)
     with UnitOfWork(engine) as uow:

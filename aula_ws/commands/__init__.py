@@ -3,6 +3,6 @@
 A handler takes (args, services: aula_ws.services.runtime.Services) and returns an exit code
 of aula_ws/commands/exits.py."""
 
-from aula_ws.commands import credentials, database, etl, imports, peers, serve, sync, wsdl
+from aula_ws.commands import credentials, database, etl, imports, mnet, peers, serve, sync, wsdl
 
-COMMAND_GROUPS = [serve, database, wsdl, credentials, imports, peers, etl, sync]
+COMMAND_GROUPS = [serve, database, wsdl, credentials, imports, peers, mnet, etl, sync]

@@ -7,6 +7,14 @@ each event is credited the gap to the user's next event; a gap longer than
 events, module time over the unit's events, site time over all. Imported
 `lesson_time` is added to its unit and course (and so to the site) as
 recorded time.
+
+Sessions, as the block's engine (use_stats_aggregate_logs) reads them:
+- `loggedout` ends the session: the event before it is credited the gap up to
+  it, the logout itself nothing (no last-ping credit after a known end);
+- `loggedin` starts one: it is credited as any event (the time until the
+  user's next event), and the logout before it bounds the previous session;
+- `graded` (a teacher grading writes it on the student) is not the user's
+  activity: it is skipped, so it neither splits a gap nor extends the time.
 """
 
 from bisect import bisect_right
@@ -21,13 +29,17 @@ MINUTE = timedelta(minutes=1)
 _TIME = itemgetter(0)
 
 
+LOGGED_IN, LOGGED_OUT, GRADED = "loggedin", "loggedout", "graded"
+
+
 class ActivityEvent(NamedTuple):
-    """One activity-log row: when, in which course (group id), in which unit (None: the course).
-    Any (time, course, unit) sequence will do, a database row included."""
+    """One activity-log row: when, in which course (group id), in which unit (None: the course),
+    what happened. Any (time, course, unit, action) sequence will do, a database row included."""
 
     time: datetime
     course: int
     unit: int | None = None
+    action: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,17 +79,17 @@ def elapsed_time(
     recorded: Iterable[RecordedTime] = (),
 ) -> Elapsed:
     """Credit each event up to `now`; events after `now` have not happened yet and count nothing."""
-    timeline = sorted(events, key=_TIME)
+    timeline = sorted((event for event in events if event[3] != GRADED), key=_TIME)
     timeline = timeline[: bisect_right(timeline, now, key=_TIME)]
     threshold, last_ping = settings.threshold, settings.last_ping_credit
     courses: dict[int, timedelta] = {}
     units: dict[int, timedelta] = {}
     site = ZERO
-    following: list[datetime | None] = [time for time, _course, _unit in timeline[1:]]
-    following.append(
-        None
-    )  # the last event: credited the last-ping credit, never past now (no events: one None, hence strict=False)
-    for (time, course, unit), next_time in zip(timeline, following, strict=False):
+    following: list[datetime | None] = [event[0] for event in timeline[1:]]
+    following.append(None)  # the last event: no next one (no events: one None, hence strict=False)
+    for (time, course, unit, action), next_time in zip(timeline, following, strict=False):
+        if action == LOGGED_OUT:
+            continue  # the session ended here: nothing is credited after it
         if next_time is None:
             credit = min(last_ping, now - time)
         else:

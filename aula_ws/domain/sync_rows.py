@@ -96,7 +96,19 @@ MOODLE_ONLY_COLUMNS = frozenset(
 LAYOUTS = {
     "users": Layout(
         ("username", "firstname", "lastname"),
-        ("idnumber", "email", "password", "auth", "suspended", "deleted", "cohort", "cohortid", "oldusername"),
+        (
+            "idnumber",
+            "email",
+            "password",
+            "auth",
+            "suspended",
+            "deleted",
+            "cohort",
+            "cohortid",
+            "oldusername",
+            "mnethost",  # the MNET peer the user comes from (issue 12)
+            "wwwroot",
+        ),
         indexed=r"(course|role|enrol|start|end|group)([0-9]+)",
         prefixed=PROFILE_FIELD,
     ),

@@ -2,9 +2,11 @@
 
 Our key pair and self-signed certificate (CN = our root URL) are created on
 first use and rotated when older than the rotation period (or when the root
-URL changed); an old key still decrypts for a grace period after its
-successor was made. Everything lives in the database, so any number of
-processes share it.
+URL changed, or on `peer rotate-key`); the last `generations` keys decrypt, as
+Moodle keeps its key history, so a peer silent for a whole rotation period
+still reaches us (and learns our new certificate from fault 7025). A peer's
+certificate that it replaced is kept in its history. Everything lives in the
+database, so any number of processes share it.
 """
 
 import hashlib
@@ -12,21 +14,22 @@ import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from itertools import pairwise
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from aula_ws.errors import HostRefused, InvalidRequest, NotFound
+from aula_ws.services.certificates import Certificate, NotACertificate, read_certificate
 from aula_ws.services.usage import Caller, authenticate_caller
 from aula_ws.store import mnet
 from aula_ws.store.unit_of_work import UnitOfWork
 
 CIPHERS = ("rc4", "aes")
+SERVICES = ("use_stats",)  # what we publish and subscribe to, as Moodle's mnet_service names them
 CN_MAX = 64  # X.509's limit; longer root URLs are cut, the full URL is in subjectAltName
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -36,7 +39,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 class KeyPolicy:
     wwwroot: str
     rotation: timedelta = timedelta(days=28)
-    grace: timedelta = timedelta(days=7)
+    generations: int = 3  # our keys that decrypt: the current one and the ones before it
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,16 @@ class Peer:
     certificate_pem: str
     cipher: str
     networks: tuple[Network, ...]
+    published: frozenset[str] = frozenset(SERVICES)  # the services it may call on us
+    subscribed: frozenset[str] = frozenset(SERVICES)  # the services we call on it
 
     @property
     def public_key(self) -> rsa.RSAPublicKey:
-        return _public_key(self.certificate_pem)
+        return _certificate(self.certificate_pem).public_key
+
+    @property
+    def fingerprint(self) -> str:
+        return _certificate(self.certificate_pem).sha256
 
     def trusts(self, address: str) -> bool:
         return _address_in(address, self.networks)
@@ -67,47 +76,48 @@ class Peer:
 
 def current_key(engine: Engine, policy: KeyPolicy, now: datetime) -> OwnKey:
     """Our current key pair: made on first use, remade when too old or for another root URL."""
+    return _settled_key(engine, policy, now, force=False)
+
+
+def rotate_key(engine: Engine, policy: KeyPolicy, now: datetime) -> OwnKey:
+    """A new key pair now (`peer rotate-key`); the previous ones still decrypt."""
+    return _settled_key(engine, policy, now, force=True)
+
+
+def _settled_key(engine: Engine, policy: KeyPolicy, now: datetime, force: bool) -> OwnKey:
     for _attempt in range(3):
         with UnitOfWork(engine) as uow:
             keys = mnet.keys_newest_first(uow.connection)
-            if keys and _still_current(keys[0], policy, now):
+            if keys and not force and _still_current(keys[0], policy, now):
                 return _own(keys[0])
             generation = keys[0].generation + 1 if keys else 1
-            fresh = _new_key(policy.wwwroot, generation, now, policy.rotation + policy.grace)
+            fresh = _new_key(policy.wwwroot, generation, now, policy.rotation * policy.generations)
             try:
                 mnet.add_key(uow.connection, fresh)
-                _forget_expired(uow, keys, policy.grace, now)
+                mnet.forget_keys_before(uow.connection, generation - policy.generations + 1)
                 uow.commit()
                 return _own(fresh)
             except IntegrityError:
+                if force:
+                    raise RuntimeError("another process rotated the MNET key at the same moment") from None
                 continue  # another process rotated at the same moment: read its key
     raise RuntimeError("could not settle on a current MNET key")
 
 
 def decryption_keys(engine: Engine, policy: KeyPolicy, now: datetime) -> list[OwnKey]:
-    """The current key first, then the older ones still within their grace period."""
+    """The current key first, then the older ones of the last `policy.generations`."""
     current = current_key(engine, policy, now)
     with UnitOfWork(engine) as uow:
         keys = mnet.keys_newest_first(uow.connection)
-    usable = [current]
-    for newer, older in pairwise(keys):
-        if older.generation < current.generation and newer.created_at + policy.grace >= now:
-            usable.append(_own(older))
-    return usable
+    older = [key for key in keys if key.generation < current.generation]
+    return [current, *(_own(key) for key in older[: policy.generations - 1])]
 
 
 def _still_current(key: mnet.KeyRecord, policy: KeyPolicy, now: datetime) -> bool:
     return (
-        key.created_at + policy.rotation > now and certificate_names(key.certificate_pem)[0] == policy.wwwroot[:CN_MAX]
+        key.created_at + policy.rotation > now
+        and _certificate(key.certificate_pem).common_name == (policy.wwwroot[:CN_MAX])
     )
-
-
-def _forget_expired(uow: UnitOfWork, keys: list[mnet.KeyRecord], grace: timedelta, now: datetime) -> None:
-    # keys[0] was just superseded; keys[1:] are older still: drop those whose successor is past grace
-    for newer, older in pairwise(keys):
-        if newer.created_at + grace < now:
-            mnet.forget_keys_before(uow.connection, older.generation + 1)
-            return
 
 
 def _new_key(wwwroot: str, generation: int, now: datetime, lifetime: timedelta) -> mnet.KeyRecord:
@@ -146,11 +156,11 @@ def _private_key(pem: str) -> rsa.RSAPrivateKey:
 
 
 @lru_cache(maxsize=256)
-def _public_key(certificate_pem: str) -> rsa.RSAPublicKey:
-    key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
-    if not isinstance(key, rsa.RSAPublicKey):
-        raise InvalidRequest("the certificate's key is not an RSA key")
-    return key
+def _certificate(certificate_pem: str) -> Certificate:
+    try:
+        return read_certificate(certificate_pem)
+    except NotACertificate as error:
+        raise InvalidRequest(str(error)) from None
 
 
 # --------------------------------------------------------------------------- certificates
@@ -158,33 +168,23 @@ def _public_key(certificate_pem: str) -> rsa.RSAPublicKey:
 
 def certificate_names(certificate_pem: str) -> tuple[str, list[str]]:
     """The certificate's common name and its subjectAltName URIs."""
-    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
-    common = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    try:
-        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-        uris = alternative.value.get_values_for_type(x509.UniformResourceIdentifier)
-    except x509.ExtensionNotFound:
-        uris = []
-    return (str(common[0].value) if common else ""), uris
+    certificate = _certificate(certificate_pem)
+    return certificate.common_name, list(certificate.uris)
 
 
 def checked_certificate(wwwroot: str, certificate_pem: str) -> str:
     """The PEM if it is an RSA certificate naming `wwwroot` (as Moodle checks: CN or a
     subjectAltName contained in the root URL); InvalidRequest otherwise."""
     text = certificate_pem.strip() + "\n"
-    try:
-        common, uris = certificate_names(text)
-        _public_key(text)
-    except ValueError:
-        raise InvalidRequest("not a PEM X.509 certificate") from None
-    if not any(name and name in wwwroot for name in [common, *uris]):
-        raise InvalidRequest(f"the certificate names {common!r}, not {wwwroot!r}")
+    certificate = _certificate(text)
+    if not certificate.names(wwwroot):
+        raise InvalidRequest(f"the certificate names {certificate.common_name!r}, not {wwwroot!r}")
     return text
 
 
 def fingerprint(certificate_pem: str) -> str:
-    certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
-    return certificate.fingerprint(hashes.SHA256()).hex(":")
+    """SHA-256 of the certificate (DER), hex pairs joined by ':'."""
+    return _certificate(certificate_pem).sha256
 
 
 # --------------------------------------------------------------------------- peers
@@ -197,11 +197,18 @@ def add_peer(
     now: datetime,
     trusted_ips: list[str] | None = None,
     cipher: str = "rc4",
+    publish: list[str] | None = None,
+    subscribe: list[str] | None = None,
 ) -> bool:
-    """Register (or update) a peer; True when it is new. InvalidRequest names a bad value."""
+    """Register (or update) a peer; True when it is new. A new peer gets every service published
+    and subscribed unless `publish` / `subscribe` say which; an update changes only the services
+    named. InvalidRequest names a bad value."""
     root = normalise_root(wwwroot)
     if cipher not in CIPHERS:
         raise InvalidRequest(f"unknown cipher {cipher!r} (rc4 or aes)")
+    for service in [*(publish or []), *(subscribe or [])]:
+        if service not in SERVICES:
+            raise InvalidRequest(f"unknown service {service!r} ({', '.join(SERVICES)})")
     networks = [_network(text) for text in trusted_ips or []]
     record = mnet.PeerRecord(
         wwwroot=root,
@@ -212,19 +219,30 @@ def add_peer(
     )
     with UnitOfWork(engine) as uow:
         created = mnet.save_peer(uow.connection, record)
+        if created or publish is not None or subscribe is not None:
+            links = mnet.peer_services(uow.connection, root)
+            for service in SERVICES:
+                published, subscribed = links.get(service, (False, False))
+                mnet.set_peer_service(
+                    uow.connection,
+                    root,
+                    service,
+                    (service in publish) if publish is not None else (published or created),
+                    (service in subscribe) if subscribe is not None else (subscribed or created),
+                )
         uow.commit()
     return created
 
 
 def list_peers(engine: Engine) -> list[Peer]:
     with UnitOfWork(engine) as uow:
-        return [_peer(record) for record in mnet.all_peers(uow.connection)]
+        return [_peer(uow.connection, record) for record in mnet.all_peers(uow.connection)]
 
 
 def find_peer(engine: Engine, wwwroot: str) -> Peer | None:
     with UnitOfWork(engine) as uow:
         record = mnet.find_peer(uow.connection, normalise_root(wwwroot, strict=False))
-    return None if record is None else _peer(record)
+        return None if record is None else _peer(uow.connection, record)
 
 
 def remove_peer(engine: Engine, wwwroot: str) -> None:
@@ -234,15 +252,23 @@ def remove_peer(engine: Engine, wwwroot: str) -> None:
         uow.commit()
 
 
-def renew_peer_certificate(engine: Engine, wwwroot: str, certificate_pem: str) -> Peer:
-    """A peer told us its new certificate (fault 7025 from a message signed with its old key)."""
+def renew_peer_certificate(engine: Engine, wwwroot: str, certificate_pem: str, now: datetime) -> Peer:
+    """A peer told us its new certificate (fault 7025, or its keyswap answer when its signature
+    failed): stored when it names the peer (InvalidRequest otherwise), the old one kept in history."""
     text = checked_certificate(wwwroot, certificate_pem)
     with UnitOfWork(engine) as uow:
-        mnet.replace_peer_certificate(uow.connection, wwwroot, text)
+        mnet.replace_peer_certificate(uow.connection, wwwroot, text, now)
         uow.commit()
     peer = find_peer(engine, wwwroot)
-    assert peer is not None
+    if peer is None:
+        raise NotFound("peer", wwwroot)
     return peer
+
+
+def certificate_history(engine: Engine, wwwroot: str) -> list[str]:
+    """The certificates a peer had before its current one, newest first."""
+    with UnitOfWork(engine) as uow:
+        return mnet.peer_certificate_history(uow.connection, normalise_root(wwwroot, strict=False))
 
 
 def trusted_by_any_peer(engine: Engine, address: str) -> bool:
@@ -269,9 +295,17 @@ def normalise_root(wwwroot: str, strict: bool = True) -> str:
     return root
 
 
-def _peer(record: mnet.PeerRecord) -> Peer:
+def _peer(connection: Connection, record: mnet.PeerRecord) -> Peer:
     networks = tuple(ipaddress.ip_network(text, strict=False) for text in record.trusted_ips.split())
-    return Peer(record.wwwroot, record.certificate_pem, record.cipher, networks)
+    links = mnet.peer_services(connection, record.wwwroot)
+    return Peer(
+        record.wwwroot,
+        record.certificate_pem,
+        record.cipher,
+        networks,
+        published=frozenset(service for service, (publish, _) in links.items() if publish),
+        subscribed=frozenset(service for service, (_, subscribe) in links.items() if subscribe),
+    )
 
 
 def _network(text: str) -> Network:
@@ -300,5 +334,7 @@ def relay_target(engine: Engine, wwwroot: str, caller: Caller, whereroot: str, s
     peer = find_peer(engine, root)
     if peer is None:
         raise HostRefused("unknown host")
-    authenticate_caller(engine, caller, signing_host)
+    if "use_stats" not in peer.subscribed:
+        raise HostRefused(f"This site does not subscribe to use_stats on {root}.")
+    authenticate_caller(engine, caller, signing_host, wwwroot)
     return peer

@@ -44,7 +44,7 @@ class Services:
         return KeyPolicy(
             wwwroot=self.settings.wwwroot,
             rotation=timedelta(days=self.settings.mnet_key_rotation_days),
-            grace=timedelta(days=self.settings.mnet_key_grace_days),
+            generations=self.settings.mnet_key_generations,
         )
 
     @cached_property

@@ -1,8 +1,9 @@
 """Use cases: use_stats get_stats and get_scores (CONTRACT.md section 3).
 
 Who may see what (Moodle declares these capabilities but never checks them;
-we do): the calling user must exist locally under the same username (else
-501); users may read their own statistics; reading another user's needs the
+we do): the calling user is (username, home), as Moodle matches it: a user
+with that username whose home is the caller's `remoteuserhostroot` (our own
+root: a local user; a peer's root: a user who comes from that peer), else 501; users may read their own statistics; reading another user's needs the
 caller to be a site admin, or a member with perfil D, T or C of a group the
 target belongs to, and then only those groups' courses and units are
 reported (else 510).
@@ -47,14 +48,6 @@ class Person:
 
 
 @dataclass(frozen=True)
-class CourseLine:
-    name: str
-    shortname: str
-    idnumber: str
-    elapsed: int  # whole minutes
-
-
-@dataclass(frozen=True)
 class ModuleLine:
     name: str
     type: str
@@ -63,15 +56,24 @@ class ModuleLine:
 
 
 @dataclass(frozen=True)
+class CourseLine:
+    name: str
+    shortname: str
+    idnumber: str
+    elapsed: int  # whole minutes
+    modules: tuple[ModuleLine, ...] = ()  # its units, with scope 3
+
+
+@dataclass(frozen=True)
 class StatsReport:
-    """`courses` with scope 2 and 3, `modules` with scope 3; `empty`: no activity since `timefrom`."""
+    """`courses` with scope 2 and 3 (each with its `modules` with scope 3); `empty`: no activity
+    since `timefrom`."""
 
     user: Person
     timefrom: int
     elapsed: int
     scope: int
     courses: list[CourseLine]
-    modules: list[ModuleLine]
     empty: bool = False
 
 
@@ -89,11 +91,11 @@ class ScoresReport:
     courses: list[ScoreLine]
 
 
-def authenticate_caller(engine: Engine, caller: Caller, signing_host: str | None) -> None:
-    """501 for an empty or unknown username, 500 for a calling host that is not a registered
-    peer (or not the one that signed the call)."""
+def authenticate_caller(engine: Engine, caller: Caller, signing_host: str | None, own_root: str) -> None:
+    """501 for an empty or unknown username (at the caller's home), 500 for a calling host that
+    is not a registered peer (or not the one that signed the call)."""
     with Reading(engine) as uow:
-        _local_caller(uow.connection, caller, signing_host)
+        _local_caller(uow.connection, caller, signing_host, own_root)
 
 
 def get_stats(
@@ -105,6 +107,7 @@ def get_stats(
     engine_settings: EngineSettings = EngineSettings(),
     signing_host: str | None = None,
     now: Callable[[], datetime] = utc_now,
+    own_root: str = "",
 ) -> StatsReport:
     """Elapsed time of `target` since `timefrom` (Unix seconds): the site (scope 1), plus each
     course (2), plus each unit (3). ELAPSED is whole minutes, rounded down."""
@@ -114,13 +117,13 @@ def get_stats(
     since = datetime.fromtimestamp(max(timefrom, 0), UTC).replace(tzinfo=None)
     with Reading(engine) as uow:
         connection = uow.connection
-        target_user, visible = _authorised(connection, caller, target, signing_host)
+        target_user, visible = _authorised(connection, caller, target, signing_host, own_root)
         events = mnet.activity_rows(connection, target_user.id, since, current)
         recorded = [
             RecordedTime(group_id, unit_id, int(seconds))
             for group_id, unit_id, seconds in mnet.recorded_time_rows(connection, target_user.id, since, current)
         ]
-        # the rows are read as the events they are: (time, course, unit), by position or by name
+        # the rows are read as the events they are: (time, course, unit, action), by position or by name
         elapsed = elapsed_time(cast("list[ActivityEvent]", events), current, engine_settings, recorded)
         course_times = {c: t for c, t in elapsed.courses.items() if visible is None or c in visible}
         unit_times = elapsed.units
@@ -128,20 +131,25 @@ def get_stats(
         units = mnet.units_by_id(connection, unit_times) if scope >= MODULE else {}
     person = _person(target_user)
     if not course_times:
-        return StatsReport(person, timefrom, 0, scope, [], [], empty=True)
+        return StatsReport(person, timefrom, 0, scope, [], empty=True)
     site = elapsed.site if visible is None else sum(course_times.values(), timedelta(0))
+    course_units: dict[int, list[mnet.UnitRecord]] = {}
+    for unit in sorted(units.values(), key=lambda u: (u.position, u.code)):
+        course_units.setdefault(unit.group_id, []).append(unit)
     course_lines = [
-        CourseLine(course.fullname, course.shortname, course.idnumber, whole_minutes(course_times[course.id]))
+        CourseLine(
+            course.fullname,
+            course.shortname,
+            course.idnumber,
+            whole_minutes(course_times[course.id]),
+            tuple(
+                ModuleLine(unit.name, unit.type, unit.code, whole_minutes(unit_times[unit.id]))
+                for unit in course_units.get(course.id, [])
+            ),
+        )
         for course in sorted(courses.values(), key=lambda c: c.shortname)
     ]
-    module_lines = [
-        ModuleLine(unit.name, unit.type, unit.code, whole_minutes(unit_times[unit.id]))
-        for unit in sorted(
-            (u for u in units.values() if u.group_id in course_times),
-            key=lambda u: (courses[u.group_id].shortname, u.position, u.code),
-        )
-    ]
-    return StatsReport(person, timefrom, whole_minutes(site), scope, course_lines, module_lines)
+    return StatsReport(person, timefrom, whole_minutes(site), scope, course_lines)
 
 
 def get_scores(
@@ -152,6 +160,7 @@ def get_scores(
     courseidfield: str = "shortname",
     courseidentifier: str = "",
     signing_host: str | None = None,
+    own_root: str = "",
 ) -> ScoresReport:
     """For the course named by `courseidentifier` (or each of the user's courses when empty):
     the mean over the course's units that have a score of the user's best score, two decimals."""
@@ -161,7 +170,7 @@ def get_scores(
         raise UseStatsRefused(f"Unknown course id field {courseidfield!r} (id, shortname, idnumber).")
     with Reading(engine) as uow:
         connection = uow.connection
-        target_user, visible = _authorised(connection, caller, target, signing_host)
+        target_user, visible = _authorised(connection, caller, target, signing_host, own_root)
         identifier = str(courseidentifier).strip()
         if identifier:
             courses = _named_courses(connection, courseidfield, identifier)
@@ -178,7 +187,7 @@ def get_scores(
     return ScoresReport(_person(target_user), lines)
 
 
-def _local_caller(connection: Connection, caller: Caller, signing_host: str | None) -> UserRecord:
+def _local_caller(connection: Connection, caller: Caller, signing_host: str | None, own_root: str) -> UserRecord:
     if not caller.username.strip():
         raise CallerRefused("Empty username.")
     if mnet.find_peer(connection, caller.remotehostroot.rstrip("/")) is None:
@@ -186,16 +195,23 @@ def _local_caller(connection: Connection, caller: Caller, signing_host: str | No
     if signing_host is not None and caller.remotehostroot.rstrip("/") != signing_host:
         raise HostRefused("Calling host is not the host that signed the call.")
     user = find_user(connection, caller.username)
-    if user is None or user.suspended:
+    if user is None or user.suspended or not _at_home(connection, user, caller, own_root):
         raise CallerRefused("Calling user has no local account. Register remote user first")
     return user
 
 
+def _at_home(connection: Connection, user: UserRecord, caller: Caller, own_root: str) -> bool:
+    """Whether the user's home is the caller's remoteuserhostroot (ours for a local user)."""
+    claimed = caller.remoteuserhostroot.strip().rstrip("/")
+    home = mnet.user_home(connection, user.id) or own_root.rstrip("/")
+    return bool(claimed) and claimed == home
+
+
 def _authorised(
-    connection: Connection, caller: Caller, target: str, signing_host: str | None
+    connection: Connection, caller: Caller, target: str, signing_host: str | None, own_root: str
 ) -> tuple[UserRecord, set[int] | None]:
     """The target user and the groups the caller may see of it (None: everything)."""
-    calling_user = _local_caller(connection, caller, signing_host)
+    calling_user = _local_caller(connection, caller, signing_host, own_root)
     target_user = find_user(connection, str(target))
     if target_user is None:
         raise RecordMissing("Target user does not exist.")

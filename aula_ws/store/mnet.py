@@ -14,9 +14,12 @@ from aula_ws.store.tables import (
     lesson_sessions,
     memberships,
     mnet_keys,
+    mnet_peer_certificates,
+    mnet_peer_services,
     mnet_peers,
     mnet_seen_envelopes,
     units,
+    users,
 )
 
 # --------------------------------------------------------------------------- keys and peers
@@ -97,9 +100,49 @@ def save_peer(connection: Connection, peer: PeerRecord) -> bool:
     return True
 
 
-def replace_peer_certificate(connection: Connection, wwwroot: str, certificate_pem: str) -> None:
+def replace_peer_certificate(connection: Connection, wwwroot: str, certificate_pem: str, now: datetime) -> None:
+    """The peer's certificate becomes `certificate_pem`; the one it replaces goes to the history."""
+    row = connection.execute(
+        select(mnet_peers.c.id, mnet_peers.c.certificate_pem).where(mnet_peers.c.wwwroot == wwwroot)
+    ).first()
+    if row is None or row.certificate_pem == certificate_pem:
+        return
     connection.execute(
-        update(mnet_peers).where(mnet_peers.c.wwwroot == wwwroot).values(certificate_pem=certificate_pem)
+        insert(mnet_peer_certificates).values(peer_id=row.id, certificate_pem=row.certificate_pem, replaced_at=now)
+    )
+    connection.execute(update(mnet_peers).where(mnet_peers.c.id == row.id).values(certificate_pem=certificate_pem))
+
+
+def peer_certificate_history(connection: Connection, wwwroot: str) -> list[str]:
+    return list(
+        connection.scalars(
+            select(mnet_peer_certificates.c.certificate_pem)
+            .join(mnet_peers, mnet_peers.c.id == mnet_peer_certificates.c.peer_id)
+            .where(mnet_peers.c.wwwroot == wwwroot)
+            .order_by(mnet_peer_certificates.c.replaced_at.desc(), mnet_peer_certificates.c.id.desc())
+        )
+    )
+
+
+def peer_services(connection: Connection, wwwroot: str) -> dict[str, tuple[bool, bool]]:
+    """Per service: (we publish it to the peer, we subscribe to it on the peer)."""
+    rows = connection.execute(
+        select(mnet_peer_services.c.service, mnet_peer_services.c.publish, mnet_peer_services.c.subscribe)
+        .join(mnet_peers, mnet_peers.c.id == mnet_peer_services.c.peer_id)
+        .where(mnet_peers.c.wwwroot == wwwroot)
+    )
+    return {service: (bool(publish), bool(subscribe)) for service, publish, subscribe in rows}
+
+
+def set_peer_service(connection: Connection, wwwroot: str, service: str, publish: bool, subscribe: bool) -> None:
+    peer_id = connection.scalar(select(mnet_peers.c.id).where(mnet_peers.c.wwwroot == wwwroot))
+    connection.execute(
+        delete(mnet_peer_services).where(
+            mnet_peer_services.c.peer_id == peer_id, mnet_peer_services.c.service == service
+        )
+    )
+    connection.execute(
+        insert(mnet_peer_services).values(peer_id=peer_id, service=service, publish=publish, subscribe=subscribe)
     )
 
 
@@ -121,6 +164,12 @@ def remember_envelope(connection: Connection, fingerprint: str, seen_at: datetim
 
 
 # --------------------------------------------------------------------------- use_stats reads
+
+
+def user_home(connection: Connection, user_id: int) -> str | None:
+    """The root URL of the peer a user comes from; None for a local user."""
+    home: str | None = connection.scalar(select(users.c.mnethost).where(users.c.id == user_id))
+    return home
 
 
 @dataclass(frozen=True)
@@ -159,15 +208,16 @@ def overseen_groups(connection: Connection, overseer_id: int, member_id: int, pe
 
 def activity_rows(
     connection: Connection, user_id: int, since: datetime, until: datetime
-) -> list[Row[datetime, int, int | None]]:
+) -> list[Row[datetime, int, int | None, str]]:
     """The user's activity from `since` to `until` in time order, as rows with the attributes
-    of domain.elapsed's events (time, course, unit): the engine reads them as they are."""
+    of domain.elapsed's events (time, course, unit, action): the engine reads them as they are."""
     return list(
         connection.execute(
             select(
                 activity_log.c.time,
                 activity_log.c.group_id.label("course"),
                 activity_log.c.unit_id.label("unit"),
+                activity_log.c.action,
             )
             .where(
                 activity_log.c.user_id == user_id,

@@ -40,7 +40,17 @@ from aula_ws.store.tables import (
 )
 from aula_ws.store.users import user_ids
 
-USER_FIELDS = ("username", "firstname", "lastname", "email", "idnumber", "suspended", "password_hash", "auth")
+USER_FIELDS = (
+    "username",
+    "firstname",
+    "lastname",
+    "email",
+    "idnumber",
+    "suspended",
+    "password_hash",
+    "auth",
+    "mnethost",
+)
 COHORT_FIELDS = ("id", "idnumber", "name", "description")
 BINDING_FIELDS = ("perfil", "enrolstart", "enrolend", "makegroup")
 GROUP_FIELDS = ("id", "shortname", "fullname", "idnumber", "tracks_progress", "startdate", "visible", "created_at")

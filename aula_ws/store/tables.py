@@ -36,6 +36,7 @@ users = Table(
     Column("suspended", Boolean, nullable=False, server_default="0"),
     Column("site_admin", Boolean, nullable=False, server_default="0"),
     Column("password_hash", String(255)),  # sync users file (issue 4): argon2id, never the password
+    Column("mnethost", String(255)),  # MNET: the root URL of a peer the user comes from; NULL: a local user
     # tool_sync's `auth` as given; a password_hash of `*NOPASS*` (as the users file says) never signs in
     Column("auth", String(20), nullable=False, server_default="manual"),
     # tool_sync finds users by idnumber or e-mail as well (and checks both for collisions)
@@ -156,6 +157,7 @@ Index(
     activity_log.c.time,
     activity_log.c.group_id,
     activity_log.c.unit_id,
+    activity_log.c.action,  # the engine's sessions (loggedin, loggedout, graded): still index-only
 )
 
 # Our key pairs, one per generation; the newest is current, older ones still decrypt for a while.
@@ -180,6 +182,27 @@ mnet_peers = Table(
     Column("trusted_ips", Text, nullable=False, server_default=""),  # CIDRs, space separated
     Column("created_at", DateTime, nullable=False),
     CheckConstraint("cipher IN ('rc4', 'aes')", name="ck_mnet_peers_cipher"),
+)
+
+# A peer's certificates before its current one (it rotated, or told us its new one).
+mnet_peer_certificates = Table(
+    "mnet_peer_certificates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("peer_id", Integer, ForeignKey("mnet_peers.id", ondelete="CASCADE"), nullable=False),
+    Column("certificate_pem", Text, nullable=False),
+    Column("replaced_at", DateTime, nullable=False),
+    Index("ix_mnet_peer_certificates_peer", "peer_id", "replaced_at"),
+)
+
+# What a peer may call on us (publish) and what we call on it (subscribe), per service (Moodle's mnet_host2service).
+mnet_peer_services = Table(
+    "mnet_peer_services",
+    metadata,
+    Column("peer_id", Integer, ForeignKey("mnet_peers.id", ondelete="CASCADE"), primary_key=True),
+    Column("service", String(50), primary_key=True),
+    Column("publish", Boolean, nullable=False),
+    Column("subscribe", Boolean, nullable=False),
 )
 
 # Signed envelopes seen within the drift window: a second arrival is a replay.

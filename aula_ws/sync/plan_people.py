@@ -65,6 +65,7 @@ class UserLine:
     cohortid: str | None  # a cohort idnumber
     courses: tuple[CourseSlot, ...]
     profile: tuple[tuple[str, str], ...]  # (field name, value), filled cells only
+    mnethost: str | None = None  # the MNET peer the user comes from ("": local; None: column absent)
 
 
 def read_user(fields: list[str], header: Columns, ctx: PlanContext) -> UserLine:
@@ -107,7 +108,16 @@ def read_user(fields: list[str], header: Columns, ctx: PlanContext) -> UserLine:
         cohortid=r.text(v("cohortid"), "cohortid", 100) or None,
         courses=tuple(courses),
         profile=profile,
+        mnethost=_home(v("mnethost") or v("wwwroot")) if header.has("mnethost") or header.has("wwwroot") else None,
     )
+
+
+def _home(text: str) -> str:
+    """A user's home (MNET): a peer's root URL, or "" for a local user."""
+    root = r.text(text, "mnethost", 255).strip().rstrip("/")
+    if root and not (root.startswith(("http://", "https://")) and " " not in root):
+        raise RowError(f'mnethost "{root}" is not a root URL (such as https://moodle.example.org)')
+    return root
 
 
 def user_lookup(line: UserLine, ctx: PlanContext) -> tuple[str, str]:
@@ -153,6 +163,8 @@ def plan_user(line: UserLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
     for name in ("idnumber", "suspended", "auth") + (("email",) if write_email else ()):
         if getattr(line, name) is not None:
             values[name] = getattr(line, name)
+    if line.mnethost is not None:
+        values["mnethost"] = line.mnethost or None
     if line.password == NO_PASSWORD:
         values["password_hash"] = NO_PASSWORD
     elif line.password is not None:
@@ -161,7 +173,7 @@ def plan_user(line: UserLine, snap: Snapshot, ctx: PlanContext) -> list[Action]:
     actions: list[Action]
     if key is None or before is None:
         key = ("new", line.username)
-        defaults = dict(email="", idnumber="", suspended=False, password_hash=None, auth="manual")
+        defaults = dict(email="", idnumber="", suspended=False, password_hash=None, auth="manual", mnethost=None)
         snap.put_user(key, {**defaults, **values})
         actions = [(ADDED, f'user "{line.username}" created{_masked(line)}')]
     elif any(before.get(name) != value for name, value in values.items()):

@@ -1,25 +1,12 @@
 """Migration 0006 (tool_sync drop-in) on a database that already holds data, SQLite and PostgreSQL:
 nothing is lost (SQLite rebuilds the cohorts table, whose drop would cascade to its links)."""
 
-import uuid
 from datetime import datetime
 
-import pytest
 from sqlalchemy import select, text
 
 from aula_ws.store.database import create_database_engine, upgrade
 from aula_ws.store.tables import cohort_courses, cohort_members, cohorts, memberships, users
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    cluster = request.getfixturevalue("postgres_cluster")
-    name = f"m_{uuid.uuid4().hex[:12]}"
-    yield cluster.create_database(name)
-    cluster.drop_database(name)
 
 
 def test_upgrading_from_0005_keeps_cohorts_their_members_bindings_and_enrolments(empty_url):

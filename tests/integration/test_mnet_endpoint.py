@@ -1,8 +1,11 @@
 """The XML-RPC endpoint in-process: the trust gate and its faults, the envelope built by hand
 as Moodle builds it, answers signed and sealed back, hardening. SQLite and PostgreSQL."""
 
+import hashlib
 import io
 import json
+import logging
+import re
 import xmlrpc.client
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -10,8 +13,9 @@ from typing import Any, cast
 
 import pytest
 
+from aula_ws.errors import InvalidRequest
 from aula_ws.rpc import envelope, server
-from aula_ws.rpc.client import MnetTransport
+from aula_ws.rpc.client import AnswerRefused, MnetTransport
 from aula_ws.services import peers
 from aula_ws.services.clock import utc_now
 from aula_ws.services.runtime import Services
@@ -145,16 +149,57 @@ def test_a_message_sealed_to_someone_else_is_7023(endpoint, moodle):
     assert endpoint.fault(body)[0] == 7023
 
 
-def test_a_replayed_envelope_within_the_drift_window_is_refused(endpoint, moodle):
-    body = moodle.sealed(moodle.signed(stats_call(moodle, 1)), endpoint.certificate_pem)
+def aes_sealed(endpoint, signed: bytes) -> bytes:
+    """`signed` sealed as an aula-ws peer seals (AES-GCM): the timestamp inside cannot be changed."""
+    return envelope.seal(signed, _own_public_key(endpoint), MOODLE, "aes")
+
+
+def test_a_replayed_aes_envelope_within_the_drift_window_is_refused(endpoint, moodle):
+    body = aes_sealed(endpoint, moodle.signed(stats_call(moodle, 1)))
     assert endpoint.post(body)[1].startswith(b'<?xml version="1.0" encoding="iso-8859-1"?>\n<encryptedMessage>')
     assert endpoint.fault(body) == (7028, "This message was already received.")
 
 
-def test_a_timestamp_beyond_the_15_second_drift_is_refused(endpoint, moodle):
-    stale = int(datetime.now(UTC).timestamp()) - 60
-    body = moodle.sealed(moodle.signed(stats_call(moodle, 1), timestamp=stale), endpoint.certificate_pem)
-    assert endpoint.fault(body)[0] == 7027
+def answered_status(endpoint, moodle, answer: bytes) -> int:
+    """The use_stats status in an answer sealed either way (RC4 or AES-GCM) or only signed."""
+    if envelope.kind(answer) == "encrypted" and envelope.read_sealed(answer).cipher == "aes":
+        answer = envelope.open_sealed(envelope.read_sealed(answer), moodle.key)
+    return json.loads(answer_value(moodle.open_answer(answer, endpoint.certificate_pem)))["status"]
+
+
+def test_two_identical_honest_calls_in_the_same_second_are_both_answered(endpoint, moodle):
+    signed = moodle.signed(stats_call(moodle, 1), timestamp=int(datetime.now(UTC).timestamp()))
+    for body in [moodle.sealed(signed, endpoint.certificate_pem)] * 2 + [aes_sealed(endpoint, signed) for _ in "12"]:
+        assert answered_status(endpoint, moodle, endpoint.post(body)[1]) == 200
+    for _ in range(2):  # signed plaintext from a trusted range: the very same bytes twice
+        assert answered_status(endpoint, moodle, endpoint.post(signed, address="10.1.2.3")[1]) == 200
+
+
+@pytest.mark.parametrize("offset", [-60, +60])
+def test_an_aes_sealed_timestamp_beyond_the_drift_either_way_is_refused(endpoint, moodle, offset):
+    stamp = int(datetime.now(UTC).timestamp()) + offset
+    body = aes_sealed(endpoint, moodle.signed(stats_call(moodle, 1), timestamp=stamp))
+    assert endpoint.fault(body) == (7027, "The message's timestamp is too far from this site's clock.")
+
+
+@pytest.mark.parametrize("offset", [-20, +20, -86400])
+def test_an_rc4_sealed_timestamp_beyond_the_drift_is_answered_and_logged(endpoint, moodle, caplog, offset):
+    stamp = int(datetime.now(UTC).timestamp()) + offset
+    body = moodle.sealed(moodle.signed(stats_call(moodle, 1), timestamp=stamp), endpoint.certificate_pem)
+    assert answered_status(endpoint, moodle, endpoint.post(body)[1]) == 200
+    drift_lines = [r.getMessage() for r in caplog.records if "its clock is" in r.getMessage()]
+    assert len(drift_lines) == 1 and f"{offset:+d} s" in drift_lines[0].replace("+-", "-")
+
+
+def test_a_digest_value_that_is_not_the_payloads_is_710(endpoint, moodle):
+    signed = moodle.signed(stats_call(moodle, 1))
+    digest = re.search(rb"<DigestValue>([0-9a-f]{40})</DigestValue>", signed)
+    assert digest is not None
+    forged = signed.replace(digest.group(1), hashlib.sha1(b"another payload").hexdigest().encode())
+    assert endpoint.fault(moodle.sealed(forged, endpoint.certificate_pem)) == (
+        710,
+        "The signature verification failed. It appears that this payload was not signed by you.",
+    )
 
 
 def test_keyswap_is_answered_unsigned_with_our_certificate(endpoint, moodle):
@@ -173,19 +218,18 @@ def test_a_call_sealed_to_our_old_key_gets_7025_with_the_new_certificate_signed_
     assert answer_value(moodle.open_answer(answer, old)) == (7025, fresh.certificate_pem)
 
 
-def test_an_old_key_still_decrypts_during_its_grace_period_and_not_after(endpoint):
-    _ = endpoint.certificate_pem  # the first key
+def test_our_last_three_key_generations_decrypt_and_the_older_ones_are_forgotten(endpoint, moodle):
+    first = endpoint.certificate_pem
     policy = Services(endpoint.settings, endpoint.engine).key_policy
-    rotated_at = utc_now() + policy.rotation + timedelta(days=1)
-    peers.current_key(endpoint.engine, policy, rotated_at)
-    hour = timedelta(hours=1)
-    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, rotated_at + policy.grace - hour)] == [
-        2,
-        1,
-    ]
-    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, rotated_at + policy.grace + hour)] == [
-        2
-    ]
+    assert policy.generations == 3
+    for _ in range(2):
+        peers.rotate_key(endpoint.engine, policy, utc_now())
+    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, utc_now())] == [3, 2, 1]
+    answer = endpoint.post(moodle.sealed(moodle.signed(stats_call(moodle, 1)), first))[1]
+    assert answer_value(moodle.open_answer(answer, first)) == (7025, endpoint.certificate_pem)
+    peers.rotate_key(endpoint.engine, policy, utc_now())
+    assert [k.generation for k in peers.decryption_keys(endpoint.engine, policy, utc_now())] == [4, 3, 2]
+    assert endpoint.fault(moodle.sealed(moodle.signed(stats_call(moodle, 1)), first))[0] == 7023
 
 
 def test_the_signed_transport_lists_describes_and_calls_the_methods_with_aes(endpoint, moodle):
@@ -278,3 +322,151 @@ def _own_public_key(endpoint):
 def _through(endpoint, transport, body):
     status, answer = endpoint.post(body)
     return transport.parse_response(io.BytesIO(answer))
+
+
+class KeyswapPeer:
+    """What a peer answers to our keyswap (monkeypatched in place of the network fetch)."""
+
+    def __init__(self, answer: str | Exception):
+        self.answer, self.asked = answer, cast(list[str], [])
+
+    def __call__(self, peer_root, our_root, our_certificate_pem, timeout):
+        self.asked.append(peer_root)
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+def test_a_peer_that_rotated_its_key_is_asked_for_its_certificate_and_answered(endpoint, monkeypatch, caplog):
+    caplog.set_level(logging.INFO)
+    rotated = HandMadePeer(MOODLE)  # same root, a new key pair: Moodle 28 days later
+    old = _stored(endpoint)
+    keyswap = KeyswapPeer(rotated.certificate_pem)
+    monkeypatch.setattr(server, "fetch_certificate", keyswap)
+    endpoint = _fresh_app(endpoint)
+    answer = endpoint.post(rotated.sealed(rotated.signed(stats_call(rotated, 1)), endpoint.certificate_pem))[1]
+    assert json.loads(answer_value(rotated.open_answer(answer, endpoint.certificate_pem)))["status"] == 200
+    assert keyswap.asked == [MOODLE]
+    assert _stored(endpoint) == rotated.certificate_pem.strip() + "\n"
+    assert peers.certificate_history(endpoint.engine, MOODLE) == [old]
+    assert any("new certificate by keyswap" in r.getMessage() for r in caplog.records)
+    # the next call verifies at once: no second keyswap
+    endpoint.post(rotated.sealed(rotated.signed(stats_call(rotated, 1)), endpoint.certificate_pem))
+    assert keyswap.asked == [MOODLE]
+
+
+@pytest.mark.parametrize(
+    "answer, logged",
+    [
+        (HandMadePeer("http://elsewhere.test").certificate_pem, "a certificate we refuse"),
+        (OSError("connection refused"), "keyswap: failed: connection refused"),
+        (xmlrpc.client.Fault(7021, "no"), "keyswap: failed: fault 7021"),
+    ],
+)
+def test_a_keyswap_that_brings_no_certificate_for_the_peer_leaves_710_and_the_old_one(
+    endpoint, moodle, monkeypatch, caplog, answer, logged
+):
+    impostor = HandMadePeer(MOODLE)
+    keyswap = KeyswapPeer(answer)
+    monkeypatch.setattr(server, "fetch_certificate", keyswap)
+    endpoint = _fresh_app(endpoint)
+    for _ in range(2):  # a second bad signature within the pause asks nothing more
+        body = impostor.sealed(impostor.signed(stats_call(impostor, 1)), endpoint.certificate_pem)
+        assert endpoint.fault(body)[0] == 710
+    assert keyswap.asked == [MOODLE]
+    assert _stored(endpoint) == moodle.certificate_pem.strip() + "\n"
+    assert peers.certificate_history(endpoint.engine, MOODLE) == []
+    assert sum(logged in r.getMessage() for r in caplog.records) == 1
+    assert sum("not asked again within 60 s" in r.getMessage() for r in caplog.records) == 1
+
+
+def _fresh_app(endpoint):
+    """The endpoint rebuilt (after a monkeypatch of what create_rpc_app binds)."""
+    services = Services(endpoint.settings, endpoint.engine)
+    rpc_app = server.create_rpc_app(services)
+    return Endpoint(lambda environ, start: rpc_app(environ, start), endpoint.engine, endpoint.settings)
+
+
+def test_a_peer_with_a_certificate_made_as_moodle_makes_them_is_registered_and_served(endpoint):
+    made_by_moodle = HandMadePeer.made_by_moodle()  # serial 0, subjectAltName inside the subject
+    assert peers.add_peer(endpoint.engine, MOODLE, made_by_moodle.certificate_pem, utc_now()) is False  # updated
+    body = made_by_moodle.sealed(made_by_moodle.signed(stats_call(made_by_moodle, 1)), endpoint.certificate_pem)
+    assert answered_status(endpoint, made_by_moodle, endpoint.post(body)[1]) == 200
+
+
+def _stored(endpoint) -> str:
+    peer = peers.find_peer(endpoint.engine, MOODLE)
+    assert peer is not None
+    return peer.certificate_pem
+
+
+def sealed_call(endpoint, moodle, method: str, *params: object) -> Any:
+    answer = endpoint.post(moodle.sealed(moodle.signed(method_call(method, *params)), endpoint.certificate_pem))[1]
+    return answer_value(moodle.open_answer(answer, endpoint.certificate_pem))
+
+
+@pytest.mark.parametrize("separator", ["/", "."])
+def test_the_system_methods_moodle_uses_answer_under_both_names(endpoint, moodle, separator):
+    assert sealed_call(endpoint, moodle, f"system{separator}listServices") == [
+        {"name": "use_stats", "apiversion": 1, "publish": 1, "subscribe": 1}
+    ]
+    listed = sealed_call(endpoint, moodle, f"system{separator}listMethods")
+    assert {STATS, "system/listServices", "system.keyswap"} <= set(listed)
+    assert sealed_call(endpoint, moodle, f"system{separator}methodSignature", STATS)[0][0] == "string"
+    assert "whole minutes" in sealed_call(endpoint, moodle, f"system{separator}methodHelp", STATS)
+    assert sealed_call(endpoint, moodle, f"system{separator}keyswap") == endpoint.certificate_pem
+
+
+def test_a_service_not_published_to_a_peer_is_moodles_fault_and_unlisted(endpoint, moodle):
+    peers.add_peer(endpoint.engine, MOODLE, moodle.certificate_pem, utc_now(), publish=[])
+    code, _text = sealed_call(endpoint, moodle, STATS, moodle.caller("lovecraft"), "lovecraft", "")
+    assert (code, _text) == (707, "Unable to locate function, or function prohibited for RPC.")
+    assert STATS not in sealed_call(endpoint, moodle, "system/listMethods")
+    assert sealed_call(endpoint, moodle, "system/listServices") == [
+        {"name": "use_stats", "apiversion": 1, "publish": 0, "subscribe": 1}
+    ]
+    peers.add_peer(endpoint.engine, MOODLE, moodle.certificate_pem, utc_now(), publish=["use_stats"])
+    answer = sealed_call(endpoint, moodle, STATS, moodle.caller("lovecraft"), "lovecraft", "")
+    assert json.loads(answer)["status"] == 200
+
+
+def test_a_peer_we_do_not_subscribe_to_is_not_relayed_to(endpoint, moodle):
+    other = HandMadePeer("http://other.test")
+    peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), subscribe=[])
+    answer = sealed_call(endpoint, moodle, STATS, moodle.caller("lovecraft"), "lovecraft", "http://other.test")
+    assert json.loads(answer) == {
+        "status": 500,
+        "errors": ["This site does not subscribe to use_stats on http://other.test."],
+    }
+
+
+def test_a_new_peer_gets_use_stats_both_ways_and_an_update_keeps_its_services(endpoint, moodle):
+    other = HandMadePeer("http://other.test")
+    assert peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), subscribe=[])
+    peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), cipher="aes")
+    peer = peers.find_peer(endpoint.engine, "http://other.test")
+    assert peer is not None and (peer.published, peer.subscribed, peer.cipher) == (
+        frozenset({"use_stats"}),
+        frozenset(),
+        "aes",
+    )
+    with pytest.raises(InvalidRequest, match="unknown service 'forum'"):
+        peers.add_peer(endpoint.engine, "http://other.test", other.certificate_pem, utc_now(), publish=["forum"])
+
+
+@pytest.mark.parametrize("offset", [-60, +60])
+def test_our_client_refuses_a_drifting_aes_answer_and_logs_a_drifting_rc4_one(endpoint, moodle, caplog, offset):
+    """As the gate: only an AES seal protects the answer's timestamp."""
+    own = peers.current_key(endpoint.engine, Services(endpoint.settings, endpoint.engine).key_policy, utc_now())
+    root = endpoint.settings.wwwroot
+    stamp = int(datetime.now(UTC).timestamp()) + offset
+    signed = envelope.sign(xmlrpc.client.dumps(("ok",), methodresponse=True).encode(), own.private_key, root, stamp)
+    for cipher in ("aes", "rc4"):
+        transport = MnetTransport(MOODLE, [moodle.key], root, _own_public_key(endpoint), cipher=cipher)
+        answer = io.BytesIO(envelope.seal(signed, moodle.key.public_key(), root, cipher))
+        if cipher == "aes":
+            with pytest.raises(AnswerRefused, match="the peer's clock is too far from ours"):
+                transport.parse_response(answer)
+        else:
+            assert transport.parse_response(answer) == ("ok",)
+    assert sum("its answer's timestamp" in r.getMessage() for r in caplog.records) == 1

@@ -52,14 +52,16 @@ def test_scope_2_adds_each_course_with_its_imported_lesson_time(platform):
     )
 
 
-def test_scope_3_adds_each_unit_with_its_name_type_and_code(platform):
-    message = messages.stats_message(stats(platform, 3))
-    assert message.endswith(
-        "<MODULES><MODULE><NAME>Unidad 1</NAME><TYPE>L</TYPE><IDNUMBER>U1</IDNUMBER><ELAPSED>30</ELAPSED></MODULE>"
+def test_scope_3_nests_each_courses_units_inside_it_with_their_name_type_and_code(platform):
+    assert messages.stats_message(stats(platform, 3)) == (
+        f"<USE_STATS>{USER}<FROM>0</FROM><ELAPSED>80</ELAPSED></USER><COURSES>"
+        f"<COURSE>{LIT}<ELAPSED>65</ELAPSED><MODULES>"
+        "<MODULE><NAME>Unidad 1</NAME><TYPE>L</TYPE><IDNUMBER>U1</IDNUMBER><ELAPSED>30</ELAPSED></MODULE>"
         "<MODULE><NAME>Tarea 2</NAME><TYPE>A</TYPE><IDNUMBER>U2</IDNUMBER><ELAPSED>25</ELAPSED></MODULE>"
-        "</MODULES></USE_STATS>"
+        "</MODULES></COURSE>"
+        f"<COURSE>{MATH}<ELAPSED>15</ELAPSED><MODULES></MODULES></COURSE>"
+        "</COURSES></USE_STATS>"
     )
-    assert "<COURSES><COURSE>" in message
 
 
 def test_timefrom_drops_earlier_activity_and_is_echoed_in_from(platform):
@@ -85,7 +87,8 @@ def test_the_answer_is_a_json_string_or_the_same_struct(platform):
 def test_a_teacher_sees_a_student_only_in_the_groups_they_teach(platform):
     message = messages.stats_message(stats(platform, 3, username="borges"))
     assert "<SHORTNAME>math</SHORTNAME>" not in message
-    assert f"<ELAPSED>65</ELAPSED></USER><COURSES><COURSE>{LIT}<ELAPSED>65</ELAPSED></COURSE></COURSES>" in message
+    assert f"<ELAPSED>65</ELAPSED></USER><COURSES><COURSE>{LIT}<ELAPSED>65</ELAPSED><MODULES>" in message
+    assert message.endswith("</MODULES></COURSE></COURSES></USE_STATS>") and message.count("<COURSE>") == 1
 
 
 def test_a_site_admin_sees_everything(platform):
@@ -154,3 +157,44 @@ def test_a_teacher_gets_no_scores_of_a_course_they_do_not_teach(platform):
 def test_the_default_now_is_the_clock(platform):
     report = usage.get_stats(platform, caller(), "lovecraft", 1, 0)
     assert report.elapsed == 80 and datetime.now(UTC).year >= 2026
+
+
+def test_a_logout_ends_the_session_and_a_grading_is_not_the_users_time(engine, moodle):
+    """The engine's sessions read from the activity log's action column (the issue's example)."""
+    builder = build_usage_platform(engine)
+    peers.add_peer(engine, MOODLE, moodle.certificate_pem, NOW)
+    builder.member("poe", 64, "A")
+    day = NOW - timedelta(hours=3)
+    builder.activity("poe", 64, day, "U1")
+    builder.activity("poe", 64, day + timedelta(minutes=5), action="loggedout")
+    builder.activity("poe", 64, day + timedelta(minutes=30), action="graded")
+    builder.activity("poe", 64, day + timedelta(minutes=55), action="loggedin")
+    assert "<ELAPSED>20</ELAPSED></USER>" in messages.stats_message(stats(engine, 1, username="root", target="poe"))
+
+
+OURS = "http://aula.test"
+
+
+def test_the_caller_is_username_and_home_as_moodle_matches_it(engine, moodle):
+    """A caller is (username, remoteuserhostroot): a local account of the same username is not
+    the `admin` of peer X, and a user from a peer is not a local caller."""
+    builder = build_usage_platform(engine)  # lovecraft, borges, ashton, root come from moodle.test
+    peers.add_peer(engine, MOODLE, moodle.certificate_pem, NOW)
+    other = HandMadePeer("http://other.test")
+    peers.add_peer(engine, other.wwwroot, other.certificate_pem, NOW)
+    builder.user("admin", site_admin=True)  # local: its home is our own root
+
+    def as_caller(username: str, home: str, host: str = MOODLE):
+        return usage.get_stats(engine, Caller(username, home, host), "lovecraft", 1, 0, now=lambda: NOW, own_root=OURS)
+
+    refused = "Calling user has no local account. Register remote user first"
+    with pytest.raises(CallerRefused, match=refused):
+        as_caller("admin", MOODLE)  # moodle.test's admin is not our admin
+    with pytest.raises(CallerRefused, match=refused):
+        as_caller("admin", "")
+    assert as_caller("admin", OURS + "/").elapsed == 80  # our own admin, roaming through moodle.test
+    assert as_caller("root", MOODLE).elapsed == 80
+    with pytest.raises(CallerRefused, match=refused):
+        as_caller("root", other.wwwroot, other.wwwroot)  # moodle.test's root, claimed by other.test
+    with pytest.raises(CallerRefused, match=refused):
+        as_caller("root", OURS)

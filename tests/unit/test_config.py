@@ -82,7 +82,7 @@ def test_mnet_defaults_and_the_root_url_from_host_and_port(tmp_path):
         ({"AULA_USE_STATS_LASTPINGCREDIT": "-5"}, "AULA_USE_STATS_LASTPINGCREDIT"),
         ({"AULA_USE_STATS_THRESHOLD": "10", "AULA_USE_STATS_LASTPINGCREDIT": "15"}, "AULA_USE_STATS_LASTPINGCREDIT"),
         ({"AULA_MNET_KEY_ROTATION_DAYS": "0"}, "AULA_MNET_KEY_ROTATION_DAYS"),
-        ({"AULA_MNET_KEY_GRACE_DAYS": "-1"}, "AULA_MNET_KEY_GRACE_DAYS"),
+        ({"AULA_MNET_KEY_GENERATIONS": "0"}, "AULA_MNET_KEY_GENERATIONS"),
         ({"AULA_MNET_PEER_TIMEOUT": "0"}, "AULA_MNET_PEER_TIMEOUT"),
         ({"AULA_MNET_PEER_TIMEOUT": "nan"}, "AULA_MNET_PEER_TIMEOUT"),
         ({"AULA_MNET_DRIFT": "0"}, "AULA_MNET_DRIFT"),
@@ -206,7 +206,7 @@ def test_each_default_is_the_fields_own_whether_read_or_constructed(tmp_path):
         ("port = true\n", "port (TOML file)"),
         ("rpc_max_body = true\n", "rpc_max_body (TOML file)"),
         ("sync_lock_stale_minutes = true\n", "sync_lock_stale_minutes (TOML file)"),
-        ("mnet_key_grace_days = 3.5\n", "mnet_key_grace_days (TOML file)"),
+        ("mnet_key_generations = 3.5\n", "mnet_key_generations (TOML file)"),
         ("mnet_peer_timeout = true\n", "mnet_peer_timeout (TOML file)"),
         ("host = 8080\n", "host (TOML file)"),
     ],
@@ -219,6 +219,6 @@ def test_a_boolean_or_a_fraction_is_never_read_as_a_whole_number(tmp_path, toml,
 
 
 def test_toml_numbers_are_read_as_numbers(tmp_path):
-    (tmp_path / "aula-ws.toml").write_text("port = 9000\nmnet_key_grace_days = 3.0\nsmtp_timeout = 2\n")
+    (tmp_path / "aula-ws.toml").write_text("port = 9000\nmnet_key_generations = 3.0\nsmtp_timeout = 2\n")
     settings = Settings.from_environment({"AULA_DATA_DIR": str(tmp_path)})
-    assert (settings.port, settings.mnet_key_grace_days, settings.smtp.timeout) == (9000, 3, 2.0)
+    assert (settings.port, settings.mnet_key_generations, settings.smtp.timeout) == (9000, 3, 2.0)

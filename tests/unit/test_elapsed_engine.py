@@ -102,3 +102,48 @@ def test_elapsed_is_reported_in_whole_minutes_rounded_down():
     assert whole_minutes(timedelta(minutes=5, seconds=59)) == 5
     assert whole_minutes(timedelta(seconds=59)) == 0
     assert whole_minutes(timedelta(hours=2)) == 120
+
+
+# --------------------------------------------------------------------------- sessions (loggedin, loggedout, graded)
+
+
+def event(time: datetime, action: str = "viewed", course: int = 1, unit: int | None = None) -> ActivityEvent:
+    return ActivityEvent(time, course, unit, action)
+
+
+def test_the_issue_example_a_logout_ends_the_session_and_the_idle_hour_is_not_credited():
+    # view 10:00 -> loggedout 10:05: 5 min; loggedout: nothing; loggedin 10:55, the last event: 15 min
+    events = [event(at(10)), event(at(10, 5), "loggedout"), event(at(10, 55), "loggedin")]
+    assert elapsed_time(events, NOW).site == minutes(20)
+    # without the logout, the 55 min gap is within the threshold: 55 + 15
+    assert elapsed_time([event(at(10)), event(at(10, 55), "loggedin")], NOW).site == minutes(70)
+
+
+def test_a_logout_as_the_last_event_gets_no_last_ping_credit():
+    events = [event(at(9)), event(at(9, 10), unit=7), event(at(9, 12), "loggedout")]
+    result = elapsed_time(events, NOW)
+    # 10 + 2, and nothing after the logout
+    assert (result.site, result.units) == (minutes(12), {7: minutes(2)})
+
+
+def test_after_a_logout_only_a_new_event_counts_again():
+    events = [event(at(9)), event(at(9, 5), "loggedout"), event(at(9, 20), "loggedin"), event(at(9, 50))]
+    # 5 + 0 + (9:20 -> 9:50) 30 + 15 (last ping)
+    assert elapsed_time(events, NOW).site == minutes(50)
+
+
+def test_a_graded_event_neither_splits_nor_extends_the_users_time():
+    # alone: 9:00 -> 9:40 is 40, then 15: 55
+    plain = [event(at(9)), event(at(9, 40))]
+    assert elapsed_time(plain, NOW).site == minutes(55)
+    # a teacher grading at 9:20 does not cut the 40 min gap in two (it would be the same here,
+    # but its course would take a share), and grading at 11:00 does not extend the day
+    graded = [*plain, event(at(9, 20), "graded", course=2), event(at(11), "graded", course=2)]
+    result = elapsed_time(graded, NOW)
+    assert (result.site, result.courses) == (minutes(55), {1: minutes(55)})
+
+
+def test_a_graded_event_does_not_bridge_a_gap_longer_than_the_threshold():
+    # 9:00 and 10:30 are 90 min apart: last-ping credit, even with a grading at 9:45 in between
+    events = [event(at(9)), event(at(9, 45), "graded"), event(at(10, 30))]
+    assert elapsed_time(events, NOW).site == minutes(15 + 15)

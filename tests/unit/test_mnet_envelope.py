@@ -44,7 +44,7 @@ def test_the_wrong_key_does_not_open_a_seal(us, them, cipher):
 
 
 def test_the_message_is_well_formed_whatever_the_names_hold():
-    report = StatsReport(Person("a&b", "<script>", "x\x00y\x1b"), 0, 5, 2, [CourseLine("R&D", "c<1>", "", 5)], [])
+    report = StatsReport(Person("a&b", "<script>", "x\x00y\x1b"), 0, 5, 2, [CourseLine("R&D", "c<1>", "", 5)])
     message = messages.stats_message(report)
     assert "<USERNAME>a&amp;b</USERNAME><FIRSTNAME>&lt;script&gt;</FIRSTNAME><LASTNAME>xy</LASTNAME>" in message
     assert "<NAME>R&amp;D</NAME><SHORTNAME>c&lt;1&gt;</SHORTNAME><IDNUMBER></IDNUMBER>" in message

@@ -2,7 +2,7 @@
 or e-mail (indexes), cohorts without idnumber, bindings' enrolment window and makegroup.
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -166,12 +166,6 @@ def _certificate(certificate_pem: str) -> Certificate:
 # --------------------------------------------------------------------------- certificates
 
 
-def certificate_names(certificate_pem: str) -> tuple[str, list[str]]:
-    """The certificate's common name and its subjectAltName URIs."""
-    certificate = _certificate(certificate_pem)
-    return certificate.common_name, list(certificate.uris)
-
-
 def checked_certificate(wwwroot: str, certificate_pem: str) -> str:
     """The PEM if it is an RSA certificate naming `wwwroot` (as Moodle checks: CN or a
     subjectAltName contained in the root URL); InvalidRequest otherwise."""

@@ -17,6 +17,7 @@ from aula_ws.errors import InvalidRequest
 from aula_ws.rpc import envelope, server
 from aula_ws.rpc.client import AnswerRefused, MnetTransport
 from aula_ws.services import peers
+from aula_ws.services.certificates import read_certificate
 from aula_ws.services.clock import utc_now
 from aula_ws.services.runtime import Services
 from tests.mnet_peer import MOODLE, HandMadePeer, answer_value, method_call, moodle_peer
@@ -205,8 +206,8 @@ def test_a_digest_value_that_is_not_the_payloads_is_710(endpoint, moodle):
 def test_keyswap_is_answered_unsigned_with_our_certificate(endpoint, moodle):
     value = endpoint.fault(method_call("system/keyswap", MOODLE, moodle.certificate_pem, "moodle"))
     assert value == endpoint.certificate_pem
-    name, uris = peers.certificate_names(value)
-    assert name == endpoint.settings.wwwroot == uris[0]
+    certificate = read_certificate(value)
+    assert certificate.common_name == endpoint.settings.wwwroot == certificate.uris[0]
 
 
 def test_a_call_sealed_to_our_old_key_gets_7025_with_the_new_certificate_signed_by_the_old_key(endpoint, moodle):

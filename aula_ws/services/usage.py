@@ -3,7 +3,8 @@
 Who may see what (Moodle declares these capabilities but never checks them;
 we do): the calling user is (username, home), as Moodle matches it: a user
 with that username whose home is the caller's `remoteuserhostroot` (our own
-root: a local user; a peer's root: a user who comes from that peer), else 501; users may read their own statistics; reading another user's needs the
+root: a local user; a peer's root: a user who comes from that peer), else
+501; users may read their own statistics; reading another user's needs the
 caller to be a site admin, or a member with perfil D, T or C of a group the
 target belongs to, and then only those groups' courses and units are
 reported (else 510).
@@ -195,15 +196,15 @@ def _local_caller(connection: Connection, caller: Caller, signing_host: str | No
     if signing_host is not None and caller.remotehostroot.rstrip("/") != signing_host:
         raise HostRefused("Calling host is not the host that signed the call.")
     user = find_user(connection, caller.username)
-    if user is None or user.suspended or not _at_home(connection, user, caller, own_root):
+    if user is None or user.suspended or not _at_home(user, caller, own_root):
         raise CallerRefused("Calling user has no local account. Register remote user first")
     return user
 
 
-def _at_home(connection: Connection, user: UserRecord, caller: Caller, own_root: str) -> bool:
+def _at_home(user: UserRecord, caller: Caller, own_root: str) -> bool:
     """Whether the user's home is the caller's remoteuserhostroot (ours for a local user)."""
     claimed = caller.remoteuserhostroot.strip().rstrip("/")
-    home = mnet.user_home(connection, user.id) or own_root.rstrip("/")
+    home = user.mnethost or own_root.rstrip("/")
     return bool(claimed) and claimed == home
 
 

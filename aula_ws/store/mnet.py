@@ -19,7 +19,6 @@ from aula_ws.store.tables import (
     mnet_peers,
     mnet_seen_envelopes,
     units,
-    users,
 )
 
 # --------------------------------------------------------------------------- keys and peers
@@ -164,12 +163,6 @@ def remember_envelope(connection: Connection, fingerprint: str, seen_at: datetim
 
 
 # --------------------------------------------------------------------------- use_stats reads
-
-
-def user_home(connection: Connection, user_id: int) -> str | None:
-    """The root URL of the peer a user comes from; None for a local user."""
-    home: str | None = connection.scalar(select(users.c.mnethost).where(users.c.id == user_id))
-    return home
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,18 @@ class UserRecord:
     lastname: str
     suspended: bool
     site_admin: bool
+    mnethost: str | None  # the root URL of the MNET peer the user comes from; None: a local user
 
 
 # built once: the contract's progress query looks a user up on every call
 _find_user = select(
-    users.c.id, users.c.username, users.c.firstname, users.c.lastname, users.c.suspended, users.c.site_admin
+    users.c.id,
+    users.c.username,
+    users.c.firstname,
+    users.c.lastname,
+    users.c.suspended,
+    users.c.site_admin,
+    users.c.mnethost,
 ).where(users.c.username == bindparam("username"))
 
 

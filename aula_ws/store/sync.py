@@ -86,19 +86,13 @@ def load_users(connection: Connection, by: Mapping[str, Collection[Any]]) -> lis
 
 
 def _whole(values: Collection[Any]) -> set[int]:
+    """The values that are ids (ASCII digits: str.isdigit() also takes "١٢")."""
     return {int(v) for v in values if str(v).isascii() and str(v).isdigit()}
 
 
 def load_groups(connection: Connection, by: Mapping[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
-    found: dict[int, dict[str, Any]] = {}
-    for field_name, values in by.items():
-        wanted = {int(v) for v in values if str(v).isdigit()} if field_name == "id" else set(values)
-        for chunk in chunks(wanted):
-            for row in connection.execute(
-                select(*[groups.c[f] for f in GROUP_FIELDS]).where(groups.c[field_name].in_(chunk))
-            ):
-                found[row.id] = {f: getattr(row, f) for f in GROUP_FIELDS}
-    return list(found.items())
+    """Courses whose field (id, shortname or idnumber) is among the values given for it, keyed by id."""
+    return _load_by(connection, groups, GROUP_FIELDS, by)
 
 
 def load_units(connection: Connection, group_ids: Collection[int]) -> list[tuple[Any, dict[str, Any]]]:
@@ -131,13 +125,19 @@ def load_memberships(
 
 def load_cohorts(connection: Connection, by: Mapping[str, Collection[Any]]) -> list[tuple[int, dict[str, Any]]]:
     """Cohorts whose field (id, idnumber or name) is among the values given for it, keyed by id."""
+    return _load_by(connection, cohorts, COHORT_FIELDS, by)
+
+
+def _load_by(
+    connection: Connection, table: Table, fields: Sequence[str], by: Mapping[str, Collection[Any]]
+) -> list[tuple[int, dict[str, Any]]]:
+    """Rows of `table` (its `fields`, which include id) whose field is among the values given for it."""
     found: dict[int, dict[str, Any]] = {}
     for field_name, values in by.items():
-        wanted = {int(v) for v in values if str(v).isdigit()} if field_name == "id" else set(values)
+        wanted = _whole(values) if field_name == "id" else set(values)
         for chunk in chunks(wanted):
-            query = select(*[cohorts.c[f] for f in COHORT_FIELDS]).where(cohorts.c[field_name].in_(chunk))
-            for row in connection.execute(query):
-                found[row.id] = {f: getattr(row, f) for f in COHORT_FIELDS}
+            for row in connection.execute(select(*[table.c[f] for f in fields]).where(table.c[field_name].in_(chunk))):
+                found[row.id] = {f: getattr(row, f) for f in fields}
     return list(found.items())
 
 

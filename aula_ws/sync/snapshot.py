@@ -153,18 +153,15 @@ class Snapshot:
 
     def find_user(self, identity: str, value: str) -> Key | None:
         if identity == "id":
-            if not value.isascii() or not value.isdigit():
-                raise RowError(f'user id "{value[:20]}" is not a whole number')
-            return int(value) if self.users.get(int(value)) is not None else None
+            number = _id_number(value, "user")
+            return number if self.users.get(number) is not None else None
         return self.user_index.find(identity, value, "user")
 
     def find_cohort(self, identity: str, value: str) -> Key | None:
         """A cohort by id, idnumber or name (a name shared by two cohorts is ambiguous)."""
         wanted: object = value
         if identity == "id":
-            if not value.isascii() or not value.isdigit():
-                raise RowError(f'cohort id "{value[:20]}" is not a whole number')
-            wanted = int(value)
+            wanted = _id_number(value, "cohort")
         found = [
             k for k in self.cohorts.keys_where(lambda k: True) if (self.cohorts.get(k) or {}).get(identity) == wanted
         ]
@@ -174,9 +171,7 @@ class Snapshot:
 
     def find_group(self, identity: str, value: str) -> Key | None:
         if identity == "id":
-            if not value.isascii() or not value.isdigit():
-                raise RowError(f'course id "{value[:20]}" is not a whole number')
-            return self.group_index.find("id", int(value), "course")
+            return self.group_index.find("id", _id_number(value, "course"), "course")
         return self.group_index.find(identity, value, "course")
 
     def put_user(self, key: Key, row: Row) -> None:
@@ -216,3 +211,10 @@ class Snapshot:
         for table in (self.cohort_members, self.cohort_courses):
             for row_key in table.keys_where(lambda k: k[0] == key):
                 table.delete(row_key)
+
+
+def _id_number(value: str, what: str) -> int:
+    """An id column's value: ASCII digits (str.isdigit() also takes "١٢"), else the line's error."""
+    if not value.isascii() or not value.isdigit():
+        raise RowError(f'{what} id "{value[:20]}" is not a whole number')
+    return int(value)

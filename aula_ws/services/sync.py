@@ -197,7 +197,8 @@ def sync_upload(
         capture_drop_folder(engine, settings, now)
         target = _store_upload(files, name, content)
     try:
-        return sync_file(engine, settings, kind, target, now=now, want_text=True, capture=False, encoding=encoding)
+        # `settings` already reads in `encoding`
+        return sync_file(engine, settings, kind, target, now=now, want_text=True, capture=False)
     except (SyncBusy, WriteFailed) as error:
         if not isinstance(error, WriteFailed) or not error.applied:
             target.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ from spyne.server.wsgi import WsgiApplication
 
 from aula_ws import __version__
 from aula_ws.config import Settings
+from aula_ws.console.routes import console_endpoint
 from aula_ws.rest.etl import etl_endpoint
 from aula_ws.rpc.server import create_publickey_app, create_rpc_app
 from aula_ws.services.runtime import Services
@@ -24,6 +25,7 @@ from aula_ws.wsgi import TOO_LARGE, Endpoint, Environ, StartResponse, limited_en
 
 # set by a server that refused the body itself (aula_ws/serving.py): answer "too large"
 BODY_TOO_LARGE = "aula_ws.body_too_large"
+CONSOLE = "/admin"  # the administrator's console (aula_ws/console/) and every path under it
 
 
 class AulaApplication:
@@ -33,7 +35,10 @@ class AulaApplication:
         self.routes = routes
 
     def endpoint(self, path: str) -> Endpoint | None:
-        return self.routes.get(path.rstrip("/") or "/")
+        found = self.routes.get(path.rstrip("/") or "/")
+        if found is None and path.startswith(CONSOLE + "/"):  # the console routes its own paths
+            found = self.routes.get(CONSOLE)
+        return found
 
     def body_limit(self, path: str) -> int | None:
         """The body limit of the endpoint at `path` (None: it reads no body)."""
@@ -71,6 +76,7 @@ def create_app(services: Services) -> AulaApplication:
             **dict.fromkeys(("/mnet/xmlrpc/server.php", "/xmlrpc"), mnet),
             "/mnet/publickey.php": create_publickey_app(services),
             **dict.fromkeys(("/webservice/rest/server.php", "/service/rest/server.php"), rest),
+            CONSOLE: console_endpoint(services),
         }
     )
 
@@ -120,6 +126,7 @@ def _index_page(environ: Environ, start_response: StartResponse) -> Iterable[byt
 <li>Administration (SOAP 1.1, admin token): <code>POST /soap/admin</code>, WSDL <a href="soap/admin?wsdl">/soap/admin?wsdl</a></li>
 <li>MNET usage statistics (XML-RPC, signed and sealed): <code>POST /mnet/xmlrpc/server.php</code> (or <code>/xmlrpc</code>), our certificate <a href="mnet/publickey.php">/mnet/publickey.php</a></li>
 <li>ETL extraction (REST, Moodle style, etl token): <code>GET|POST /webservice/rest/server.php?wsfunction=report_etl_get</code></li>
+<li>Administrator's console (a browser, site admins): <a href="admin/">/admin/</a></li>
 </ul></body></html>
 """.encode()
     return send(start_response, "200 OK", "text/html; charset=utf-8", body)

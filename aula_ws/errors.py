@@ -16,7 +16,8 @@
     ├── NotAllowed                    the operation is refused to that user (CLI: exit 2)
     ├── AuthenticationFailed          missing, wrong, expired or revoked token, or no right
     │   ├── TokenExpired                  the token was valid but has expired
-    │   └── NoRight                       the token's user is no longer a site admin
+    │   ├── NoRight                       the token's user is no longer a site admin
+    │   └── SignInLimited                 the console: too many failed sign-ins (account or address)
     ├── InvalidRequest                an admin request's options or file are unusable
     │   └── SyncBusy                      another runner holds the sync file kind's lock
     ├── WriteFailed                   a file or the database could not be written (full disk...);
@@ -131,6 +132,14 @@ class TokenExpired(AuthenticationFailed):
 
 class NoRight(AuthenticationFailed):
     pass
+
+
+class SignInLimited(AuthenticationFailed):
+    """Too many failed console sign-ins for the account or from the address (`minutes` to wait)."""
+
+    def __init__(self, reason: str, minutes: int):
+        super().__init__(reason)
+        self.minutes = minutes
 
 
 class InvalidRequest(AulaError):

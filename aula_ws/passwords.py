@@ -20,3 +20,13 @@ def hash_password(password: str, stored: str | None) -> str:
         except (VerificationError, InvalidHashError):
             pass
     return _hasher.hash(password)
+
+
+def password_matches(password: str, stored: str | None) -> bool:
+    """True when `password` is the one `stored` was made from; a missing or unreadable hash never matches."""
+    if not stored:
+        return False
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False

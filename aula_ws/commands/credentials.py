@@ -1,10 +1,13 @@
-"""`aula-ws user set-admin` and `aula-ws token create|list|revoke`."""
+"""`aula-ws user set-admin|set-password` and `aula-ws token create|list|revoke`."""
 
 import argparse
+import getpass
+import sys
 from datetime import datetime, timedelta
 
 from aula_ws.commands.exits import EXIT_OK
-from aula_ws.services import tokens
+from aula_ws.errors import InvalidRequest
+from aula_ws.services import console, tokens
 from aula_ws.services.runtime import Services
 from aula_ws.store.credentials import TokenRecord
 
@@ -28,6 +31,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     set_admin.add_argument("username")
     set_admin.add_argument("--off", action="store_true", help="remove the site-admin right")
     set_admin.set_defaults(handler=_set_admin)
+    set_password = user_actions.add_parser(
+        "set-password",
+        help="set a user's password for the admin console (asked on the terminal, or one line of stdin)",
+    )
+    set_password.add_argument("username")
+    set_password.set_defaults(handler=_set_password)
 
     token = commands.add_parser("token", help="tokens of the admin and ETL services")
     token_actions = token.add_subparsers(dest="token_command", required=True, metavar="ACTION")
@@ -45,6 +54,18 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 def _set_admin(args: argparse.Namespace, services: Services) -> int:
     tokens.set_site_admin(services.engine, args.username, on=not args.off)
     print(f"{args.username} is {'no longer ' if args.off else ''}a site admin")
+    return EXIT_OK
+
+
+def _set_password(args: argparse.Namespace, services: Services) -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            raise InvalidRequest("the two passwords differ: nothing changed")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    console.set_password(services.engine, args.username, password, services.clock())
+    print(f"password of {args.username} set")
     return EXIT_OK
 
 

@@ -366,3 +366,38 @@ Index(
     memberships.c.group_id,
     memberships.c.user_id,
 )
+
+# The admin console (issue 16): signed-in sessions (the SHA-256 of the cookie's token, never
+# the token), sign-in attempts (to limit them per account and per address) and the audit log
+# of every admin action (who, what, when; never a password or a token).
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+console_attempts = Table(
+    "console_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Index("ix_console_attempts_username_at", "username", "at"),
+    Index("ix_console_attempts_address_at", "address", "at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(100), nullable=False),
+    Column("action", String(50), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("address", String(64), nullable=False, server_default=""),
+    Column("at", DateTime, nullable=False),
+)

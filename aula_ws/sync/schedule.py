@@ -21,3 +21,10 @@ def due_kinds(schedules: dict[str, str], last_runs: dict[str, datetime], now: da
         for kind, expression in schedules.items()
         if kind not in last_runs or last_runs[kind] < latest_slot(expression, now, zone)
     ]
+
+
+def next_slot(expression: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """The first time after `now` (naive UTC) that the expression names, as naive UTC."""
+    local_now = now.replace(tzinfo=UTC).astimezone(zone)
+    slot = croniter(expression, local_now).get_next(datetime)
+    return slot.astimezone(UTC).replace(tzinfo=None)

@@ -204,7 +204,9 @@ def test_a_post_without_the_csrf_token_is_refused(console, page):
     assert forged.status == 403
     assert count(console, audit_log, audit_log.c.action == "token created") == before  # nothing done
     # without the session cookie at all (another site's form): sent to sign in, nothing done
-    bare = requests.post(console.url("/tokens/create"), data={"user": "admin", "service": "admin"}, allow_redirects=False)
+    bare = requests.post(
+        console.url("/tokens/create"), data={"user": "admin", "service": "admin"}, allow_redirects=False
+    )
     assert bare.status_code == 303 and "/admin/sign-in" in bare.headers["Location"]
 
 
@@ -230,7 +232,7 @@ def test_control_screens_tokens_peers_and_etl(console, page):
         ("avatars", "Avatars", "18_avatars"),
     ]:
         page.click(f"nav >> text={title}")
-        assert page.inner_text("h1") == title
+        assert page.inner_text("h1") == title and page.url.endswith(f"/records/{kind}")
         screenshot(page, name)
     page.click("nav >> text=Courses")
     page.click("#records >> text=C1")

@@ -1,11 +1,9 @@
 """The console's pages, under /admin: create_console(services) -> the WSGI application."""
 
-from collections.abc import Iterable
-
 from aula_ws.console import views_door, views_files, views_home, views_import, views_keys, views_records
 from aula_ws.console.web import Console, View
 from aula_ws.services.runtime import Services
-from aula_ws.wsgi import TOO_LARGE, Endpoint, Environ, StartResponse, limited_endpoint, send
+from aula_ws.wsgi import Endpoint, limited_endpoint
 
 GET, POST, BOTH = ["GET"], ["POST"], ["GET", "POST"]
 
@@ -49,15 +47,5 @@ def create_console(services: Services) -> Console:
 
 def console_endpoint(services: Services) -> Endpoint:
     """The console behind the admin body limit (uploads); a larger body gets a page that says so."""
-    return limited_endpoint(create_console(services), services.settings.admin_max_body, _too_large)
-
-
-def _too_large(environ: Environ, start_response: StartResponse, max_bytes: int) -> Iterable[bytes]:
-    body = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>aula-ws</title>"
-        "<link rel='stylesheet' href='/admin/console.css'></head><body><main><h1>413</h1>"
-        f"<p class='error'>The request body is larger than the {max_bytes} bytes this endpoint accepts "
-        "(AULA_ADMIN_MAX_BODY): nothing was stored.</p><p><a href='javascript:history.back()'>&larr;</a></p>"
-        "</main></body></html>"
-    ).encode()
-    return send(start_response, TOO_LARGE, "text/html; charset=utf-8", body)
+    console = create_console(services)
+    return limited_endpoint(console, services.settings.admin_max_body, console.too_large)

@@ -139,6 +139,18 @@ class Console:
             response.set_cookie(name, value, **options)
         return response
 
+    def too_large(self, environ: Environ, start_response: StartResponse, max_bytes: int) -> Iterable[bytes]:
+        """A body over the admin limit, refused unread: a page in the reader's language says so."""
+        request = Request(environ)
+        language = i18n.choose(request.cookies.get(i18n.COOKIE), list(request.accept_languages))
+        page = Page(request, self.services, language, self.catalogues[language], None, self.services.clock())
+        message = page.gettext(
+            "The request body is larger than the %(limit)s bytes this endpoint accepts (AULA_ADMIN_MAX_BODY): "
+            "nothing was stored."
+        )
+        response = self.render(page, "error.html", status=413, message=message % {"limit": max_bytes})
+        return response(environ, start_response)
+
     def _csrf_ok(self, page: Page, endpoint: str) -> bool:
         sent = page.request.form.get("csrf", "")
         if endpoint == "sign_in":

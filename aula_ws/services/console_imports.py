@@ -5,8 +5,10 @@ A wizard is a job folder `<data>/console/imports/<id>/` holding the uploaded fil
 `job.json` (its kind, options, state, progress and result), so every step is a plain page
 that reads the folder. The import itself is `import_statistics`, the CLI's use case: the same
 journal and rejects in `<data>/imports/`, the same six counters, the same refusals. It runs
-in a thread of the serving process: a server stopped mid-import loses that import (nothing
-of it is stored: the file is one transaction) and the job says "interrupted".
+in a thread of the serving process, named in the job (`runner`: host, pid, process start, as
+the sync's runner locks name theirs), so any worker of the server can tell a running import
+from one whose process stopped: that import is lost (nothing of it is stored: the file is one
+transaction) and the job says "interrupted".
 """
 
 import json
@@ -15,6 +17,7 @@ import re
 import secrets
 import threading
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +27,12 @@ from aula_ws.config import Settings
 from aula_ws.domain.csv_rows import ImportCounters
 from aula_ws.errors import AulaError, InvalidRequest, NotFound
 from aula_ws.private_files import create_binary, private_dir
+from aula_ws.services.clock import utc_now
 from aula_ws.services.console_files import imports_dir
 from aula_ws.services.statistics_import import ImportOptions, check_options, import_statistics
+from aula_ws.store.sync_locks import holder_alive, this_runner
 
+STALE = timedelta(hours=12)  # an import on another host that has said nothing for this long is lost
 _JOB_ID = re.compile(r"^[0-9a-f]{16}$")
 JOURNAL_LINES = 20
 _running: dict[str, threading.Thread] = {}
@@ -52,6 +58,8 @@ class Job:
     journal: str | None = None
     rejects: str | None = None
     error: str | None = None
+    runner: str = ""
+    started_at: str = ""
 
     @property
     def percent(self) -> int:
@@ -70,9 +78,14 @@ def _folder(settings: Settings, job_id: str) -> Path:
 
 def load(settings: Settings, job_id: str) -> Job:
     job = Job(**json.loads((_folder(settings, job_id) / "job.json").read_text(encoding="utf-8")))
-    if job.state == "running" and job_id not in _running:
+    if job.state == "running" and job_id not in _running and not _alive(job):
         job.state, job.error = "failed", "interrupted: the server stopped during the import; nothing of it was stored"
     return job
+
+
+def _alive(job: Job) -> bool:
+    started = datetime.fromisoformat(job.started_at) if job.started_at else utc_now()
+    return holder_alive(job.runner, started, utc_now(), STALE)
 
 
 def _save(settings: Settings, job: Job) -> None:
@@ -123,6 +136,7 @@ def start(engine: Engine, settings: Settings, job_id: str, on_existing: str, enr
     job.on_existing, job.enrol = on_existing, enrol
     check_options(job.kind, _options(job, dry_run=False), job.name)
     job.state, job.processed, job.error = "running", 0, None
+    job.runner, job.started_at = this_runner(), utc_now().isoformat()
     _save(settings, job)
     thread = threading.Thread(target=_import, args=(engine, settings, job), name=f"import-{job.id}", daemon=True)
     _running[job.id] = thread

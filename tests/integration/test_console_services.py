@@ -1,6 +1,7 @@
 """What the console's screens read and the files it touches, on SQLite and PostgreSQL."""
 
 import json
+import socket
 from datetime import datetime
 
 import pytest
@@ -10,6 +11,7 @@ from aula_ws.services import console_files as files
 from aula_ws.services import console_imports as imports
 from aula_ws.services import console_records as records
 from aula_ws.services.peers import KeyPolicy
+from aula_ws.store.sync_locks import this_runner
 from tests.builders import PlatformBuilder
 
 NOW = datetime(2026, 12, 3, 9, 0)
@@ -93,11 +95,14 @@ def test_a_wizard_refuses_a_bad_choice_before_keeping_anything(settings):
     )
 
 
-def test_an_import_cut_by_a_server_stop_says_so(settings):
+def test_an_import_cut_by_a_server_stop_says_so_one_running_in_another_worker_does_not(settings):
     job = imports.stage(settings, "lessons", "a.csv", b"user_loginid\n", True, "utf-8")
     path = settings.data_dir / "console" / "imports" / job.id / "job.json"
-    path.write_text(json.dumps({**json.loads(path.read_text()), "state": "running"}))
+    gone = f"{socket.gethostname()}:999999999:1"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "state": "running", "runner": gone}))
     found = imports.load(settings, job.id)
     assert found.state == "failed" and "interrupted" in (found.error or "")
+    path.write_text(json.dumps({**json.loads(path.read_text()), "runner": this_runner()}))
+    assert imports.load(settings, job.id).state == "running"  # this process: alive, another thread's job
     with pytest.raises(NotFound):
         imports.load(settings, "../../etc")

@@ -88,7 +88,7 @@ def _keyswapped(root: str, pinned: str | None, services: Services) -> str:
     """The peer's certificate by keyswap, once its fingerprint is pinned or confirmed."""
     from aula_ws.services import peers
 
-    pem = _fetched(root, services)
+    pem = fetch_peer_certificate(root, services)
     found = peers.fingerprint(pem)
     print(f"{root} certificate sha256 {found}")
     if pinned is not None:
@@ -102,7 +102,8 @@ def _keyswapped(root: str, pinned: str | None, services: Services) -> str:
     return pem
 
 
-def _fetched(root: str, services: Services) -> str:
+def fetch_peer_certificate(root: str, services: Services) -> str:
+    """The peer's certificate by keyswap (also the console's "add a peer"); InvalidRequest says why not."""
     import http.client
     import xmlrpc.client
 

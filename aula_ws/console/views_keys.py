@@ -1,16 +1,15 @@
 """Tokens (created, shown once, listed, revoked), MNET peers (added by URL after their
 fingerprint is confirmed; our key rotated) and ETL instances (added, marks reset)."""
 
-import http.client
-import xmlrpc.client
 from datetime import timedelta
 
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
+from aula_ws.commands.peers import fetch_peer_certificate
 from aula_ws.console.web import PREFIX, Console, Page
 from aula_ws.domain.etl import PLUGINS
-from aula_ws.errors import AulaError, InvalidRequest, MnetFault
+from aula_ws.errors import AulaError, InvalidRequest
 from aula_ws.services import etl, peers, tokens
 
 MAX_DAYS = 3650
@@ -80,19 +79,6 @@ def peer_list(
     )
 
 
-def _fetched(page: Page, root: str) -> str:
-    from aula_ws.rpc.client import AnswerRefused, fetch_certificate
-
-    services = page.services
-    own = peers.current_key(services.engine, services.key_policy, page.now).certificate_pem
-    try:
-        return str(fetch_certificate(root, services.key_policy.wwwroot, own, services.settings.mnet_peer_timeout))
-    except xmlrpc.client.Fault as fault:
-        raise InvalidRequest(f"{root} refused the keyswap: fault {fault.faultCode}") from None
-    except (OSError, http.client.HTTPException, MnetFault, AnswerRefused) as error:
-        raise InvalidRequest(f"no certificate from {root} by keyswap: {error}") from None
-
-
 def peer_add(console: Console, page: Page) -> Response:
     """First the certificate is fetched and its fingerprint shown; the peer is registered only
     once the admin confirms it, and only if the certificate fetched again still has it."""
@@ -102,7 +88,7 @@ def peer_add(console: Console, page: Page) -> Response:
         return peer_list(console, page, {"url": page.gettext("Enter the peer's root URL.")}, 400)
     try:
         root = peers.normalise_root(url)
-        pem = _fetched(page, root)
+        pem = fetch_peer_certificate(root, page.services)
         fingerprint = peers.fingerprint(peers.checked_certificate(root, pem))
         if form.get("confirm") != "yes":
             return console.render(page, "peer_confirm.html", root=root, fingerprint=fingerprint)

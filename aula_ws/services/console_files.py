@@ -13,8 +13,8 @@ from pathlib import Path
 from aula_ws.config import Settings
 from aula_ws.domain import sync_files as names
 from aula_ws.domain.file_input import file_name_problem
-from aula_ws.errors import InvalidRequest, NotFound, WriteFailed
-from aula_ws.private_files import create_binary, place
+from aula_ws.errors import InvalidRequest, NotFound
+from aula_ws.services.sync import store_upload
 from aula_ws.sync.filestore import FileStore
 
 AREAS = ("inputs", "reports", "archives", "imports")
@@ -78,14 +78,7 @@ def store_input(settings: Settings, name: str, content: bytes) -> Path:
         raise InvalidRequest(problem)
     files = FileStore(settings.data_dir)
     files.create()
-    staged, output = create_binary(files.work, f"upload-{name}")
-    try:
-        with output:
-            output.write(content)
-        return place(staged, files.root, name)
-    except OSError as error:
-        staged.unlink(missing_ok=True)
-        raise WriteFailed.of("the uploaded file", error, path=staged) from None
+    return store_upload(files, name, content)
 
 
 def delete_file(settings: Settings, area: str, name: str) -> None:

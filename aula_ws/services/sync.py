@@ -195,7 +195,7 @@ def sync_upload(
             _run(engine, settings, kind, io.BytesIO(content), files.root / name, result, now, None)
             return _place_outputs(settings, files.root / name, result, now, True)
         capture_drop_folder(engine, settings, now)
-        target = _store_upload(files, name, content)
+        target = store_upload(files, name, content)
     try:
         # `settings` already reads in `encoding`
         return sync_file(engine, settings, kind, target, now=now, want_text=True, capture=False)
@@ -205,7 +205,9 @@ def sync_upload(
         raise
 
 
-def _store_upload(files: FileStore, name: str, content: bytes) -> Path:
+def store_upload(files: FileStore, name: str, content: bytes) -> Path:
+    """`content` into the store under the first free name of `name` (staged in .work first);
+    also the console's upload into the file manager."""
     staged, output = create_binary(files.work, f"upload-{name}")
     try:
         with output:

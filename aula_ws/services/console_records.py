@@ -1,5 +1,6 @@
 """Use cases of the console's read-only screens: the synthesis and the control screens."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePath
@@ -128,47 +129,37 @@ class Record:
     sync_lines: list[tuple[str, str]]
 
 
+Rows = list[tuple[Any, ...]]
+# per kind: what it is called, its fields, (memberships, cohorts, units), the name sync reports use
+_RECORDS: dict[str, tuple[str, Callable[..., dict[str, Any] | None], Callable[..., tuple[Rows, Rows, Rows]], str]] = {
+    "users": (
+        "user",
+        store.user_record,
+        lambda c, i: (store.memberships_of_user(c, i), store.cohorts_of_user(c, i), []),
+        "username",
+    ),
+    "groups": (
+        "course",
+        store.group_record,
+        lambda c, i: (store.members_of_group(c, i), [], store.units_of_group(c, i)),
+        "shortname",
+    ),
+    "cohorts": ("cohort", store.cohort_record, lambda c, i: (store.members_of_cohort(c, i), [], []), "name"),
+}
+
+
 def record(engine: Engine, settings: Settings, kind: str, record_id: int) -> Record:
     """One user, course (group) or cohort with its memberships and the last sync lines naming it."""
+    if kind not in _RECORDS:
+        raise NotFound("record kind", kind)
+    what, fields_of, related, name = _RECORDS[kind]
     with Reading(engine) as uow:
-        connection = uow.connection
-        if kind == "users":
-            fields = store.user_record(connection, record_id)
-            if fields is None:
-                raise NotFound("user", record_id)
-            found = Record(
-                kind,
-                fields,
-                store.memberships_of_user(connection, record_id),
-                store.cohorts_of_user(connection, record_id),
-                [],
-                [],
-            )
-            needle = str(fields["username"])
-        elif kind == "groups":
-            fields = store.group_record(connection, record_id)
-            if fields is None:
-                raise NotFound("course", record_id)
-            found = Record(
-                kind,
-                fields,
-                store.members_of_group(connection, record_id),
-                [],
-                store.units_of_group(connection, record_id),
-                [],
-            )
-            needle = str(fields["shortname"])
-        elif kind == "cohorts":
-            fields = store.cohort_record(connection, record_id)
-            if fields is None:
-                raise NotFound("cohort", record_id)
-            found = Record(kind, fields, store.members_of_cohort(connection, record_id), [], [], [])
-            needle = str(fields["idnumber"] or fields["name"])
-        else:
-            raise NotFound("record kind", kind)
-    return Record(
-        found.kind, found.fields, found.memberships, found.cohorts, found.units, lines_mentioning(settings, needle)
-    )
+        fields = fields_of(uow.connection, record_id)
+        if fields is None:
+            raise NotFound(what, record_id)
+        memberships, cohorts, units = related(uow.connection, record_id)
+    needle = str(fields.get("idnumber") or fields[name]) if kind == "cohorts" else str(fields[name])
+    return Record(kind, fields, memberships, cohorts, units, lines_mentioning(settings, needle))
 
 
 def picture(engine: Engine, user_id: int, large: bool = False) -> bytes:

@@ -5,18 +5,22 @@ a scratch data directory and SQLite database.
 Each test writes screenshots of the screens it visits to tests/browser/screenshots/ (git-ignored)
 so a person can look at them."""
 
+import io
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from sqlalchemy import Engine
 
 from aula_ws.store.database import create_database_engine, upgrade
+from aula_ws.store.sync import store_picture
 from tests.builders import PlatformBuilder
 from tests.e2e.server_process import ROOT, aula_env, running_server
 
@@ -35,6 +39,12 @@ class Console:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}/admin{path}"
+
+
+def _png(size: int, colour: str) -> bytes:
+    output = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(output, "PNG")
+    return output.getvalue()
 
 
 def set_password(env: dict[str, str], login: str, password: str) -> subprocess.CompletedProcess[str]:
@@ -62,6 +72,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     builder.member("ann", group)
     builder.member("bob", group)
     builder.user("admin", site_admin=True)
+    with engine.begin() as connection:  # ann's avatar, as the sync stores it
+        store_picture(connection, builder.user_ids["ann"], _png(100, "navy"), _png(35, "navy"), datetime(2026, 1, 1))
     builder.user("target", site_admin=True)  # the account the attempt-limit test locks
     env = aula_env(data_dir, url, AULA_ADMIN_MAX_BODY=str(MAX_BODY), AULA_WWWROOT="http://127.0.0.1")
     for login in ("admin", "target"):

@@ -234,6 +234,10 @@ def test_control_screens_tokens_peers_and_etl(console, page):
         page.click(f"nav >> text={title}")
         assert page.inner_text("h1") == title and page.url.endswith(f"/records/{kind}")
         screenshot(page, name)
+    avatar = page.locator("#records img.avatar").first
+    assert avatar.evaluate("image => image.naturalWidth") == 35  # the stored picture, shown
+    page.click("#records >> text=ann")
+    assert page.locator("img[src*='size=large']").evaluate("image => image.naturalWidth") == 100
     page.click("nav >> text=Courses")
     page.click("#records >> text=C1")
     assert "ann" in page.inner_text("#memberships") and "bob" in page.inner_text("#memberships")

@@ -2,7 +2,7 @@
 statistics imports' journals and rejects; upload, download, delete, run, capture."""
 
 from werkzeug.exceptions import NotFound as HttpNotFound
-from werkzeug.utils import redirect
+from werkzeug.utils import redirect, send_file
 from werkzeug.wrappers import Response
 
 from aula_ws.console.web import PREFIX, Console, Page
@@ -27,9 +27,10 @@ def download(console: Console, page: Page, area: str, name: str) -> Response:
         path = files.file_path(page.services.settings, area, name)
     except (NotFound, AulaError):
         raise HttpNotFound() from None
-    response = Response(path.read_bytes(), mimetype="application/octet-stream")
-    response.headers.set("Content-Disposition", "attachment", filename=name)
-    return response
+    # streamed from the file (a report or an archive may be large), never read whole
+    return send_file(
+        path, page.request.environ, mimetype="application/octet-stream", as_attachment=True, download_name=name
+    )
 
 
 def upload(console: Console, page: Page) -> Response:

@@ -78,7 +78,10 @@ def check(console: Console, page: Page, job_id: str) -> Response:
     """Step 2: the dry run's six counters and first journal lines."""
     job = _job(page, job_id)
     if job.state == "staged":
-        job = imports.check(page.services.engine, page.services.settings, job_id)
+        try:
+            job = imports.check(page.services.engine, page.services.settings, job_id)
+        except AulaError as error:  # the journal could not be written (a full disk...): nothing stored
+            return console.render(page, "error.html", status=500, message=str(error))
     return _render(console, page, "import_check.html", job=job)
 
 

@@ -35,9 +35,11 @@ ROUTES: list[tuple[str, str, View, list[str]]] = [
     ("/peers", "peers", views_keys.peer_list, GET),
     ("/peers/add", "peer_add", views_keys.peer_add, POST),
     ("/peers/rotate", "key_rotate", views_keys.key_rotate, POST),
+    ("/peers/remove", "peer_remove", views_keys.peer_remove, POST),
     ("/etl", "etl", views_keys.etl_list, GET),
     ("/etl/add", "etl_add", views_keys.etl_add, POST),
     ("/etl/reset", "etl_reset", views_keys.etl_reset, POST),
+    ("/etl/remove", "etl_remove", views_keys.etl_remove, POST),
 ]
 
 

@@ -139,3 +139,23 @@ def etl_reset(console: Console, page: Page) -> Response:
         return etl_list(console, page, {"reset": str(error)}, 400)
     page.audit("ETL marks reset", instance_id)
     return redirect(f"{PREFIX}/etl?notice=marks-reset", 303)
+
+
+def etl_remove(console: Console, page: Page) -> Response:
+    instance_id = page.request.form.get("instance_id", "")
+    try:
+        etl.remove_instance(page.services.engine, int(instance_id) if instance_id.isdigit() else -1)
+    except AulaError as error:
+        return etl_list(console, page, {"reset": str(error)}, 400)
+    page.audit("ETL instance removed", instance_id)
+    return redirect(f"{PREFIX}/etl?notice=instance-removed", 303)
+
+
+def peer_remove(console: Console, page: Page) -> Response:
+    root = page.request.form.get("url", "")
+    try:
+        peers.remove_peer(page.services.engine, root)
+    except AulaError as error:
+        return peer_list(console, page, {"remove": str(error)}, 400)
+    page.audit("peer removed", root)
+    return redirect(f"{PREFIX}/peers?notice=peer-removed", 303)

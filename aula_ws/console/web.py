@@ -49,6 +49,8 @@ NOTICES = {
     "peer-added": N_("The peer was registered."),
     "instance-added": N_("The ETL instance was added."),
     "marks-reset": N_("The ETL instance's marks were reset."),
+    "instance-removed": N_("The ETL instance was removed."),
+    "peer-removed": N_("The peer was removed."),
 }
 # the pages' own script and style only (the progress poll, a confirm, a bar's width are inline)
 CSP = (

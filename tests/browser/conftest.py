@@ -19,10 +19,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine
 
+from aula_ws.services import peers
 from aula_ws.store.database import create_database_engine, upgrade
 from aula_ws.store.sync import store_picture
 from tests.builders import PlatformBuilder
 from tests.e2e.server_process import ROOT, aula_env, running_server
+from tests.mnet_peer import HandMadePeer
 
 CHROMIUM = os.environ.get("AULA_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -72,6 +74,9 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     builder.member("ann", group)
     builder.member("bob", group)
     builder.user("admin", site_admin=True)
+    peers.add_peer(
+        engine, "http://moodle.test", HandMadePeer("http://moodle.test").certificate_pem, datetime(2026, 1, 1)
+    )
     with engine.begin() as connection:  # ann's avatar, as the sync stores it
         store_picture(connection, builder.user_ids["ann"], _png(100, "navy"), _png(35, "navy"), datetime(2026, 1, 1))
     builder.user("target", site_admin=True)  # the account the attempt-limit test locks

@@ -263,6 +263,10 @@ def test_control_screens_tokens_peers_and_etl(console, page):
     page.locator("#instances button:has-text('Reset marks')").first.click()
     assert "reset" in page.inner_text(".notice")
     screenshot(page, "21_etl")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#instances tr", has_text="dashboard").locator("button:has-text('Remove')").click()
+    assert "The ETL instance was removed." in page.inner_text(".notice")
+    assert "dashboard" not in page.inner_text("#instances")
 
     page.click("nav >> text=MNET peers")
     before = page.inner_text("main")
@@ -273,10 +277,25 @@ def test_control_screens_tokens_peers_and_etl(console, page):
     page.click("text=Fetch its certificate")
     assert "no certificate from" in page.inner_text("#error-url")
     screenshot(page, "22_peers")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # "Remove this peer?" - no: nothing removed
+    page.locator("#peers tr", has_text="moodle.test").locator("button:has-text('Remove')").click()
+    assert "moodle.test" in page.inner_text("#peers")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#peers tr", has_text="moodle.test").locator("button:has-text('Remove')").click()
+    assert "The peer was removed." in page.inner_text(".notice")
+    assert "moodle.test" not in page.inner_text("#peers")
 
     page.click("nav >> text=Audit log")
     audit = page.inner_text("#audit")
-    for action in ("sign-in", "token created", "token revoked", "ETL instance added", "MNET key rotated"):
+    for action in (
+        "sign-in",
+        "token created",
+        "token revoked",
+        "ETL instance added",
+        "ETL instance removed",
+        "MNET key rotated",
+        "peer removed",
+    ):
         assert action in audit
     assert secret not in audit
     screenshot(page, "23_audit")

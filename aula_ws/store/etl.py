@@ -233,7 +233,6 @@ def activity_page(connection: Connection, after: Position | None, before: dateti
                 .outerjoin(units, units.c.id == page.c.unit_id)
                 .outerjoin(
                     memberships,
-                    profiles,
                     and_(memberships.c.group_id == page.c.group_id, memberships.c.user_id == page.c.user_id),
                 )
             )

@@ -97,19 +97,19 @@ def parse_request(
     if not plugin:
         raise invalid("Missing required key in single structure: plugin")
     if plugin not in PLUGINS:
-        raise invalid(f"plugin: unknown ETL plugin {_shown(plugin)}: one of {', '.join(PLUGINS)}")
+        raise invalid(f"Unknown ETL plugin {_shown(plugin)}: one of {', '.join(PLUGINS)}")
     number = parse_instance_id(instance_id)
     params = parse_queryparams(queryparams)
     query = params.get("query")
     if not isinstance(query, str) or not query:
-        raise invalid('queryparams: needs a "query", such as "special_test"')
+        raise invalid('queryparams needs a "query", such as "special_test"')
     if query not in PLUGINS[plugin]:
         raise invalid(
-            f"queryparams: unknown query {_shown(query)} for the {plugin} plugin: one of {', '.join(PLUGINS[plugin])}"
+            f"Unknown query {_shown(query)} for the {plugin} plugin: one of {', '.join(PLUGINS[plugin])}"
         )
     from_s, to_s = _unix_param(params, "from"), _unix_param(params, "to")
     if from_s is not None and to_s is not None and from_s > to_s:
-        raise invalid(f"queryparams: from ({from_s}) is after to ({to_s})")
+        raise invalid(f"from ({from_s}) is after to ({to_s})")
     return Request(plugin, number, query, params, from_s, to_s, parse_testmode(testmode))
 
 
@@ -127,7 +127,7 @@ def parse_testmode(raw: str | None) -> bool:
 def parse_instance_id(raw: str | int | None) -> int:
     text = str(raw).strip() if raw is not None else ""
     if not re.fullmatch(r"[0-9]{1,9}", text):
-        raise invalid(f"id: {_shown(text)} is not an instance id")
+        raise invalid(f"the id {_shown(text)} is not an instance id")
     if int(text) == 0:
         raise invalid("ETL id cannot be null")
     return int(text)
@@ -145,7 +145,7 @@ def parse_queryparams(raw: str | None) -> dict[str, Any]:
             raise
         value = _json(decoded)
     if not isinstance(value, dict):
-        raise invalid('queryparams: must be a JSON object, e.g. {"query": "special_test"}')
+        raise invalid('queryparams must be a JSON object, e.g. {"query": "special_test"}')
     return value
 
 
@@ -153,11 +153,11 @@ def _json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise invalid(f"queryparams: not valid JSON: {error}") from None
+        raise invalid(f"queryparams is not valid JSON: {error}") from None
     except ValueError:  # a number of more digits than int() reads (4300)
-        raise invalid("queryparams: not valid JSON: a number is too long") from None
+        raise invalid("queryparams is not valid JSON: a number is too long") from None
     except RecursionError:  # arrays or objects nested deeper than the parser goes
-        raise invalid("queryparams: not valid JSON: nested too deeply") from None
+        raise invalid("queryparams is not valid JSON: nested too deeply") from None
 
 
 def text_param(params: Mapping[str, Any], name: str) -> str | None:
@@ -166,7 +166,7 @@ def text_param(params: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise invalid(f"queryparams: {name} must be a string or a number")
+        raise invalid(f"{name} must be a string or a number")
     return str(value)
 
 
@@ -180,7 +180,7 @@ def _unix_param(params: Mapping[str, Any], name: str) -> int | None:
     elif isinstance(value, int) and not isinstance(value, bool):
         number = value
     if number is None or not 0 <= number <= MAX_UNIX:
-        raise invalid(f"queryparams: {name} must be a Unix time in seconds from 0 to {MAX_UNIX}, not {_shown(value)}")
+        raise invalid(f"{name} must be a Unix time in seconds from 0 to {MAX_UNIX}, not {_shown(value)}")
     return number
 
 

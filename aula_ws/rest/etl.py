@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from urllib.parse import parse_qs, parse_qsl
 from xml.sax.saxutils import escape, quoteattr
 
-from aula_ws.domain.etl import xml_text
+from aula_ws.domain.etl import invalid, xml_text
 from aula_ws.errors import AuthenticationFailed, EtlError, NoRight, TokenExpired
 from aula_ws.services.etl import EtlAnswer, report_etl_get
 from aula_ws.services.runtime import Services
@@ -93,7 +93,7 @@ def etl_endpoint(services: Services) -> Endpoint:
 
 def too_large(environ: Environ, start_response: StartResponse, max_bytes: int) -> Iterable[bytes]:
     """Moodle's error shape, in the format the query string asks for (the body is not read)."""
-    error = EtlError("invalidparameter", f"The request is larger than {max_bytes} bytes")
+    error = invalid(f"The request is larger than {max_bytes} bytes")
     return _error(start_response, error, _xml_asked(environ), TOO_LARGE)
 
 
@@ -137,10 +137,7 @@ def _parameters(environ: Environ) -> dict[str, str]:
         content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
         if body.strip() and content_type not in ("", FORM):
             # what PHP fills $_POST from (multipart aside): anything else would be read as garbage
-            raise EtlError(
-                "invalidparameter",
-                f"Invalid parameter value detected: a POST body must be {FORM}, not {content_type[:60]}",
-            )
+            raise invalid(f"a POST body must be {FORM}, not {content_type[:60]}")
         values.update(_pairs(body, "the POST body"))
     return values
 
@@ -151,7 +148,7 @@ def _pairs(encoded: bytes, where: str) -> dict[str, str]:
     try:
         return dict(parse_qsl(encoded.decode(), keep_blank_values=True, encoding="utf-8", errors="strict"))
     except UnicodeDecodeError:
-        raise EtlError("invalidparameter", f"Invalid parameter value detected: {where} is not UTF-8 text") from None
+        raise invalid(f"{where} is not UTF-8 text") from None
 
 
 def _json_error(error: EtlError) -> bytes:

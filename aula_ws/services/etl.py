@@ -143,7 +143,7 @@ def report_etl_get(
     with UnitOfWork(engine) as uow:
         instance = etl_store.find_instance(uow.connection, request.instance_id)
     if instance is None or instance.plugin != request.plugin:
-        raise rules.invalid(f"id: no {request.plugin} ETL instance with id {request.instance_id}")
+        raise rules.invalid(f"No {request.plugin} ETL instance with id {request.instance_id}")
     if request.query == TEST:
         at = rules.unix(current)
         return EtlAnswer(TEST, 0, at, at, rules.connection_xml(current, BOARDZ_VERSION))
@@ -352,7 +352,7 @@ def _acknowledge(request: Request, now: datetime) -> Work:
     """Commit the delivered marks (of `ackquery`, else of every query) as acknowledged."""
     ackquery = rules.text_param(request.params, "ackquery")
     if ackquery is not None and ackquery not in SOURCES:
-        raise rules.invalid(f"queryparams: ackquery must be one of {', '.join(SOURCES)}, not {ackquery[:60]!r}")
+        raise rules.invalid(f"ackquery must be one of {', '.join(SOURCES)}, not {ackquery[:60]!r}")
 
     def work(marks: dict[str, etl_store.Marks]) -> tuple[EtlAnswer, Writer]:
         committed = {
@@ -432,7 +432,7 @@ def _progress_members(
         try:
             members = obtener_avance_usuarios(engine, settings.timezone, query, now=lambda: snapshot)
         except ContractError as error:
-            raise rules.invalid(f"queryparams: {error.name}: {error.message}") from None
+            raise rules.invalid(f"{error.name}: {error.message}") from None
         for member in members:
             if after is not None and (member.id_grupo, member.id_usuario) <= after:
                 continue

@@ -85,7 +85,13 @@ def instance(site, plugin="boardz") -> int:
 
 
 def call(site, method="GET", path=PATHS[0], token="etl", **params) -> requests.Response:
-    values = {"wstoken": site.secrets.get(token, token), "wsfunction": "report_etl_get", "plugin": "boardz", **params}
+    values = {
+        "wstoken": site.secrets.get(token, token),
+        "wsfunction": "report_etl_get",
+        "plugin": "boardz",
+        "moodlewsrestformat": "json",
+        **params,
+    }
     values = {k: v for k, v in values.items() if v is not None}
     url = site.server.base_url + path
     if method == "GET":

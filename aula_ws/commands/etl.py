@@ -64,7 +64,8 @@ def _list(args: argparse.Namespace, services: Services) -> int:
             f"{query}: {_when(m.delivered)} / {_when(m.acked)}" for query, m in sorted(summary.marks.items())
         )
         extra = " masquerade" if i.settings.get("masquerade") else ""
-        extra += f" delivery={i.settings.get('delivery', DELIVERIES[0])}"
+        if i.settings.get("delivery", DELIVERIES[0]) != DELIVERIES[0]:
+            extra += f" delivery={i.settings['delivery']}"
         print(
             f"{i.id}\t{i.plugin}{extra}\t{i.name}\t{i.created_at:%Y-%m-%d %H:%M}\t"
             f"{'extracting' if busy else 'idle'}\t{marks or '-'}"

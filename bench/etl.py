@@ -141,7 +141,7 @@ def rest_call(base: str, token: str, plugin: str, instance: int, params: dict[st
         document = etree.fromstring(response.read())
     if document.tag != "RESPONSE":
         sys.exit(f"etl.py: the server refused: {etree.tostring(document)!r}")
-    answer = {key.get("name"): key.findtext("VALUE") for key in document.iter("KEY")}
+    answer = {str(key.get("name")): key.findtext("VALUE") for key in document.iter("KEY")}
     return {**answer, "records": int(answer["records"] or 0)}
 
 

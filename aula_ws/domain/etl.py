@@ -104,9 +104,7 @@ def parse_request(
     if not isinstance(query, str) or not query:
         raise invalid('queryparams needs a "query", such as "special_test"')
     if query not in PLUGINS[plugin]:
-        raise invalid(
-            f"Unknown query {_shown(query)} for the {plugin} plugin: one of {', '.join(PLUGINS[plugin])}"
-        )
+        raise invalid(f"Unknown query {_shown(query)} for the {plugin} plugin: one of {', '.join(PLUGINS[plugin])}")
     from_s, to_s = _unix_param(params, "from"), _unix_param(params, "to")
     if from_s is not None and to_s is not None and from_s > to_s:
         raise invalid(f"from ({from_s}) is after to ({to_s})")

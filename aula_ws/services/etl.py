@@ -237,7 +237,9 @@ def _actions(connection: Connection, rows: Sequence[Any], window: boardz.Window)
 
 
 def _grades(connection: Connection, rows: Sequence[Any], window: boardz.Window) -> list[tuple[Any, ...]]:
-    return [boardz.values(boardz.GRADE_FIELDS, boardz.grade_record(boardz.Grade(row[0], *row[2:]), window)) for row in rows]
+    return [
+        boardz.values(boardz.GRADE_FIELDS, boardz.grade_record(boardz.Grade(row[0], *row[2:]), window)) for row in rows
+    ]
 
 
 # query -> how to read a page in (time, id) order, how to make its records, their fields

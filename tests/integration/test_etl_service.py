@@ -32,8 +32,8 @@ def get(engine, settings, instance_id, plugin="boardz", now=at_now, testmode=Non
 def records(answer) -> list[dict[str, str]]:
     document = etree.fromstring(answer.xmlcontent.encode())
     numbers = [int(r.attrib["id"]) for r in document]
-    assert numbers == list(range(len(numbers))) == [int(r.findtext("ix")) for r in document]
-    return [{field.tag: field.text or "" for field in record[1:]} for record in document]
+    assert numbers == list(range(len(numbers))) == [int(r.findtext("ix") or "") for r in document]
+    return [{field.tag: field.text or "" for field in list(record)[1:]} for record in document]
 
 
 def add_activity(engine, user_id, group_id, times, action="viewed"):

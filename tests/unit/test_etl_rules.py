@@ -120,7 +120,7 @@ def test_the_request_is_checked_plugin_then_id_then_queryparams_then_range():
         parse_request("boardz", "0", "{")
     with pytest.raises(EtlError) as caught:
         parse_request("boardz", "3", '{"query": "special_actions", "from": "9", "to": 8}')
-    assert caught.value.errorcode == "invalidparameter" and "is after to" in caught.value.debuginfo
+    assert caught.value.errorcode == "invalidparameter" and "is after to" in (caught.value.debuginfo or "")
     request = parse_request("progress", " 7 ", '{"query": "special_progress", "from": "9", "id_grupo": 64}')
     assert (request.instance_id, request.query, request.from_s, request.to_s) == (7, "special_progress", 9, None)
     with pytest.raises(EtlError, match="Unix time"):

@@ -222,11 +222,14 @@ class EtlError(AulaError):
     """A report_etl_get request refused, in Moodle's terms: `errorcode` (`invalidparameter`,
     `unknowninstance`, ...) and `exception` (the Moodle exception class a client expects)."""
 
-    def __init__(self, errorcode: str, message: str, exception: str = "invalid_parameter_exception"):
-        super().__init__(message)
+    def __init__(
+        self, errorcode: str, message: str, exception: str = "invalid_parameter_exception", debuginfo: str | None = None
+    ):
+        super().__init__(message if debuginfo is None else f"{message}: {debuginfo}")
         self.errorcode = errorcode
         self.message = message
         self.exception = exception
+        self.debuginfo = debuginfo  # Moodle's detail (which parameter, why)
 
 
 class EtlBusy(EtlError):

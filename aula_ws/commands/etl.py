@@ -1,11 +1,11 @@
-"""`aula-ws etl add|list|remove|reset-marks|get`: ETL extraction instances (CONTRACT.md section 6)."""
+"""`aula-ws etl add|set|list|remove|reset-marks|get`: ETL extraction instances (CONTRACT.md section 6)."""
 
 import argparse
 import json
 from datetime import datetime
 
 from aula_ws.commands.exits import EXIT_OK
-from aula_ws.domain.etl import PLUGINS, Position
+from aula_ws.domain.etl import DELIVERIES, PLUGINS, Position
 from aula_ws.services import etl
 from aula_ws.services.runtime import Services
 
@@ -17,7 +17,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     add.add_argument("plugin", choices=list(PLUGINS))
     add.add_argument("--name", required=True, help="a unique name, e.g. the consumer's")
     add.add_argument("--masquerade", action="store_true", help="boardz: pseudonymise logins in the records")
+    add.add_argument("--delivery", choices=DELIVERIES, help=DELIVERY_HELP)
     add.set_defaults(handler=_add)
+    change = actions.add_parser("set", help="change an instance's settings")
+    change.add_argument("instance_id", type=int)
+    change.add_argument("--delivery", choices=DELIVERIES, required=True, help=DELIVERY_HELP)
+    change.set_defaults(handler=_set)
     actions.add_parser("list", help="list instances and their marks").set_defaults(handler=_list)
     remove = actions.add_parser("remove", help="remove an instance and its marks")
     remove.add_argument("instance_id", type=int)
@@ -32,8 +37,20 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     get.set_defaults(handler=_get)
 
 
+DELIVERY_HELP = (
+    "what moves the marks: extraction (default, as boardz: the next call continues after what was delivered) "
+    "or acknowledged (repeat until special_acknowledge)"
+)
+
+
 def _add(args: argparse.Namespace, services: Services) -> int:
-    print(etl.add_instance(services.engine, args.plugin, args.name, services.clock(), args.masquerade))
+    print(etl.add_instance(services.engine, args.plugin, args.name, services.clock(), args.masquerade, args.delivery))
+    return EXIT_OK
+
+
+def _set(args: argparse.Namespace, services: Services) -> int:
+    etl.set_delivery(services.engine, args.instance_id, args.delivery)
+    print(f"ETL instance {args.instance_id}: delivery {args.delivery}")
     return EXIT_OK
 
 
@@ -47,6 +64,8 @@ def _list(args: argparse.Namespace, services: Services) -> int:
             f"{query}: {_when(m.delivered)} / {_when(m.acked)}" for query, m in sorted(summary.marks.items())
         )
         extra = " masquerade" if i.settings.get("masquerade") else ""
+        if i.settings.get("delivery", DELIVERIES[0]) != DELIVERIES[0]:
+            extra += f" delivery={i.settings['delivery']}"
         print(
             f"{i.id}\t{i.plugin}{extra}\t{i.name}\t{i.created_at:%Y-%m-%d %H:%M}\t"
             f"{'extracting' if busy else 'idle'}\t{marks or '-'}"

@@ -6,8 +6,10 @@ after (time, key)"; its key is None for "after every record of that time".
 Times on the wire are Unix seconds; a record's wire time is its time floored.
 
 Where an extraction starts:
-- without `from`: after the instance's acknowledged mark for that query (the
-  beginning when there is none): the contract's "last mark";
+- without `from`: after the last record delivered (the instance's `delivery`
+  is `extraction`, as boardz moves its marks: consumers never acknowledge), or
+  after the acknowledged mark (`delivery` `acknowledged`: "until acknowledged");
+  the beginning when there is none;
 - with `from` equal to the wire time of the last record delivered (the
   `lasttime` of the previous answer): right after that record, so records
   sharing that second are neither repeated nor lost;
@@ -35,9 +37,19 @@ MAX_UNIX = 253402300799  # 9999-12-31 23:59:59, the last second a datetime holds
 
 TEST, ACKNOWLEDGE = "special_test", "special_acknowledge"
 PLUGINS: Mapping[str, tuple[str, ...]] = {
-    "boardz": (TEST, "special_actions", "special_grades", "special_academics", ACKNOWLEDGE),
+    "boardz": (
+        TEST,
+        "special_actions",
+        "special_grades",
+        "special_academics",
+        "special_documents",
+        "special_communications",
+        ACKNOWLEDGE,
+    ),
     "progress": (TEST, "special_progress"),
 }
+DELIVERIES = ("extraction", "acknowledged")  # the first is the default, boardz's
+TEST_LIMIT = 30  # boardz testmode: at most this many records
 EXTRACTIONS = frozenset(q for queries in PLUGINS.values() for q in queries) - {TEST, ACKNOWLEDGE}
 
 Key = tuple[Any, ...]
@@ -59,6 +71,7 @@ class Request:
     params: Mapping[str, Any]
     from_s: int | None
     to_s: int | None
+    testmode: bool = False
 
 
 def unix(moment: datetime) -> int:
@@ -70,42 +83,58 @@ def from_unix(seconds: int) -> datetime:
     return EPOCH + seconds * ONE_SECOND
 
 
-def parse_request(plugin: str | None, instance_id: str | int | None, queryparams: str | None) -> Request:
+def invalid(debuginfo: str) -> EtlError:
+    """Moodle's `invalidparameter`: the generic message, the detail as debuginfo."""
+    return EtlError("invalidparameter", "Invalid parameter value detected", debuginfo=debuginfo)
+
+
+def parse_request(
+    plugin: str | None, instance_id: str | int | None, queryparams: str | None, testmode: str | None = None
+) -> Request:
     """The parameters of report_etl_get, checked in this order: plugin, id, queryparams
-    (a JSON object with `query`), the query among the plugin's, `from` and `to`."""
+    (a JSON object with `query`), the query among the plugin's, `from` and `to`, testmode.
+    Every refusal is Moodle's `invalidparameter`, the debuginfo naming the parameter."""
     if not plugin:
-        raise EtlError("invalidparameter", "Invalid parameter value detected: plugin is missing")
+        raise invalid("Missing required key in single structure: plugin")
     if plugin not in PLUGINS:
-        raise EtlError("unknownplugin", f"Unknown ETL plugin {_shown(plugin)}: one of {', '.join(PLUGINS)}")
+        raise invalid(f"Unknown ETL plugin {_shown(plugin)}: one of {', '.join(PLUGINS)}")
     number = parse_instance_id(instance_id)
     params = parse_queryparams(queryparams)
     query = params.get("query")
     if not isinstance(query, str) or not query:
-        raise EtlError("invalidparameter", 'queryparams needs a "query", such as "special_test"')
+        raise invalid('queryparams needs a "query", such as "special_test"')
     if query not in PLUGINS[plugin]:
-        raise EtlError(
-            "unknownquery",
-            f"Unknown query {_shown(query)} for the {plugin} plugin: one of {', '.join(PLUGINS[plugin])}",
-        )
+        raise invalid(f"Unknown query {_shown(query)} for the {plugin} plugin: one of {', '.join(PLUGINS[plugin])}")
     from_s, to_s = _unix_param(params, "from"), _unix_param(params, "to")
     if from_s is not None and to_s is not None and from_s > to_s:
-        raise EtlError("invalidrange", f"from ({from_s}) is after to ({to_s})")
-    return Request(plugin, number, query, params, from_s, to_s)
+        raise invalid(f"from ({from_s}) is after to ({to_s})")
+    return Request(plugin, number, query, params, from_s, to_s, parse_testmode(testmode))
+
+
+def parse_testmode(raw: str | None) -> bool:
+    """boardz's testmode: `test`, or a value PHP reads as 1 (`1`, `1.0`); absent, empty, `0`: off."""
+    text = (raw or "").strip()
+    if text == "test":
+        return True
+    try:
+        return float(text or "0") == 1
+    except ValueError:
+        raise invalid(f"testmode: {_shown(text)} is not test, 1 or 0") from None
 
 
 def parse_instance_id(raw: str | int | None) -> int:
     text = str(raw).strip() if raw is not None else ""
     if not re.fullmatch(r"[0-9]{1,9}", text):
-        raise EtlError("invalidparameter", f"Invalid parameter value detected: id {_shown(text)} is not an instance id")
+        raise invalid(f"the id {_shown(text)} is not an instance id")
     if int(text) == 0:
-        raise EtlError("invalidparameter", "ETL id cannot be null")
+        raise invalid("ETL id cannot be null")
     return int(text)
 
 
 def parse_queryparams(raw: str | None) -> dict[str, Any]:
     """A JSON object; text still URL-encoded once more (some clients do) is decoded first."""
     if raw is None or not raw.strip():
-        raise EtlError("invalidparameter", "Invalid parameter value detected: queryparams is missing")
+        raise invalid("Missing required key in single structure: queryparams")
     try:
         value = _json(raw)
     except EtlError:
@@ -114,7 +143,7 @@ def parse_queryparams(raw: str | None) -> dict[str, Any]:
             raise
         value = _json(decoded)
     if not isinstance(value, dict):
-        raise EtlError("invalidqueryparams", 'queryparams must be a JSON object, e.g. {"query": "special_test"}')
+        raise invalid('queryparams must be a JSON object, e.g. {"query": "special_test"}')
     return value
 
 
@@ -122,11 +151,11 @@ def _json(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
-        raise EtlError("invalidqueryparams", f"queryparams is not valid JSON: {error}") from None
+        raise invalid(f"queryparams is not valid JSON: {error}") from None
     except ValueError:  # a number of more digits than int() reads (4300)
-        raise EtlError("invalidqueryparams", "queryparams is not valid JSON: a number is too long") from None
+        raise invalid("queryparams is not valid JSON: a number is too long") from None
     except RecursionError:  # arrays or objects nested deeper than the parser goes
-        raise EtlError("invalidqueryparams", "queryparams is not valid JSON: nested too deeply") from None
+        raise invalid("queryparams is not valid JSON: nested too deeply") from None
 
 
 def text_param(params: Mapping[str, Any], name: str) -> str | None:
@@ -135,7 +164,7 @@ def text_param(params: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise EtlError("invalidparameter", f"Invalid parameter value detected: {name} must be a string or a number")
+        raise invalid(f"{name} must be a string or a number")
     return str(value)
 
 
@@ -149,10 +178,7 @@ def _unix_param(params: Mapping[str, Any], name: str) -> int | None:
     elif isinstance(value, int) and not isinstance(value, bool):
         number = value
     if number is None or not 0 <= number <= MAX_UNIX:
-        raise EtlError(
-            "invalidparameter",
-            f"{name} must be a Unix time in seconds from 0 to {MAX_UNIX}, not {_shown(value)}",
-        )
+        raise invalid(f"{name} must be a Unix time in seconds from 0 to {MAX_UNIX}, not {_shown(value)}")
     return number
 
 
@@ -163,10 +189,12 @@ def _shown(value: object) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
-def start_position(from_s: int | None, delivered: Position | None, acked: Position | None) -> Position | None:
+def start_position(
+    from_s: int | None, delivered: Position | None, acked: Position | None, delivery: str = DELIVERIES[0]
+) -> Position | None:
     """Where an extraction starts (None: the beginning); see the module's docstring."""
     if from_s is None:
-        return acked
+        return delivered if delivery == "extraction" else acked
     if delivered is not None and unix(delivered.time) == from_s:
         return delivered
     return Position(from_unix(from_s) + LAST_MICROSECOND)
@@ -225,33 +253,60 @@ def xml_text(value: object) -> str:
     return text
 
 
-def logrecords(fields: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """`<logrecords><logrecord id="1"><field>value</field>…</logrecord>…</logrecords>`,
-    records numbered from 1, fields in name order whatever order `fields` gives."""
-    order = sorted(range(len(fields)), key=fields.__getitem__)
-    names = [fields[i] for i in order]
-    parts = ["<logrecords>"]
-    for number, row in enumerate(rows, 1):
-        parts.append(f'<logrecord id="{number}">')
-        parts.extend(f"<{name}>{xml_text(row[i])}</{name}>" for name, i in zip(names, order, strict=True))
-        parts.append("</logrecord>")
-    parts.append("</logrecords>")
+DECLARATION = '<?xml version="1.0"  encoding="UTF-8" ?>'  # boardz: two spaces, every query but actions
+ACTIONS_DECLARATION = '<?xml version="1.0" encoding="UTF-8" ?>'
+ROOTS: Mapping[str, tuple[str, str]] = {  # query -> (root, record) elements
+    "special_actions": ("logrecords", "logrecord"),
+    "special_academics": ("roleassignrecords", "roleassignrecord"),
+    "special_grades": ("graderecords", "graderecord"),
+    "special_documents": ("documentrecords", "documentrecord"),
+    "special_communications": ("communicationrecords", "communicationrecord"),
+    "special_progress": ("logrecords", "logrecord"),
+}
+
+
+def boardz_value(value: object) -> str:
+    """A field's text as boardz writes it: None and false empty, true `1`; text holding `<`
+    or `>` in CDATA with a space inside each end; anything else XML-escaped (boardz leaves
+    some `&` raw: not well-formed, not copied)."""
+    if value is None or value is False:
+        return ""
+    if value is True:
+        return "1"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    text = str(value)
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub("\ufffd", text)
+    if ("<" in text or ">" in text) and "]]>" not in text:
+        return f"<![CDATA[ {text} ]]>"
+    return escape(text) if _SPECIALS.intersection(text) else text
+
+
+def records_xml(query: str, fields: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """boardz's xmlcontent: the declaration, `<root>`, each record numbered from 0 with its
+    number as `id` and as a first `<ix>` child, then every field in byte order of its name,
+    tab-indented one per line; `</root>` after a blank line, no final newline."""
+    root, record = ROOTS[query]
+    order = sorted(range(len(fields)), key=lambda i: fields[i].encode())
+    parts = [ACTIONS_DECLARATION if query == "special_actions" else DECLARATION, f"\n<{root}>\n"]
+    for number, row in enumerate(rows):
+        parts.append(f'\t<{record} id="{number}">\n\t\t<ix>{number}</ix>\n')
+        parts.extend(f"\t\t<{fields[i]}>{boardz_value(row[i])}</{fields[i]}>\n" for i in order)
+        parts.append(f"\t</{record}>\n")
+    parts.append(f"\n</{root}>")
     return "".join(parts)
 
 
 def connection_xml(now: datetime, version: str) -> str:
+    """special_test's answer, boardz's shape; `version` is boardz's plugin version."""
     return (
-        f"<connection><status>success</status><time>{unix(now)}</time>"
-        f"<version>{xml_text(version)}</version></connection>"
+        f"{DECLARATION}\n<connection>\n\t<status>success</status>\n\t<time>{unix(now)}</time>\n"
+        f"\t<version>{xml_text(version)}</version>\n</connection>\n"
     )
 
 
-def acknowledge_xml(committed: Mapping[str, Position]) -> str:
-    """The marks an acknowledge committed, by query; `<nochange/>` when none moved."""
-    if not committed:
-        return "<acknowledge><nochange/></acknowledge>"
-    marks = "".join(
-        f'<lastextract query="{query}">{unix(position.time)}</lastextract>'
-        for query, position in sorted(committed.items())
-    )
-    return f"<acknowledge>{marks}</acknowledge>"
+def acknowledge_xml(lastextract: int | None) -> str:
+    """special_acknowledge's answer: the mark it committed (Unix s), or `<nochange>` with 0."""
+    inner = "\t<nochange>0</nochange>" if lastextract is None else f"\t<lastextract>{lastextract}</lastextract>"
+    return f"{DECLARATION}\n<acknowledge>\n{inner}\n</acknowledge>\n"

@@ -2,9 +2,10 @@
 the Moodle way (CONTRACT.md section 6).
 
 GET or POST (form-encoded; POST values win), parameters `wstoken`, `wsfunction`,
-`plugin`, `id`, `queryparams` (JSON), `moodlewsrestformat` `json` (default) or
-`xml`. Errors have Moodle's shape, `{"exception", "errorcode", "message"}` or
-`<EXCEPTION>`, and, as Moodle sends them, HTTP status 200 (405 for another HTTP
+`plugin`, `id`, `queryparams` (JSON), `testmode`, `moodlewsrestformat`: JSON when
+`json`, else (absent, `xml`, anything) Moodle's XML, as Moodle's REST server
+(webservice/rest/locallib.php). Errors have Moodle's shape,
+`{"exception", "errorcode", "message", "debuginfo"}` or `<EXCEPTION>`, and, as Moodle sends them, HTTP status 200 (405 for another HTTP
 method). The token is checked first, so nothing is said to a caller without one,
 except that parameters which cannot be read at all (not UTF-8, a POST body that
 is not a form) are refused before: without them there is no token to check. The
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from urllib.parse import parse_qs, parse_qsl
 from xml.sax.saxutils import escape, quoteattr
 
-from aula_ws.domain.etl import xml_text
+from aula_ws.domain.etl import invalid, xml_text
 from aula_ws.errors import AuthenticationFailed, EtlError, NoRight, TokenExpired
 from aula_ws.services.etl import EtlAnswer, report_etl_get
 from aula_ws.services.runtime import Services
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 FUNCTION = "report_etl_get"
 TOKEN_SERVICES = ("etl", "admin")
 FORM = "application/x-www-form-urlencoded"
+QUOTE = {'"': "&quot;"}
 ANSWER_KEYS = ("recordset", "records", "firsttime", "lasttime", "xmlcontent")
 
 
@@ -66,8 +68,8 @@ def etl_endpoint(services: Services) -> Endpoint:
             params = _parameters(environ)
         except EtlError as error:
             log.info("report_etl_get refused: %s", error.message)
-            return _error(start_response, error, False)
-        xml = params.get("moodlewsrestformat") == "xml"
+            return _error(start_response, error, _xml_asked(environ))
+        xml = params.get("moodlewsrestformat") != "json"
         try:
             answer = _call(services, params)
         except EtlError as error:
@@ -91,9 +93,14 @@ def etl_endpoint(services: Services) -> Endpoint:
 
 def too_large(environ: Environ, start_response: StartResponse, max_bytes: int) -> Iterable[bytes]:
     """Moodle's error shape, in the format the query string asks for (the body is not read)."""
-    error = EtlError("invalidparameter", f"The request is larger than {max_bytes} bytes")
-    xml = parse_qs(environ.get("QUERY_STRING", "")).get("moodlewsrestformat", [""])[-1] == "xml"
-    return _error(start_response, error, xml, TOO_LARGE)
+    error = invalid(f"The request is larger than {max_bytes} bytes")
+    return _error(start_response, error, _xml_asked(environ), TOO_LARGE)
+
+
+def _xml_asked(environ: Environ) -> bool:
+    """The format the query string asks for, when the parameters cannot be read (the body is not)."""
+    asked: str = parse_qs(environ.get("QUERY_STRING", "")).get("moodlewsrestformat", [""])[-1]
+    return asked != "json"
 
 
 def _call(services: Services, params: dict[str, str]) -> EtlAnswer:
@@ -111,7 +118,14 @@ def _call(services: Services, params: dict[str, str]) -> EtlAnswer:
             "moodle_exception",
         )
     log.info("report_etl_get by %s: plugin %r, instance %r", holder.username, params.get("plugin"), params.get("id"))
-    return report_etl_get(engine, settings, params.get("plugin"), params.get("id"), params.get("queryparams"))
+    return report_etl_get(
+        engine,
+        settings,
+        params.get("plugin"),
+        params.get("id"),
+        params.get("queryparams"),
+        testmode=params.get("testmode"),
+    )
 
 
 def _parameters(environ: Environ) -> dict[str, str]:
@@ -123,10 +137,7 @@ def _parameters(environ: Environ) -> dict[str, str]:
         content_type = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
         if body.strip() and content_type not in ("", FORM):
             # what PHP fills $_POST from (multipart aside): anything else would be read as garbage
-            raise EtlError(
-                "invalidparameter",
-                f"Invalid parameter value detected: a POST body must be {FORM}, not {content_type[:60]}",
-            )
+            raise invalid(f"a POST body must be {FORM}, not {content_type[:60]}")
         values.update(_pairs(body, "the POST body"))
     return values
 
@@ -137,15 +148,15 @@ def _pairs(encoded: bytes, where: str) -> dict[str, str]:
     try:
         return dict(parse_qsl(encoded.decode(), keep_blank_values=True, encoding="utf-8", errors="strict"))
     except UnicodeDecodeError:
-        raise EtlError("invalidparameter", f"Invalid parameter value detected: {where} is not UTF-8 text") from None
+        raise invalid(f"{where} is not UTF-8 text") from None
 
 
 def _json_error(error: EtlError) -> bytes:
     # backslashreplace: a lone surrogate echoed from the request becomes its JSON escape \udXXX
-    return json.dumps(
-        {"exception": error.exception, "errorcode": error.errorcode, "message": error.message},
-        ensure_ascii=False,
-    ).encode("utf-8", "backslashreplace")
+    body = {"exception": error.exception, "errorcode": error.errorcode, "message": error.message}
+    if error.debuginfo is not None:
+        body["debuginfo"] = error.debuginfo
+    return json.dumps(body, ensure_ascii=False).encode("utf-8", "backslashreplace")
 
 
 def _error(start_response: StartResponse, error: EtlError, xml: bool, status: str = "200 OK") -> Iterable[bytes]:
@@ -156,16 +167,22 @@ def _error(start_response: StartResponse, error: EtlError, xml: bool, status: st
         f"<EXCEPTION class={quoteattr(error.exception)}>\n"
         f"<ERRORCODE>{xml_text(error.errorcode)}</ERRORCODE>\n"
         f"<MESSAGE>{xml_text(error.message)}</MESSAGE>\n"
-        "</EXCEPTION>\n"
+        + ("" if error.debuginfo is None else f"<DEBUGINFO>{xml_text(error.debuginfo)}</DEBUGINFO>\n")
+        + "</EXCEPTION>\n"
     )
     return _send(start_response, status, "application/xml; charset=utf-8", body.encode())
 
 
 def _xml_answer(answer: EtlAnswer) -> bytes:
-    keys = "".join(
-        f'<KEY name="{key}"><VALUE>{escape(str(getattr(answer, key)))}</VALUE>\n</KEY>\n' for key in ANSWER_KEYS
-    )
+    """Moodle's SINGLE: one KEY per line; VALUE escapes `& < > "` (not `'`), null is `null="null"`."""
+    keys = "".join(f'<KEY name="{key}">{_xml_value(getattr(answer, key))}\n</KEY>\n' for key in ANSWER_KEYS)
     return f'<?xml version="1.0" encoding="UTF-8" ?>\n<RESPONSE>\n<SINGLE>\n{keys}</SINGLE>\n</RESPONSE>\n'.encode()
+
+
+def _xml_value(value: object) -> str:
+    if value is None:
+        return '<VALUE null="null"/>'
+    return "<VALUE>" + escape(str(value), QUOTE) + "</VALUE>"
 
 
 def _send(

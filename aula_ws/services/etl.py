@@ -13,18 +13,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine
 
-from aula_ws import __version__
 from aula_ws.config import Settings
+from aula_ws.domain import boardz
 from aula_ws.domain import etl as rules
-from aula_ws.domain.etl import ACKNOWLEDGE, PLUGINS, TEST, Key, Position, Request
-from aula_ws.errors import ContractError, EtlBusy, EtlError, NotAllowed, NotFound
+from aula_ws.domain.etl import ACKNOWLEDGE, DELIVERIES, PLUGINS, TEST, TEST_LIMIT, Key, Position, Request
+from aula_ws.errors import ContractError, EtlBusy, NotAllowed, NotFound
 from aula_ws.services.clock import utc_now
 from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
 from aula_ws.store import etl as etl_store
+from aula_ws.store import sync as sync_store
 from aula_ws.store.unit_of_work import UnitOfWork
+
+BOARDZ_VERSION = "2019071400"  # the boardz version whose output we write (special_test tells it)
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,11 @@ class InstanceSummary:
 # --------------------------------------------------------------------------- instances
 
 
-def add_instance(engine: Engine, plugin: str, name: str, now: datetime, masquerade: bool = False) -> int:
-    """A new extraction instance with no marks; `masquerade` (boardz) pseudonymises logins."""
+def add_instance(
+    engine: Engine, plugin: str, name: str, now: datetime, masquerade: bool = False, delivery: str | None = None
+) -> int:
+    """A new extraction instance with no marks; `masquerade` (boardz) pseudonymises logins;
+    `delivery` says what moves its marks (see set_delivery)."""
     if plugin not in PLUGINS:
         raise NotAllowed(f"unknown ETL plugin {plugin!r}: one of {', '.join(PLUGINS)}")
     if not name.strip():
@@ -56,12 +63,32 @@ def add_instance(engine: Engine, plugin: str, name: str, now: datetime, masquera
         if plugin != "boardz":
             raise NotAllowed("only boardz instances masquerade logins")
         settings = {"masquerade": True, "salt": secrets.token_hex(16)}
+    if delivery is not None:
+        settings["delivery"] = _delivery(delivery)
     with UnitOfWork(engine) as uow:
         instance_id = etl_store.add_instance(uow.connection, plugin, name.strip(), settings, now)
         if instance_id is None:
             raise NotAllowed(f"an ETL instance named {name.strip()!r} already exists")
         uow.commit()
     return instance_id
+
+
+def set_delivery(engine: Engine, instance_id: int, delivery: str) -> None:
+    """`extraction` (boardz, the default): an extraction without `from` continues after the
+    last record delivered; `acknowledged`: after the last acknowledged (repeats until then)."""
+    chosen = _delivery(delivery)
+    with UnitOfWork(engine) as uow:
+        instance = etl_store.find_instance(uow.connection, instance_id)
+        if instance is None:
+            raise NotFound("ETL instance", instance_id)
+        etl_store.save_settings(uow.connection, instance_id, {**instance.settings, "delivery": chosen})
+        uow.commit()
+
+
+def _delivery(value: str) -> str:
+    if value not in DELIVERIES:
+        raise NotAllowed(f"unknown ETL delivery {value!r}: one of {', '.join(DELIVERIES)}")
+    return value
 
 
 def list_instances(engine: Engine) -> list[InstanceSummary]:
@@ -107,18 +134,19 @@ def report_etl_get(
     instance_id: str | int | None,
     queryparams: str | None,
     now: Callable[[], datetime] = utc_now,
+    testmode: str | None = None,
 ) -> EtlAnswer:
     """One extraction: at most `settings.etl_max_records` records of the query, in
     (time, key) order from where the instance's marks say (see aula_ws.domain.etl)."""
-    request = rules.parse_request(plugin, instance_id, queryparams)
+    request = rules.parse_request(plugin, instance_id, queryparams, testmode)
     current = now()
     with UnitOfWork(engine) as uow:
         instance = etl_store.find_instance(uow.connection, request.instance_id)
     if instance is None or instance.plugin != request.plugin:
-        raise EtlError("unknowninstance", f"No {request.plugin} ETL instance with id {request.instance_id}")
+        raise rules.invalid(f"No {request.plugin} ETL instance with id {request.instance_id}")
     if request.query == TEST:
         at = rules.unix(current)
-        return EtlAnswer(TEST, 0, at, at, rules.connection_xml(current, __version__))
+        return EtlAnswer(TEST, 0, at, at, rules.connection_xml(current, BOARDZ_VERSION))
     if request.query == ACKNOWLEDGE:
         work = _acknowledge(request, current)
     elif request.plugin == "progress":
@@ -166,76 +194,158 @@ def _deliver(instance_id: int, query: str, end: Position | None, now: datetime) 
 
 # --------------------------------------------------------------------------- boardz
 
-
-@dataclass(frozen=True)
-class Source:
-    """A boardz query: how to read a page, its field names, a row's tie-breaking key."""
-
-    read: Callable[[Connection, Position | None, datetime, int], Sequence[Sequence[Any]]]
-    fields: tuple[str, ...]
-    key: Callable[[Sequence[Any]], Key]
-    values: Callable[[Sequence[Any]], Sequence[Any]]
+Reader = Callable[[Connection, Position | None, datetime, int], Sequence[Any]]
+Builder = Callable[[Connection, Sequence[Any], boardz.Window], list[tuple[Any, ...]]]
 
 
-def _by_id(row: Sequence[Any]) -> Key:
-    return (row[1],)
+def _actions(connection: Connection, rows: Sequence[Any], window: boardz.Window) -> list[tuple[Any, ...]]:
+    """The page's events with each user's next event (in the page, else one look-up per user)."""
+    following: dict[int, datetime] = {}
+    nexts: list[datetime | None] = []
+    for row in reversed(rows):
+        nexts.append(following.get(row.user_id))
+        following[row.user_id] = row.time
+    nexts.reverse()
+    last_of_user = [row.user_id for row, next_time in zip(rows, nexts, strict=True) if next_time is None]
+    later = (
+        etl_store.next_event_times(connection, last_of_user, Position(rows[-1].time, (rows[-1].id,))) if rows else {}
+    )
+    return [
+        boardz.values(
+            boardz.ACTION_FIELDS,
+            boardz.action_record(
+                boardz.Action(
+                    r.id,
+                    r.time,
+                    r.action,
+                    r.user_id,
+                    r.username,
+                    boardz.GroupLabel(r.group_id, r.idnumber, r.fullname),
+                    r.visible,
+                    r.unit_id,
+                    r.code,
+                    r.name,
+                    r.perfil,
+                    r.cohort_id,
+                    next_time if next_time is not None else later.get(r.user_id),
+                ),
+                window,
+            ),
+        )
+        for r, next_time in zip(rows, nexts, strict=True)
+    ]
 
 
-def _with_unix_time(row: Sequence[Any]) -> Sequence[Any]:
-    return (rules.unix(row[0]), *row[1:])
+def _grades(connection: Connection, rows: Sequence[Any], window: boardz.Window) -> list[tuple[Any, ...]]:
+    return [
+        boardz.values(boardz.GRADE_FIELDS, boardz.grade_record(boardz.Grade(row[0], *row[2:]), window)) for row in rows
+    ]
 
 
-SOURCES = {
-    "special_actions": Source(
-        etl_store.activity_page,
-        ("time", "id", "action", "groupid", "group", "unit", "unittype", "username"),
-        _by_id,
-        _with_unix_time,
-    ),
-    "special_grades": Source(
-        etl_store.session_page,
-        ("time", "id", "status", "score", "timespent", "groupid", "group", "unit", "unittype", "username"),
-        _by_id,
-        _with_unix_time,
-    ),
-    "special_academics": Source(
-        etl_store.membership_page,
-        (
-            "time",
-            "groupid",
-            "perfil",
-            "administrador_grupo",
-            "responsable_grupo",
-            "estado",
-            "fecha_alta",
-            "group",
-            "username",
-        ),
-        lambda row: (row[1], row[2]),
-        lambda row: (rules.unix(row[0]), row[1], *row[3:]),  # not the internal user id
-    ),
+# query -> how to read a page in (time, id) order, how to make its records, their fields
+INCREMENTAL: dict[str, tuple[Reader, Builder, tuple[str, ...]]] = {
+    "special_actions": (etl_store.activity_page, _actions, boardz.ACTION_FIELDS),
+    "special_grades": (etl_store.session_page, _grades, boardz.GRADE_FIELDS),
 }
+ACADEMICS = "special_academics"
+EMPTY = ("special_documents", "special_communications")  # we hold no such data
+SOURCES = (*INCREMENTAL, ACADEMICS, *EMPTY)
+
+
+def _window(settings: Settings, from_s: int, to_s: int) -> boardz.Window:
+    return boardz.Window(urlsplit(settings.wwwroot).hostname or "", settings.wwwroot, from_s, to_s)
+
+
+def _limit(settings: Settings, request: Request) -> int:
+    return min(TEST_LIMIT, settings.etl_max_records) if request.testmode else settings.etl_max_records
 
 
 def _boardz(
     engine: Engine, settings: Settings, request: Request, instance: etl_store.InstanceRecord, now: datetime
 ) -> Work:
-    source = SOURCES[request.query]
+    """A boardz extraction (actions, grades): the records after the start position, up to `to`;
+    the delivered mark moves to the last one (not in testmode)."""
+    if request.query == ACADEMICS:
+        return _academics(engine, settings, request, instance, now)
+    if request.query in EMPTY:
+        return _empty(settings, request, now)
+    read, build, fields = INCREMENTAL[request.query]
     salt = instance.settings.get("salt") if instance.settings.get("masquerade") else None
+    delivery = instance.settings.get("delivery", DELIVERIES[0])
 
     def work(marks: dict[str, etl_store.Marks]) -> tuple[EtlAnswer, Writer]:
         mark = marks.get(request.query, etl_store.Marks(None, None))
-        start = rules.start_position(request.from_s, mark.delivered, mark.acked)
+        start = rules.start_position(request.from_s, mark.delivered, mark.acked, delivery)
         before = rules.end_before(request.to_s, now)
+        window = _window(settings, 0 if start is None else rules.unix(start.time), rules.unix(before) - 1)
         with UnitOfWork(engine) as uow:
-            rows = source.read(uow.connection, start, before, settings.etl_max_records)
-        values = [source.values(row) for row in rows]
-        if salt is not None:  # the login is every source's last field
-            values = [(*v[:-1], rules.masked(v[-1], salt)) for v in values]
+            rows = read(uow.connection, start, before, _limit(settings, request))
+            values = build(uow.connection, rows, window)
+        if salt is not None:
+            at = fields.index("username")
+            values = [(*v[:at], rules.masked(v[at], salt), *v[at + 1 :]) for v in values]
         first, last = rules.wire_times([row[0] for row in rows], start)
-        end = Position(rows[-1][0], source.key(rows[-1])) if rows else start
-        answer = EtlAnswer(request.query, len(rows), first, last, rules.logrecords(source.fields, values))
-        return answer, _deliver(request.instance_id, request.query, end, now)
+        end = Position(rows[-1][0], (rows[-1][1],)) if rows else start
+        answer = EtlAnswer(request.query, len(rows), first, last, rules.records_xml(request.query, fields, values))
+        return answer, _deliver(request.instance_id, request.query, None if request.testmode else end, now)
+
+    return work
+
+
+def _academics(
+    engine: Engine, settings: Settings, request: Request, instance: etl_store.InstanceRecord, now: datetime
+) -> Work:
+    """boardz's academics: a full snapshot of the memberships every pass, paged in
+    (group, user) order; a pass continues after the last membership delivered (acknowledged,
+    with `delivery` `acknowledged`) and the next pass starts once a page comes back short."""
+    salt = instance.settings.get("salt") if instance.settings.get("masquerade") else None
+    delivery = instance.settings.get("delivery", DELIVERIES[0])
+    limit = _limit(settings, request)
+
+    def work(marks: dict[str, etl_store.Marks]) -> tuple[EtlAnswer, Writer]:
+        mark = marks.get(ACADEMICS, etl_store.Marks(None, None))
+        position = mark.delivered if delivery == "extraction" else mark.acked
+        after = None if position is None or position.key is None else (position.key[0], position.key[1])
+        at = rules.unix(now)
+        window = _window(settings, 0, at)
+        with UnitOfWork(engine) as uow:
+            rows = etl_store.membership_snapshot(uow.connection, after, limit)
+            groups = sync_store.groups_of_memberships(uow.connection, [(r.group_id, r.user_id) for r in rows])
+        values = [
+            boardz.values(
+                boardz.ACADEMIC_FIELDS,
+                boardz.academic_record(
+                    boardz.Membership(
+                        boardz.GroupLabel(r.group_id, r.idnumber, r.fullname),
+                        r.username if salt is None else rules.masked(r.username, salt),
+                        r.perfil,
+                        r.name,
+                        r.administrador_grupo,
+                        r.responsable_grupo,
+                        r.estado,
+                        r.fecha_alta,
+                        r.endtime,
+                        groups.get((r.group_id, r.user_id), []),
+                    ),
+                    window,
+                ),
+            )
+            for r in rows
+        ]
+        complete = len(rows) < limit
+        end = Position(now, None if complete else (rows[-1].group_id, rows[-1].user_id))
+        answer = EtlAnswer(ACADEMICS, len(rows), at, at, rules.records_xml(ACADEMICS, boardz.ACADEMIC_FIELDS, values))
+        return answer, _deliver(request.instance_id, ACADEMICS, None if request.testmode else end, now)
+
+    return work
+
+
+def _empty(settings: Settings, request: Request, now: datetime) -> Work:
+    def work(marks: dict[str, etl_store.Marks]) -> tuple[EtlAnswer, Writer]:
+        at = rules.unix(now)
+        return EtlAnswer(request.query, 0, at, at, rules.records_xml(request.query, (), [])), _deliver(
+            request.instance_id, request.query, None, now
+        )
 
     return work
 
@@ -244,7 +354,7 @@ def _acknowledge(request: Request, now: datetime) -> Work:
     """Commit the delivered marks (of `ackquery`, else of every query) as acknowledged."""
     ackquery = rules.text_param(request.params, "ackquery")
     if ackquery is not None and ackquery not in SOURCES:
-        raise EtlError("unknownquery", f"ackquery must be one of {', '.join(SOURCES)}, not {ackquery[:60]!r}")
+        raise rules.invalid(f"ackquery must be one of {', '.join(SOURCES)}, not {ackquery[:60]!r}")
 
     def work(marks: dict[str, etl_store.Marks]) -> tuple[EtlAnswer, Writer]:
         committed = {
@@ -258,7 +368,7 @@ def _acknowledge(request: Request, now: datetime) -> Work:
             len(committed),
             times[0] if times else 0,
             times[-1] if times else 0,
-            rules.acknowledge_xml(committed),
+            rules.acknowledge_xml(times[-1] if times else None),
         )
 
         def write(connection: Connection) -> None:
@@ -301,7 +411,9 @@ def _progress(engine: Engine, settings: Settings, request: Request, now: datetim
         end = Position(snapshot, (members[-1].id_grupo, members[-1].id_usuario) if members else after or (0, ""))
         at = rules.unix(snapshot)
         values = [[getattr(m, name) for name in PROGRESS_FIELDS] for m in members]
-        answer = EtlAnswer(request.query, len(members), at, at, rules.logrecords(PROGRESS_FIELDS, values))
+        answer = EtlAnswer(
+            request.query, len(members), at, at, rules.records_xml(request.query, PROGRESS_FIELDS, values)
+        )
         return answer, _deliver(request.instance_id, request.query, end, now)
 
     return work
@@ -322,7 +434,7 @@ def _progress_members(
         try:
             members = obtener_avance_usuarios(engine, settings.timezone, query, now=lambda: snapshot)
         except ContractError as error:
-            raise EtlError("invalidparameter", f"{error.name}: {error.message}") from None
+            raise rules.invalid(f"{error.name}: {error.message}") from None
         for member in members:
             if after is not None and (member.id_grupo, member.id_usuario) <= after:
                 continue

@@ -72,7 +72,7 @@ def fault_for(error: AulaError, call: str) -> Fault | None:
     if isinstance(error, InvalidRequest):
         return Fault("Client.InvalidRequest", str(error))
     if isinstance(error, EtlError):  # Client.ETLBUSY, Client.invalidparameter, ...
-        return Fault(f"Client.{error.errorcode}", error.message)
+        return Fault(f"Client.{error.errorcode}", str(error))  # the message and Moodle's debuginfo
     if isinstance(error, WriteFailed):  # a full disk: one line, no traceback, the caller told what
         log.error("admin call %s: %s", call, error)
         return ServerRefusal("Server.WriteFailed", str(error))

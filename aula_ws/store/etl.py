@@ -7,7 +7,7 @@ before an exclusive upper time: first the page's rows alone, by the
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -16,10 +16,12 @@ from sqlalchemy import (
     Row,
     and_,
     delete,
+    func,
     insert,
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +34,7 @@ from aula_ws.store.tables import (
     groups,
     lesson_sessions,
     memberships,
+    profiles,
     units,
     users,
 )
@@ -88,6 +91,12 @@ def find_instance(connection: Connection, instance_id: int) -> InstanceRecord | 
 
 def list_instances(connection: Connection) -> list[InstanceRecord]:
     return [_instance(row) for row in connection.execute(_instance_columns.order_by(etl_instances.c.id))]
+
+
+def save_settings(connection: Connection, instance_id: int, settings: dict[str, Any]) -> None:
+    connection.execute(
+        update(etl_instances).where(etl_instances.c.id == instance_id).values(settings=json.dumps(settings))
+    )
 
 
 def remove_instance(connection: Connection, instance_id: int) -> bool:
@@ -189,7 +198,8 @@ def _page(
 
 
 def activity_page(connection: Connection, after: Position | None, before: datetime, limit: int) -> list[Row[Any]]:
-    """Activity-log rows: time, id, action, groupid, group, unit, unittype, username."""
+    """Activity-log rows: time, id, action, user_id, username, group_id, group fullname,
+    idnumber and visible, unit_id, code and name, the member's perfil and cohort (None: not a member)."""
     a = activity_log.c
     page = _page(
         [a.id, a.time, a.action, a.user_id, a.group_id, a.unit_id],
@@ -205,24 +215,45 @@ def activity_page(connection: Connection, after: Position | None, before: dateti
                 page.c.time,
                 page.c.id,
                 page.c.action,
-                page.c.group_id,
-                groups.c.shortname,
-                units.c.code,
-                units.c.type,
+                page.c.user_id,
                 users.c.username,
+                page.c.group_id,
+                groups.c.fullname,
+                groups.c.idnumber,
+                groups.c.visible,
+                page.c.unit_id,
+                units.c.code,
+                units.c.name,
+                memberships.c.perfil,
+                memberships.c.cohort_id,
             )
             .select_from(
                 page.join(users, users.c.id == page.c.user_id)
                 .join(groups, groups.c.id == page.c.group_id)
                 .outerjoin(units, units.c.id == page.c.unit_id)
+                .outerjoin(
+                    memberships,
+                    and_(memberships.c.group_id == page.c.group_id, memberships.c.user_id == page.c.user_id),
+                )
             )
             .order_by(page.c.time, page.c.id)
         )
     )
 
 
+def next_event_times(connection: Connection, user_ids: list[int], after: Position) -> dict[int, datetime]:
+    """user id -> the time of that user's first event after `after` (by the (user_id, time) index)."""
+    a = activity_log.c
+    found: dict[int, datetime] = {}
+    for user_id in user_ids:
+        at = connection.scalar(select(func.min(a.time)).where(a.user_id == user_id, _after(a.time, [a.id], after)))
+        if at is not None:
+            found[user_id] = at
+    return found
+
+
 def session_page(connection: Connection, after: Position | None, before: datetime, limit: int) -> list[Row[Any]]:
-    """Lesson sessions: time, id, status, score, time_spent, groupid, group, unit, unittype, username."""
+    """Lesson sessions: time, id, status, score, time_spent, group_id, unit_id, unit type, username."""
     s = lesson_sessions.c
     page = _page(
         [s.id, s.status_date, s.status, s.score, s.time_spent, s.user_id, s.unit_id],
@@ -241,52 +272,41 @@ def session_page(connection: Connection, after: Position | None, before: datetim
                 page.c.score,
                 page.c.time_spent,
                 units.c.group_id,
-                groups.c.shortname,
-                units.c.code,
+                page.c.unit_id,
                 units.c.type,
                 users.c.username,
             )
-            .select_from(
-                page.join(users, users.c.id == page.c.user_id)
-                .join(units, units.c.id == page.c.unit_id)
-                .join(groups, groups.c.id == units.c.group_id)
-            )
+            .select_from(page.join(users, users.c.id == page.c.user_id).join(units, units.c.id == page.c.unit_id))
             .order_by(page.c.status_date, page.c.id)
         )
     )
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min)
-
-
-def membership_page(
-    connection: Connection, after: Position | None, before: datetime, limit: int
-) -> list[tuple[Any, ...]]:
-    """Memberships by enrolment date: time (midnight of fecha_alta), group_id, user_id,
-    perfil, administrador_grupo, responsable_grupo, estado, fecha_alta, group, username."""
+def membership_snapshot(connection: Connection, after: tuple[int, int] | None, limit: int) -> list[Row[Any]]:
+    """Every membership in (group_id, user_id) order after `after`: group_id, user_id, perfil,
+    profile name, administrador_grupo, responsable_grupo, estado, fecha_alta, endtime,
+    group fullname and idnumber, username."""
     m = memberships.c
-    last_day = before.date() if before.time() == time.min else before.date() + timedelta(days=1)
-    if after is None:
-        start: ColumnElement[bool] = true()
-    elif after.key is None:
-        start = m.fecha_alta > after.time.date()
-    else:
-        start = _after(m.fecha_alta, [m.group_id, m.user_id], Position(after.time.date(), after.key))  # type: ignore[arg-type]
-    page = _page(
-        [m.fecha_alta, m.group_id, m.user_id, m.perfil, m.administrador_grupo, m.responsable_grupo, m.estado],
-        m.fecha_alta,
-        [m.group_id, m.user_id],
-        start,
-        last_day,
-        limit,
+    start: ColumnElement[bool] = true() if after is None else tuple_(m.group_id, m.user_id) > tuple_(*after)
+    page = (
+        select(m.group_id, m.user_id, m.perfil, m.administrador_grupo, m.responsable_grupo, m.estado)
+        .add_columns(m.fecha_alta, m.endtime)
+        .where(start)
+        .order_by(m.group_id, m.user_id)
+        .limit(limit)
+        .subquery("page")
     )
-    rows = connection.execute(
-        select(page, groups.c.shortname, users.c.username)
-        .select_from(page.join(users, users.c.id == page.c.user_id).join(groups, groups.c.id == page.c.group_id))
-        .order_by(page.c.fecha_alta, page.c.group_id, page.c.user_id)
+    return list(
+        connection.execute(
+            select(page, profiles.c.name, groups.c.fullname, groups.c.idnumber, users.c.username)
+            .select_from(
+                page.join(users, users.c.id == page.c.user_id)
+                .join(groups, groups.c.id == page.c.group_id)
+                .join(profiles, profiles.c.code == page.c.perfil)
+            )
+            .order_by(page.c.group_id, page.c.user_id)
+        )
     )
-    return [(_midnight(row[0]), *row[1:7], row[0], row.shortname, row.username) for row in rows]
 
 
 def group_ids(connection: Connection, first: int = 0) -> list[int]:

@@ -33,7 +33,7 @@ def site(request, tmp_path_factory):
 def form(platform, instance: int, size: int) -> bytes:
     """A report_etl_get call padded with an extra parameter to exactly `size` bytes."""
     body = (
-        f"wstoken={platform.token}&wsfunction=report_etl_get&plugin=boardz&id={instance}"
+        f"wstoken={platform.token}&wsfunction=report_etl_get&plugin=boardz&id={instance}&moodlewsrestformat=json"
         "&queryparams=%7B%22query%22%3A%22special_actions%22%7D&pad="
     ).encode()
     return body + b"x" * (size - len(body))
@@ -57,7 +57,7 @@ def test_a_form_body_over_the_setting_is_refused_naming_it_and_nothing_is_writte
     platform, instance, server = site
     before = stored_state(platform)
     response = requests.post(
-        f"{server.base_url}/webservice/rest/server.php",
+        f"{server.base_url}/webservice/rest/server.php?moodlewsrestformat=json",  # the body is not read
         data=form(platform, instance, LIMIT + 1),
         headers=FORM,
         timeout=60,
@@ -66,6 +66,7 @@ def test_a_form_body_over_the_setting_is_refused_naming_it_and_nothing_is_writte
     assert response.json() == {
         "exception": "invalid_parameter_exception",
         "errorcode": "invalidparameter",
-        "message": f"The request is larger than {LIMIT} bytes",
+        "message": "Invalid parameter value detected",
+        "debuginfo": f"The request is larger than {LIMIT} bytes",
     }
     assert stored_state(platform) == before

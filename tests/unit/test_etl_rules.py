@@ -9,10 +9,11 @@ from aula_ws.domain.etl import (
     acknowledge_xml,
     end_before,
     from_unix,
-    logrecords,
     masked,
     parse_queryparams,
     parse_request,
+    parse_testmode,
+    records_xml,
     start_position,
     unix,
     wire_times,
@@ -22,10 +23,10 @@ from aula_ws.errors import EtlError
 T = from_unix(1_700_000_000)
 
 
-def test_without_from_an_extraction_starts_after_the_acknowledged_mark():
+def test_without_from_an_extraction_until_acknowledged_starts_after_the_acknowledged_mark():
     acked, delivered = Position(T, (5,)), Position(from_unix(1_700_000_100), (9,))
-    assert start_position(None, delivered, acked) == acked
-    assert start_position(None, delivered, None) is None
+    assert start_position(None, delivered, acked, "acknowledged") == acked
+    assert start_position(None, delivered, None, "acknowledged") is None
 
 
 def test_from_equal_to_the_last_delivered_second_continues_right_after_that_record():
@@ -56,29 +57,48 @@ def test_an_empty_page_answers_its_start_so_that_continuing_stays_put():
     assert wire_times([T, T.replace(second=T.second + 5)], None) == (1_700_000_000, 1_700_000_005)
 
 
-def test_logrecords_number_the_records_and_write_fields_in_name_order_escaped():
-    xml = logrecords(
-        ("time", "action", "unit", "active", "day"),
+def test_records_are_boardzs_numbered_from_0_with_ix_and_fields_in_byte_order():
+    xml = records_xml(
+        "special_grades",
+        ("time", "action", "unit", "active", "day", "Z"),
         [
-            (1, "a & <b>", None, True, date(2015, 6, 17)),
-            (2, "bell\x07", "U1", False, None),
+            (1, "a & <b>", None, True, date(2015, 6, 17), "x"),
+            (2, "bell\x07 & co", "U1", False, None, "y"),
         ],
     )
     assert xml.startswith(
-        '<logrecords><logrecord id="1"><action>a &amp; &lt;b&gt;</action><active>true</active>'
-        "<day>2015-06-17</day><time>1</time><unit></unit></logrecord>"
+        '<?xml version="1.0"  encoding="UTF-8" ?>\n<graderecords>\n\t<graderecord id="0">\n\t\t<ix>0</ix>\n'
+        "\t\t<Z>x</Z>\n\t\t<action><![CDATA[ a & <b> ]]></action>\n\t\t<active>1</active>\n"
+        "\t\t<day>2015-06-17</day>\n\t\t<time>1</time>\n\t\t<unit></unit>\n\t</graderecord>\n"
     )
-    second = etree.fromstring(xml)[1]
-    assert second.get("id") == "2"
-    assert (second.findtext("action"), second.findtext("active")) == ("bell\ufffd", "false")
-    assert logrecords(("a",), []) == "<logrecords></logrecords>"
+    assert xml.endswith("\t</graderecord>\n\n</graderecords>")
+    second = etree.fromstring(xml.encode())[1]
+    assert second.get("id") == second.findtext("ix") == "1"
+    assert (second.findtext("action"), second.findtext("active")) == ("bell\ufffd & co", "")
+    assert records_xml("special_documents", (), []) == (
+        '<?xml version="1.0"  encoding="UTF-8" ?>\n<documentrecords>\n\n</documentrecords>'
+    )
+    assert records_xml("special_actions", ("a",), []).startswith('<?xml version="1.0" encoding="UTF-8" ?>\n')
 
 
-def test_acknowledge_lists_the_committed_marks_or_says_nothing_changed():
-    assert acknowledge_xml({}) == "<acknowledge><nochange/></acknowledge>"
-    assert acknowledge_xml({"special_actions": Position(T, (1,))}) == (
-        '<acknowledge><lastextract query="special_actions">1700000000</lastextract></acknowledge>'
+def test_acknowledge_says_the_mark_it_committed_or_that_nothing_changed():
+    assert "<nochange>0</nochange>" in acknowledge_xml(None)
+    assert acknowledge_xml(1_700_000_000).endswith(
+        "\n<acknowledge>\n\t<lastextract>1700000000</lastextract>\n</acknowledge>\n"
     )
+
+
+def test_without_from_a_boardz_delivery_continues_after_the_last_record_delivered():
+    acked, delivered = Position(T, (5,)), Position(from_unix(1_700_000_100), (9,))
+    assert start_position(None, delivered, acked, "extraction") == delivered
+    assert start_position(None, delivered, acked, "acknowledged") == acked
+
+
+@pytest.mark.parametrize(
+    ("raw", "on"), [(None, False), ("", False), ("0", False), ("1", True), ("1.0", True), ("test", True)]
+)
+def test_testmode_is_on_for_test_or_what_php_reads_as_1(raw, on):
+    assert parse_testmode(raw) is on
 
 
 def test_queryparams_may_arrive_url_encoded_once_more():
@@ -90,7 +110,7 @@ def test_queryparams_may_arrive_url_encoded_once_more():
 def test_queryparams_that_are_not_a_json_object_are_refused(raw):
     with pytest.raises(EtlError) as caught:
         parse_queryparams(raw)
-    assert caught.value.errorcode in ("invalidparameter", "invalidqueryparams")
+    assert caught.value.errorcode == "invalidparameter" and "queryparams" in (caught.value.debuginfo or "")
 
 
 def test_the_request_is_checked_plugin_then_id_then_queryparams_then_range():
@@ -100,7 +120,7 @@ def test_the_request_is_checked_plugin_then_id_then_queryparams_then_range():
         parse_request("boardz", "0", "{")
     with pytest.raises(EtlError) as caught:
         parse_request("boardz", "3", '{"query": "special_actions", "from": "9", "to": 8}')
-    assert caught.value.errorcode == "invalidrange"
+    assert caught.value.errorcode == "invalidparameter" and "is after to" in (caught.value.debuginfo or "")
     request = parse_request("progress", " 7 ", '{"query": "special_progress", "from": "9", "id_grupo": 64}')
     assert (request.instance_id, request.query, request.from_s, request.to_s) == (7, "special_progress", 9, None)
     with pytest.raises(EtlError, match="Unix time"):

@@ -30,6 +30,7 @@ from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
 from aula_ws import __version__
+from aula_ws.access_log import AccessLog
 from aula_ws.app import BODY_TOO_LARGE, AulaApplication, create_app
 from aula_ws.commands.exits import EXIT_OK
 from aula_ws.config import Settings
@@ -85,7 +86,7 @@ def create_waitress(app: AulaApplication, settings: Settings, host: str, port: i
     server = cast(
         "BaseWSGIServer",
         create_server(
-            app,
+            AccessLog(app),  # one line per request (aula_ws/access_log.py)
             host=host,
             port=port,
             threads=threads,

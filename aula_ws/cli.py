@@ -41,12 +41,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure(settings.log_level, settings.log_format)
         services = Services(settings)
         return int(args.handler(args, services))
+    except BrokenPipeError:
+        # the reader went away (`| head`): no traceback; what was not written is lost, so not success
+        _silence_stdout()
+        return EXIT_NOT_STORED
     except WriteFailed as error:
         print(f"aula-ws: {error}", file=sys.stderr)
         return EXIT_NOT_STORED
     except AulaError as error:
         print(f"aula-ws: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again
+    (the Python documentation's recipe for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -191,3 +191,28 @@ def _wait_for(server: RunningServer, needle: str) -> None:
     deadline = time.monotonic() + 10
     while needle not in server.log and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def test_a_file_in_another_encoding_is_refused_in_one_line_with_the_hint(tmp_path):
+    env = aula_env(tmp_path, migrated_sqlite(tmp_path))
+    latin1 = tmp_path / "courses.txt"
+    latin1.write_bytes("user_loginid\tcrsvname\tcourse_status\nJosé\tdemo\tI\n".encode("latin-1"))
+    refused = aula_ws(env, "import", "courses", str(latin1))
+    assert refused.returncode == 2
+    assert "is not valid utf-8" in refused.stderr and "--encoding" in refused.stderr
+    users = tmp_path / "users.csv"
+    users.write_bytes("username;firstname;lastname\njosé;José;Pérez\n".encode("latin-1"))
+    synced = aula_ws(env, "sync", "users", str(users), "--simulate")
+    assert synced.returncode == 2 and "--encoding: utf-8, iso-8859-1" in synced.stderr
+    decoded = aula_ws(env, "sync", "users", str(users), "--simulate", "--encoding", "iso-8859-1")
+    assert "refused" not in decoded.stderr and "lines processed: 1" in decoded.stdout
+
+
+def test_each_file_kind_help_lists_its_columns(tmp_path):
+    env = aula_env(tmp_path, migrated_sqlite(tmp_path))
+    lessons = aula_ws(env, "import", "lessons", "--help").stdout
+    assert "lessons: user_loginid* crsvname* lsnvname* lnk_type* lesson_status*" in lessons
+    users = aula_ws(env, "sync", "users", "--help").stdout
+    assert "required: username firstname lastname" in users and "profile_field_<name>" in users
+    enrolments = aula_ws(env, "sync", "enrolments", "--help").stdout
+    assert "required: cid uid rolename" in enrolments

@@ -42,4 +42,6 @@ def configure(level: str = "info", style: str = "text") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # alembic's and spyne's INFO lines (each migration step, "Initializing application") are not news
+    for chatty in ("alembic", "spyne"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

@@ -4,13 +4,15 @@ Each edge builds its endpoint from the one `Services` (aula_ws/services/runtime.
 behind its body limit (aula_ws/wsgi.py); this module routes paths to them.
 """
 
+import json
 from collections.abc import Iterable
 from html import escape
 
 from spyne import Application
 from spyne.server.wsgi import WsgiApplication
 
-from aula_ws import __version__
+from aula_ws import __version__, logs
+from aula_ws.access_log import AccessLog
 from aula_ws.config import Settings
 from aula_ws.console.routes import console_endpoint
 from aula_ws.rest.etl import etl_endpoint
@@ -21,7 +23,8 @@ from aula_ws.soap.contract import ContractApplication
 from aula_ws.soap.faults import too_large_envelope
 from aula_ws.soap.protocol import quiet_spyne_logging
 from aula_ws.soap.wsdl import PublishedWsdl, request_base_url
-from aula_ws.wsgi import TOO_LARGE, Endpoint, Environ, StartResponse, limited_endpoint, send
+from aula_ws.store import database
+from aula_ws.wsgi import TOO_LARGE, Endpoint, Environ, StartResponse, WsgiApp, limited_endpoint, send
 
 # set by a server that refused the body itself (aula_ws/serving.py): answer "too large"
 BODY_TOO_LARGE = "aula_ws.body_too_large"
@@ -67,6 +70,7 @@ def create_app(services: Services) -> AulaApplication:
     return AulaApplication(
         {
             "/": Endpoint(_index_page),
+            "/health": Endpoint(health_endpoint(services)),
             "/soap": soap_endpoint(
                 ContractApplication(services), "contract", settings.contract_max_body, settings.public_url
             ),
@@ -81,9 +85,34 @@ def create_app(services: Services) -> AulaApplication:
     )
 
 
-def from_environment() -> AulaApplication:
-    """Factory for WSGI servers: `gunicorn 'aula_ws.app:from_environment()'`."""
-    return create_app(Services(Settings.from_environment()))
+def from_environment() -> AccessLog:
+    """Factory for WSGI servers: `gunicorn 'aula_ws.app:from_environment()'` (deploy/gunicorn.conf.py):
+    logging as the settings say, the access log, every endpoint."""
+    settings = Settings.from_environment()
+    logs.configure(settings.log_level, settings.log_format)
+    return AccessLog(create_app(Services(settings)))
+
+
+def health_endpoint(services: Services) -> WsgiApp:
+    """GET /health: {status, database, schema_revision, version}; 503 when the database cannot be
+    reached or its schema is not the code's (README, Operations)."""
+
+    def health(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        report: dict[str, object] = {"status": "ok", "database": "reachable", "schema_revision": None}
+        try:
+            current = database.current_revision(services.engine)
+        except Exception:  # any failure to reach it is the answer, not an error of ours
+            report.update(status="unavailable", database="unreachable")
+        else:
+            report["schema_revision"] = current
+            if current != database.head_revision():
+                report.update(status="schema behind", schema_required=database.head_revision())
+        report["version"] = __version__
+        status = "200 OK" if report["status"] == "ok" else "503 Service Unavailable"
+        body = json.dumps(report).encode()
+        return send(start_response, status, "application/json", body, [("Cache-Control", "no-store")])
+
+    return health
 
 
 def soap_endpoint(application: Application, name: str, max_body: int, public_url: str | None) -> Endpoint:
@@ -125,6 +154,7 @@ def _index_page(environ: Environ, start_response: StartResponse) -> Iterable[byt
 <li>Educativa Aula contract (SOAP 1.1): <code>POST /soap</code>, WSDL <a href="soap?wsdl">/soap?wsdl</a></li>
 <li>Administration (SOAP 1.1, admin token): <code>POST /soap/admin</code>, WSDL <a href="soap/admin?wsdl">/soap/admin?wsdl</a></li>
 <li>MNET usage statistics (XML-RPC, signed and sealed): <code>POST /mnet/xmlrpc/server.php</code> (or <code>/xmlrpc</code>), our certificate <a href="mnet/publickey.php">/mnet/publickey.php</a></li>
+<li>Health (JSON, 503 when the database is unreachable or behind): <a href="health">/health</a></li>
 <li>ETL extraction (REST, Moodle style, etl token): <code>GET|POST /webservice/rest/server.php?wsfunction=report_etl_get</code></li>
 <li>Administrator's console (a browser, site admins): <a href="admin/">/admin/</a></li>
 </ul></body></html>

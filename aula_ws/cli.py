@@ -11,12 +11,11 @@ is private too; the files we write are also created with explicit modes
 """
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from aula_ws import __version__
+from aula_ws import __version__, logs
 from aula_ws.commands import COMMAND_GROUPS
 from aula_ws.commands.exits import EXIT_NOT_STORED, EXIT_USAGE
 from aula_ws.config import Settings
@@ -36,17 +35,29 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
     args = parse_arguments(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure()  # until the settings are read: their errors are reported too
     try:
-        services = Services(Settings.from_environment())
+        settings = Settings.from_environment()
+        logs.configure(settings.log_level, settings.log_format)
+        services = Services(settings)
         return int(args.handler(args, services))
+    except BrokenPipeError:
+        # the reader went away (`| head`): no traceback; what was not written is lost, so not success
+        _silence_stdout()
+        return EXIT_NOT_STORED
     except WriteFailed as error:
         print(f"aula-ws: {error}", file=sys.stderr)
         return EXIT_NOT_STORED
     except AulaError as error:
         print(f"aula-ws: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again
+    (the Python documentation's recipe for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

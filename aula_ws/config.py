@@ -54,6 +54,9 @@ class Settings:
     # ETL extraction (report_etl), CONTRACT.md section 6
     etl_max_records: int = setting(5000, cast.whole(1, 100_000, "records"))  # records per report_etl_get call
     etl_lease_seconds: int = setting(600, cast.whole(5, 86_400, "seconds"))  # a crashed extraction's hold expires
+    # logging (aula_ws/logs.py): the level, and `text` lines or `json` objects
+    log_level: str = setting("info", cast.one_of(("debug", "info", "warning", "error"), lower=True))
+    log_format: str = setting("text", cast.one_of(("text", "json"), lower=True))
 
     def __post_init__(self) -> None:  # the defaults that follow from other settings
         if not self.database_url:

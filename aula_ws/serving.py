@@ -19,6 +19,7 @@ reverse proxy in front as well: README, Production):
 import io
 import logging
 import resource
+import sys
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -30,8 +31,9 @@ from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
 from aula_ws import __version__
+from aula_ws.access_log import AccessLog
 from aula_ws.app import BODY_TOO_LARGE, AulaApplication, create_app
-from aula_ws.commands.exits import EXIT_OK
+from aula_ws.commands.exits import EXIT_OK, EXIT_USAGE
 from aula_ws.config import Settings
 from aula_ws.services.demo import create_demo_platform
 from aula_ws.services.runtime import Services
@@ -51,7 +53,12 @@ def serve(
         state = "created" if summary.created else "already present"
         print(f"demo platform {state}: groups {', '.join(map(str, summary.groups))}")
     app = create_app(services)
-    server = create_waitress(app, settings, host or settings.host, settings.port if port is None else port, threads)
+    listen_host, listen_port = host or settings.host, settings.port if port is None else port
+    try:
+        server = create_waitress(app, settings, listen_host, listen_port, threads)
+    except OSError as error:  # a busy port, an address not ours, a port below 1024 without the right
+        print(f"aula-ws: cannot listen on {listen_host}:{listen_port}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
     # effective_host and effective_port are set by BaseWSGIServer.__init__; types-waitress leaves them out
     base = f"http://{server.effective_host}:{server.effective_port}"  # type: ignore[attr-defined]
     print(f"aula-ws {__version__} serving on {base}/ (WSDL: {base}/soap?wsdl)", flush=True)
@@ -85,7 +92,7 @@ def create_waitress(app: AulaApplication, settings: Settings, host: str, port: i
     server = cast(
         "BaseWSGIServer",
         create_server(
-            app,
+            AccessLog(app),  # one line per request (aula_ws/access_log.py)
             host=host,
             port=port,
             threads=threads,
@@ -209,4 +216,6 @@ Try it:
   python -c "import zeep; c = zeep.Client('{base}/soap?wsdl'); print(c.service.obtener_avance_usuarios(id_grupo=65, perfil='D'))"
   python -c "import zeep; c = zeep.Client('{base}/soap?wsdl'); print(c.service.obtener_avance_usuarios(id_grupo=65, fecha_desde='2026-01-01', fecha_hasta='2026-06-30'))"
 Groups: 64 (the contract's example), 65 (300 members), 66 (does not track progress), 67 (no units).
+Users: lovecraft (group 64's learner), admin (site admin), ana (group 64's teacher), bi-robot (for ETL tokens).
+Health: curl -s {base}/health
 """

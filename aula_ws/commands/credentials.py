@@ -73,7 +73,8 @@ def _create(args: argparse.Namespace, services: Services) -> int:
     now = services.clock()
     expires = None if args.days is None else now + timedelta(days=args.days)
     token_id, secret = tokens.create_token(services.engine, args.user, args.service, now, expires)
-    print(f"token {token_id} for {args.user} ({args.service}); it is shown only this once:")
+    # only the token on stdout, so TOKEN=$(aula-ws token create ...) catches it alone
+    print(f"token {token_id} for {args.user} ({args.service}); it is shown only this once:", file=sys.stderr)
     print(secret)
     return EXIT_OK
 

@@ -11,13 +11,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aula_ws.commands.exits import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
 from aula_ws.commands.progress import ProgressLine
-from aula_ws.domain.statistics_rows import TEMPLATES, template
+from aula_ws.domain.statistics_rows import ACTIVITY_COLUMNS, COURSE_COLUMNS, LESSON_COLUMNS, TEMPLATES, template
 from aula_ws.errors import WriteFailed
 from aula_ws.importer.statistics_plan import ON_EXISTING
 from aula_ws.services.runtime import Services
 from aula_ws.services.statistics_import import KINDS, ImportOptions, import_statistics
 
 log = logging.getLogger(__name__)
+
+COLUMNS = {"lessons": LESSON_COLUMNS, "courses": COURSE_COLUMNS, "activity": ACTIVITY_COLUMNS}
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,6 +29,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="Import a statistics file. Exit code 0: all lines applied; 1: some lines "
         "rejected (see the journal and the rejects file); 2: bad usage or a refused file; "
         "3: something could not be written (a full disk): nothing was stored.",
+        epilog=_columns_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     command.add_argument(
         "kind",
@@ -89,7 +93,7 @@ def _import(args: argparse.Namespace, services: Services) -> int:
         return EXIT_USAGE
     progress.done()
     if result.refused:
-        print(f"aula-ws: {args.file} refused: {result.refused}", file=sys.stderr)
+        print(f"aula-ws: {args.file} refused: {result.refused}{encoding_hint(result.refused)}", file=sys.stderr)
     print(f"journal: {result.journal_path}")
     if result.rejects_path:
         print(f"rejects: {result.rejects_path} (fix and import it again)")
@@ -101,6 +105,21 @@ def _import(args: argparse.Namespace, services: Services) -> int:
     if result.refused:
         return EXIT_USAGE
     return EXIT_REJECTED if result.counters.rejected else EXIT_OK
+
+
+def encoding_hint(refusal: str, examples: str = "iso-8859-1, utf-16...") -> str:
+    """A file refused for its bytes (aula_ws/csvkit/reader.py) was most likely written in another encoding."""
+    if "is not valid " not in refusal:
+        return ""
+    return f" (written in another encoding? say which with --encoding: {examples})"
+
+
+def _columns_help() -> str:
+    """Each kind's columns, from the domain's declaration of them (required ones starred)."""
+    lines = ["columns (a header line names them in any order; * required; tab, ; or , separated):"]
+    for kind, columns in COLUMNS.items():
+        lines.append(f"  {kind}: {' '.join(c.name + ('*' if c.required else '') for c in columns)}")
+    return "\n".join(lines)
 
 
 def _template(kind: str) -> int:

@@ -5,9 +5,11 @@ import sys
 from pathlib import Path
 
 from aula_ws.commands.exits import EXIT_OK, EXIT_REJECTED, EXIT_USAGE
+from aula_ws.commands.imports import encoding_hint
 from aula_ws.commands.progress import ProgressLine
 from aula_ws.config_sync import ENCODINGS
 from aula_ws.domain.sync_files import KINDS
+from aula_ws.domain.sync_rows import LAYOUTS
 from aula_ws.services.runtime import Services
 from aula_ws.services.sync import SyncResult, sync_file
 from aula_ws.services.sync_capture import capture_drop_folder
@@ -24,7 +26,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     actions = sync.add_subparsers(dest="sync_command", required=True, metavar="KIND|capture|run")
     for kind in KINDS:
-        command = actions.add_parser(kind, help=f"run a {kind} file")
+        command = actions.add_parser(
+            kind,
+            help=f"run a {kind} file",
+            epilog=_columns_help(kind),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         command.add_argument("file", type=Path, help="a path, or a file name of the sync file store")
         command.add_argument("--simulate", action="store_true", help="do everything but write (the report only)")
         command.add_argument(
@@ -40,6 +47,27 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     actions.add_parser("run", help="run the file kinds due on their schedule (for the system's cron)").set_defaults(
         handler=_run_due
     )
+
+
+def _columns_help(kind: str) -> str:
+    """The file's columns, from the domain's declaration of them (aula_ws/domain/sync_rows.py)."""
+    layout = LAYOUTS.get(kind)
+    if layout is None:  # avatars
+        return "the file: a ZIP of pictures named after their users (README, CSV synchronisation)"
+    lines = [
+        "columns (a header line names them, in any order; separator ; or ,):",
+        f"  required: {' '.join(layout.required) or '(none)'}",
+        f"  optional: {' '.join(layout.optional)}",
+    ]
+    if layout.indexed:
+        lines.append(
+            f"  numbered: {layout.indexed} (e.g. course1, role1)"
+            if kind == "users"
+            else f"  numbered: {layout.indexed}"
+        )
+    if layout.prefixed:
+        lines.append(f"  any {layout.prefixed}<name>")
+    return "\n".join(lines)
 
 
 def _run_file(args: argparse.Namespace, services: Services) -> int:
@@ -68,7 +96,10 @@ def _print_result(result: SyncResult) -> int:
     for path in result.set_aside:
         print(f"set aside (its run was killed part-way): {path}")
     if result.refused:
-        print(f"aula-ws: {result.input_name} refused: {result.refused}", file=sys.stderr)
+        print(
+            f"aula-ws: {result.input_name} refused: {result.refused}{encoding_hint(result.refused, ', '.join(ENCODINGS))}",
+            file=sys.stderr,
+        )
     for label, written in (
         ("report", result.report_path),
         ("tryback", result.tryback_path),

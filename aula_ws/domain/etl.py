@@ -147,7 +147,13 @@ def parse_queryparams(raw: str | None) -> dict[str, Any]:
     return value
 
 
+MAX_JSON_DEPTH = 100  # queryparams is a flat object; nesting is refused alike on every Python
+
+
 def _json(text: str) -> Any:
+    if _nested_deeper_than(text, MAX_JSON_DEPTH):
+        # Python 3.12+ parses nesting that 3.11 refuses with RecursionError: one rule for all
+        raise EtlError("invalidqueryparams", "queryparams is not valid JSON: nested too deeply")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -156,6 +162,28 @@ def _json(text: str) -> Any:
         raise invalid("queryparams is not valid JSON: a number is too long") from None
     except RecursionError:  # arrays or objects nested deeper than the parser goes
         raise invalid("queryparams is not valid JSON: nested too deeply") from None
+
+
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether arrays/objects in `text` nest deeper than `limit` (brackets inside strings skipped)."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
 
 
 def text_param(params: Mapping[str, Any], name: str) -> str | None:

@@ -2,7 +2,11 @@
 
 Deterministic (seeded): group 64 is the contract's example (lovecraft, enrolled
 2015-06-17); a large group; a group that does not track progress; a group
-without units. Sessions, course statuses and activity spread over two years.
+without units. Sessions, course statuses and activity spread over two years;
+the activity is what a platform logs (a login, several events, a logout per
+visit), with visits in the last weeks up to today. The users the README's
+examples name: `admin` (a site admin), `ana` (a teacher of group 64, to be made
+site admin) and `bi-robot` (a data-warehouse account, for ETL tokens).
 """
 
 import random
@@ -56,6 +60,7 @@ def create_demo_platform(engine: Engine, now: datetime, seed: int = 1975) -> Dem
         if platform.find_group(connection, PLANS[0].group_id) is not None:
             return DemoSummary(False, {p.group_id: p.shortname for p in PLANS}, 0, 0)
         user_ids = _create_users(connection, rng)
+        visits = random.Random(seed + 1)  # the activity's own: the sessions' sequence stays as it was
         lovecraft = user_ids[0]
         sessions = 0
         for plan in PLANS:
@@ -78,8 +83,40 @@ def create_demo_platform(engine: Engine, now: datetime, seed: int = 1975) -> Dem
             if plan.group_id in (64, 65):
                 members.insert(0, lovecraft)
             sessions += _populate_group(connection, rng, plan, unit_ids, members, lovecraft, start, now)
+            _add_visits(connection, visits, plan.group_id, unit_ids, members, now)
+        _create_named_users(connection)
         uow.commit()
     return DemoSummary(True, {p.group_id: p.shortname for p in PLANS}, len(user_ids), sessions)
+
+
+def _create_named_users(connection) -> None:  # type: ignore[no-untyped-def]
+    """The README's users: an admin, a teacher of group 64, an ETL account (none in the sampled members)."""
+    platform.add_user(
+        connection, "admin", firstname="Site", lastname="Admin", email="admin@example.org", site_admin=True
+    )
+    ana = platform.add_user(connection, "ana", firstname="Ana", lastname="Ocampo", email="ana@example.org")
+    platform.add_rows(
+        connection,
+        "memberships",
+        [dict(user_id=ana, group_id=64, perfil="D", responsable_grupo=True, estado=True, fecha_alta=date(2015, 6, 1))],
+    )
+    platform.add_user(connection, "bi-robot", firstname="BI", lastname="Robot", email="bi-robot@example.org")
+
+
+def _add_visits(connection, rng: random.Random, group_id: int, unit_ids, members, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """Visits of the last six weeks up to today: each a login, a few minutes of events, a logout."""
+    rows = []
+    for user_id in members:
+        for _ in range(rng.randint(0, 3)):
+            moment = now - timedelta(days=rng.uniform(0, 42), minutes=90)
+            rows.append(dict(user_id=user_id, group_id=group_id, unit_id=None, time=moment, action="loggedin"))
+            for _ in range(rng.randint(2, 6)):
+                moment += timedelta(seconds=rng.randint(30, 900))
+                unit_id = rng.choice(unit_ids) if unit_ids else None
+                rows.append(dict(user_id=user_id, group_id=group_id, unit_id=unit_id, time=moment, action="viewed"))
+            moment += timedelta(seconds=rng.randint(10, 300))
+            rows.append(dict(user_id=user_id, group_id=group_id, unit_id=None, time=moment, action="loggedout"))
+    platform.add_rows(connection, "activity_log", rows)
 
 
 def _create_users(connection, rng: random.Random) -> list[int]:  # type: ignore[no-untyped-def]

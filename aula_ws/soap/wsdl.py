@@ -8,6 +8,7 @@ once with a placeholder address and writes each answer's address itself, from
 `AULA_PUBLIC_URL` or else from that request's own Host (`request_base_url`).
 """
 
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -38,7 +39,17 @@ def _built(endpoint: str, base_url: str) -> bytes:
     WsgiApplication(application)  # sets the HTTP transport the binding declares
     document = Wsdl11(application.interface)
     document.build_interface_document(base_url.rstrip("/") + path)
-    return document.get_interface_document()  # type: ignore[no-any-return]
+    return _same_documentation(document.get_interface_document())
+
+
+def _same_documentation(document: bytes) -> bytes:
+    """The operations' documentation (their docstrings) as `inspect.cleandoc` gives it: Python
+    3.13 strips docstrings' indentation when compiling, earlier ones keep it; one WSDL for all."""
+    tree = etree.fromstring(document)
+    for node in tree.iter("{http://schemas.xmlsoap.org/wsdl/}documentation"):
+        if node.text:
+            node.text = inspect.cleandoc(node.text)
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
 
 def wsdl_document(endpoint: str, base_url: str) -> str:

@@ -13,8 +13,8 @@ from aula_ws.domain.progress import GroupShape, LearnerState, avance
 from aula_ws.errors import GrupoInexistente, PerfilUsuarioInvalido, UsuarioInexistente
 from aula_ws.services.clock import utc_now
 from aula_ws.store import platform
-from aula_ws.store.progress import MemberFacts, member_facts
-from aula_ws.store.unit_of_work import Reading
+from aula_ws.store.progress import MemberFacts, count_member_rows, member_facts, refresh
+from aula_ws.store.unit_of_work import Reading, UnitOfWork
 from aula_ws.store.users import find_user
 
 
@@ -82,6 +82,7 @@ def obtener_avance_usuarios(
             group_id,
             upper=upper,
             lower=lower,
+            dated=window.upper is not None,
             user_id=user_id,
             perfil=perfil if login is None else None,
         )
@@ -106,16 +107,24 @@ def _states(
 ) -> Callable[[datetime | None], LearnerState]:
     """The member's state at the instants the query aggregated: `upper` (now when undated) and `lower`."""
     units_completed = {lower: facts.units_completed_lower, upper: facts.units_completed_upper}
-    interactions = [
-        at for at in (facts.first_session, facts.first_course_status, facts.first_activity) if at is not None
-    ]
+    first_interaction = facts.first_interaction
 
     def state_at(t: datetime | None) -> LearnerState:
         instant = now if t is None else t
         return LearnerState(
-            interacted=any(at <= instant for at in interactions),
+            interacted=first_interaction is not None and first_interaction <= instant,
             course_completed=facts.first_course_completion is not None and facts.first_course_completion <= instant,
             units_completed=units_completed[instant],
         )
 
     return state_at
+
+
+def rebuild_progress(engine: Engine) -> int:
+    """`aula-ws progress rebuild`: the maintained progress recomputed from the statistics tables,
+    in one transaction (readers see the old or the new); the number of (user, group) rows."""
+    with UnitOfWork(engine) as uow:
+        refresh(uow.connection)
+        count = count_member_rows(uow.connection)
+        uow.commit()
+    return count

@@ -34,6 +34,7 @@ from aula_ws.importer.statistics_plan import (
     plan_lessons,
 )
 from aula_ws.services.clock import utc_now
+from aula_ws.store import progress as progress_store
 from aula_ws.store import statistics as store
 from aula_ws.store.database import full_database_reported
 from aula_ws.store.unit_of_work import UnitOfWork
@@ -237,12 +238,18 @@ def _import_batches(
 ) -> None:
     cache = _NameCache(connection)
     read = spec.read_line
+    touched_users: set[int] = set()
+    touched_groups: set[int] = set()
     for batch in batches(without_blank(records)):
         lines = [read_line(record.raw, record.fields, read, columns, zone) for record in batch]
-        lookups = cache.lookups([line for line in lines if not isinstance(line, RowError)])
-        spec.lookups(connection, [line for line in lines if not isinstance(line, RowError)], lookups, options)
+        valid = [line for line in lines if not isinstance(line, RowError)]
+        lookups = cache.lookups(valid)
+        spec.lookups(connection, valid, lookups, options)
         plan = spec.plan(lines, lookups, options)
         spec.apply(connection, plan)
+        touched_users.update(row[0] for row in plan.inserts)  # user_id leads every statistics row
+        touched_users.update(values[0] for values in plan.updates.values())
+        touched_groups.update(lookups.groups[line.group] for line in valid if line.group in lookups.groups)
         for index, message in plan.warnings:
             report.warning(batch[index].line, message)
         for index, message in plan.rejected:
@@ -252,6 +259,21 @@ def _import_batches(
         report.counters.updated += plan.updated
         if progress is not None:
             progress(report.counters.processed)
+    _refresh_progress(connection, touched_users, touched_groups)
+
+
+def _refresh_progress(connection: Connection, touched_users: set[int], touched_groups: set[int]) -> None:
+    """The maintained progress of what the file touched, in its transaction: by user and group
+    for a small file, whole groups for a large one (one pass instead of many IN lists)."""
+    if not touched_users:
+        return
+    if len(touched_users) > WHOLE_GROUP_REFRESH:
+        progress_store.refresh(connection, group_ids=touched_groups)
+    else:
+        progress_store.refresh(connection, user_ids=touched_users, group_ids=touched_groups)
+
+
+WHOLE_GROUP_REFRESH = 5_000
 
 
 @dataclass

@@ -62,7 +62,7 @@ def floor(engine: Engine, group_id: int, unit_count: int, upper: datetime, lower
     for _ in range(RUNS):
         began = time.perf_counter()
         with engine.connect() as connection:
-            facts = member_facts(connection, group_id, upper=upper, lower=lower)
+            facts = member_facts(connection, group_id, upper=upper, lower=lower, dated=True)
         sql_runs.append(time.perf_counter() - began)
         units = max(unit_count, 1)
         text_of = {True: "true", False: "false"}

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aula_ws.domain.contract_dates import progress_window
+from aula_ws.domain.contract_dates import end_of_day, progress_window
 from aula_ws.domain.progress import GroupShape, LearnerHistory, SessionRecord, avance
 from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
 from tests.builders import PlatformBuilder
@@ -26,7 +26,15 @@ class History(TypedDict):
     activity: list[datetime]
 
 
+# the days the queries name: events are drawn on their bounds too (the last instant of the day,
+# exactly the query's instant, and one microsecond either side)
+QUERY_DAYS = [date(2014, 1, 1) + timedelta(days=n) for n in range(0, 900, 75)]
+
+
 def random_moment(rng):
+    if rng.random() < 0.35:
+        bound = end_of_day(rng.choice(QUERY_DAYS), ZONE)
+        return bound + timedelta(microseconds=rng.choice([0, 0, 0, -1, 1]))
     # whole days plus random seconds, so that many events fall near midnight boundaries
     return START + timedelta(
         days=rng.randint(0, 900), seconds=rng.choice([0, 1, 10799, 10800, 10801, rng.randint(0, 86399)])
@@ -83,7 +91,10 @@ def expected_avance(b, gid, login, histories, window):
 
 
 def random_day(rng):
-    day = date(2013, 12, 1) + timedelta(days=rng.randint(0, 960))
+    if rng.random() < 0.6:
+        day = rng.choice(QUERY_DAYS)
+    else:
+        day = date(2013, 12, 1) + timedelta(days=rng.randint(0, 960))
     return day.isoformat().replace("-", rng.choice(["-", " "]))
 
 

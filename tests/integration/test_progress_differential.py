@@ -91,10 +91,8 @@ def expected_avance(b, gid, login, histories, window):
 
 
 def random_day(rng):
-    if rng.random() < 0.6:
-        day = rng.choice(QUERY_DAYS)
-    else:
-        day = date(2013, 12, 1) + timedelta(days=rng.randint(0, 960))
+    near = rng.random() < 0.6
+    day = rng.choice(QUERY_DAYS) if near else date(2013, 12, 1) + timedelta(days=rng.randint(0, 960))
     return day.isoformat().replace("-", rng.choice(["-", " "]))
 
 

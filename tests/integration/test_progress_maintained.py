@@ -6,6 +6,8 @@ import random
 from collections import defaultdict
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -41,7 +43,9 @@ def rows(engine, query):
 
 def raw_histories(engine):
     """(group id, login) -> LearnerHistory, read back from the statistics tables."""
-    found = defaultdict(lambda: {"sessions": [], "course": [], "activity": []})
+    found: defaultdict[tuple[int, str], dict[str, list[Any]]] = defaultdict(
+        lambda: {"sessions": [], "course": [], "activity": []}
+    )
     s, c, a = lesson_sessions, course_statuses, activity_log
     sessions = select(units.c.group_id, users.c.username, units.c.code, s.c.status, s.c.status_date).select_from(
         s.join(units, units.c.id == s.c.unit_id).join(users, users.c.id == s.c.user_id)
@@ -67,6 +71,7 @@ def check(engine, rng, step):
         shapes = {}
         for (gid,) in connection.execute(select(groups.c.id)):
             group = find_group(connection, gid)
+            assert group is not None
             shapes[gid] = GroupShape(group.unit_count, group.tracks_progress)
     for gid, shape in shapes.items():
         for _ in range(4):
@@ -80,11 +85,15 @@ def check(engine, rng, step):
             )
             for row in answer:
                 history = histories.get((gid, row.id_usuario), LearnerHistory())
-                expected = avance(shape, window, lambda t, h=history: h.state_at(NOW if t is None else t))
+                expected = avance(shape, window, partial(state_at, history))
                 assert row.avance == expected, (step, gid, row.id_usuario, desde, hasta)
                 checked += 1
     assert_rebuild_changes_nothing(engine, step)
     return checked
+
+
+def state_at(history, t):
+    return history.state_at(NOW if t is None else t)
 
 
 def maintained(engine):

@@ -9,11 +9,11 @@ from sqlalchemy import Engine
 
 from aula_ws.domain.contract_dates import progress_window
 from aula_ws.domain.contract_params import echo, given, parse_group_id, parse_login
-from aula_ws.domain.progress import GroupShape, LearnerState, avance
+from aula_ws.domain.progress import AvanceOfStates, GroupShape
 from aula_ws.errors import GrupoInexistente, PerfilUsuarioInvalido, UsuarioInexistente
 from aula_ws.services.clock import utc_now
 from aula_ws.store import platform
-from aula_ws.store.progress import MemberFacts, count_member_rows, member_facts, refresh
+from aula_ws.store.progress import count_member_rows, member_facts, refresh
 from aula_ws.store.unit_of_work import Reading, UnitOfWork
 from aula_ws.store.users import find_user
 
@@ -86,38 +86,23 @@ def obtener_avance_usuarios(
             user_id=user_id,
             perfil=perfil if login is None else None,
         )
-    shape = GroupShape(unit_count=group.unit_count, tracks_progress=group.tracks_progress)
+    rule = AvanceOfStates(GroupShape(unit_count=group.unit_count, tracks_progress=group.tracks_progress), window)
     return [
         MemberProgress(
-            administrador_grupo=f.administrador_grupo,
-            estado=f.estado,
-            id_grupo=group_id,
-            perfil=f.perfil,
-            fecha_alta=f.fecha_alta,
-            responsable_grupo=f.responsable_grupo,
-            avance=avance(shape, window, _states(f, upper, lower, current)),
-            id_usuario=f.username,
+            f.administrador_grupo,
+            f.estado,
+            group_id,
+            f.perfil,
+            f.fecha_alta,
+            f.responsable_grupo,
+            rule(
+                (f.interacted_upper, f.completed_upper, f.units_upper),
+                (f.interacted_lower, f.completed_lower, f.units_lower),
+            ),
+            f.username,
         )
         for f in facts
     ]
-
-
-def _states(
-    facts: MemberFacts, upper: datetime, lower: datetime, now: datetime
-) -> Callable[[datetime | None], LearnerState]:
-    """The member's state at the instants the query aggregated: `upper` (now when undated) and `lower`."""
-    units_completed = {lower: facts.units_completed_lower, upper: facts.units_completed_upper}
-    first_interaction = facts.first_interaction
-
-    def state_at(t: datetime | None) -> LearnerState:
-        instant = now if t is None else t
-        return LearnerState(
-            interacted=first_interaction is not None and first_interaction <= instant,
-            course_completed=facts.first_course_completion is not None and facts.first_course_completion <= instant,
-            units_completed=units_completed[instant],
-        )
-
-    return state_at
 
 
 def rebuild_progress(engine: Engine) -> int:

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnClause,
     ColumnElement,
     Connection,
@@ -149,16 +150,20 @@ def count_member_rows(connection: Connection) -> int:
 
 @dataclass(frozen=True, slots=True)
 class MemberFacts:
+    """A membership and the member's state at the two instants (`upper`, `lower`) of the query."""
+
     username: str
     administrador_grupo: bool
     estado: bool
     perfil: str
     fecha_alta: date
     responsable_grupo: bool
-    units_completed_upper: int
-    units_completed_lower: int
-    first_interaction: datetime | None
-    first_course_completion: datetime | None
+    interacted_upper: bool
+    completed_upper: bool
+    units_upper: int
+    interacted_lower: bool
+    completed_lower: bool
+    units_lower: int
 
 
 def member_facts(
@@ -183,6 +188,11 @@ def member_facts(
 
 def _count_at(first_done: ColumnElement[Any], instant: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(case((first_done <= instant, 1), else_=0)), 0)
+
+
+def _at_or_before(moment: ColumnElement[Any], instant: ColumnElement[Any]) -> ColumnElement[Any]:
+    """True when the moment is known and at or before the instant (never NULL)."""
+    return cast(case((moment <= instant, literal(True)), else_=literal(False)), Boolean)
 
 
 @cache
@@ -218,6 +228,10 @@ def _statement(*, dated: bool, by_user: bool, by_perfil: bool) -> Select:  # typ
         )
         done_upper = case((mp.c.last_done > upper, at_now), else_=func.coalesce(mp.c.units_done, literal(0)))
         done_lower = done_upper
+    interacted_upper = _at_or_before(mp.c.first_interaction, upper)
+    completed_upper = _at_or_before(mp.c.first_course_completion, upper)
+    interacted_lower = _at_or_before(mp.c.first_interaction, lower) if dated else interacted_upper
+    completed_lower = _at_or_before(mp.c.first_course_completion, lower) if dated else completed_upper
 
     query = (
         select(
@@ -227,10 +241,12 @@ def _statement(*, dated: bool, by_user: bool, by_perfil: bool) -> Select:  # typ
             m.c.perfil,
             m.c.fecha_alta,
             m.c.responsable_grupo,
+            interacted_upper,
+            completed_upper,
             done_upper,
+            interacted_lower,
+            completed_lower,
             done_lower,
-            mp.c.first_interaction,
-            mp.c.first_course_completion,
         )
         .select_from(joins)
         .where(m.c.group_id == group_id)

@@ -7,7 +7,10 @@ pipeline and rolls back: the full report, nothing written. The file is
 streamed in batches, so memory stays bounded whatever its size.
 """
 
+import io
+import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -186,7 +189,7 @@ def import_statistics(
                 report.header_raw = header.raw if header else ""
                 for unknown in columns.unknown:
                     report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
-                with UnitOfWork(engine) as uow:
+                with UnitOfWork(engine) as uow, _loading(uow.connection, kind, source):
                     _import_batches(uow.connection, spec, delimited.body, columns, plan_options, zone, report, progress)
                     report.finish()  # before the commit: a journal that cannot be written stores nothing
                     if not options.dry_run:
@@ -205,6 +208,26 @@ def import_statistics(
         raise
     result.rejects_path = report.rejects_path
     return result
+
+
+BYTES_PER_LINE = 40  # a short lessons line; the estimate only decides how a large file is loaded
+
+
+def _loading(connection: Connection, kind: str, source: BinaryIO) -> AbstractContextManager[None]:
+    if kind != "lessons":
+        return nullcontext()
+    return store.lessons_loading(connection, _remaining_bytes(source) // BYTES_PER_LINE)
+
+
+def _remaining_bytes(source: BinaryIO) -> int:
+    """What is left to read of `source`, when it can say (a file, bytes in memory); else 0."""
+    try:
+        return max(0, os.fstat(source.fileno()).st_size - source.tell())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        pass
+    if isinstance(source, io.BytesIO):
+        return len(source.getbuffer()) - source.tell()
+    return 0
 
 
 def _journal(folder: Path, stem: str, suffix: str, options: ImportOptions) -> Report[ImportCounters]:

@@ -67,12 +67,12 @@ def test_an_unexpected_failure_is_a_generic_server_fault_and_logged(tmp_path):
     seed(url)
     with running_server(aula_env(tmp_path, url)) as server:
         with engine.begin() as connection:
-            connection.execute(text("DROP TABLE lesson_sessions"))
+            connection.execute(text("DROP TABLE member_progress"))
         response = post(server, envelope(id_grupo="64"))
         assert response.status_code == 500
         fault = fault_of(response)
         assert fault["faultcode"] == (ENV, "Server")
-        assert "lesson_sessions" not in response.text and "Traceback" not in response.text
+        assert "member_progress" not in response.text and "Traceback" not in response.text
         assert requests.get(f"{server.base_url}/", timeout=10).status_code == 200
     engine.dispose()
-    assert "lesson_sessions" in server.log and "Traceback" in server.log
+    assert "member_progress" in server.log and "Traceback" in server.log

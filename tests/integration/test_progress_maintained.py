@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from aula_ws.domain.contract_dates import end_of_day, progress_window
+from aula_ws.domain.contract_dates import end_of_day
 from aula_ws.domain.progress import GroupShape, LearnerHistory, SessionRecord, avance
-from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios, rebuild_progress
+from aula_ws.services.progress import rebuild_progress
 from aula_ws.services.statistics_import import ImportOptions, import_statistics
 from aula_ws.services.sync import sync_file
 from aula_ws.store.platform import find_group
@@ -29,7 +29,7 @@ from aula_ws.store.tables import (
     units,
     users,
 )
-from tests.integration.test_progress_differential import NOW, QUERY_DAYS, ZONE, build, random_day
+from tests.integration.test_progress_differential import NOW, QUERY_DAYS, ZONE, build, random_call
 
 LESSON_HEADER = "user_loginid\tcrsvname\tlsnvname\tlnk_type\tlesson_status\tlesson_status_date\tlesson_score\n"
 COURSE_HEADER = "user_loginid\tcrsvname\tcourse_status\tcourse_status_date\n"
@@ -75,14 +75,7 @@ def check(engine, rng, step):
             shapes[gid] = GroupShape(group.unit_count, group.tracks_progress)
     for gid, shape in shapes.items():
         for _ in range(4):
-            desde = rng.choice([None, random_day(rng)])
-            hasta = rng.choice([None, random_day(rng)])
-            if desde and hasta and desde.replace(" ", "-") > hasta.replace(" ", "-"):
-                desde, hasta = hasta, desde
-            window = progress_window(desde, hasta, ZONE)
-            answer = obtener_avance_usuarios(
-                engine, ZONE, ProgressQuery(str(gid), fecha_desde=desde, fecha_hasta=hasta), now=lambda: NOW
-            )
+            desde, hasta, window, answer = random_call(engine, rng, gid)
             for row in answer:
                 history = histories.get((gid, row.id_usuario), LearnerHistory())
                 expected = avance(shape, window, partial(state_at, history))

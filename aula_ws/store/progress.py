@@ -57,6 +57,9 @@ from aula_ws.store.tables import (
 _COMPLETING_INLINE: list[ColumnClause[Any]] = [literal_column(f"'{code}'") for code in sorted(COMPLETING_STATUSES)]
 
 
+PROGRESS_LOCK = 0x61756C61  # "aula": the advisory lock of the maintained progress (PostgreSQL)
+
+
 def refresh(
     connection: Connection,
     *,
@@ -68,6 +71,10 @@ def refresh(
     group_list = None if group_ids is None else sorted(set(group_ids))
     if group_list is not None and not group_list:
         return
+    if connection.dialect.name == "postgresql":
+        # two imports refreshing the same members would each wait for the other's rows (a deadlock):
+        # refreshes take turns, until the commit, and each sees what the one before committed
+        connection.execute(select(func.pg_advisory_xact_lock(PROGRESS_LOCK)))
     for chunk in user_chunks:
         _refresh(connection, chunk, group_list)
 

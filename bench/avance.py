@@ -126,6 +126,7 @@ def whole_group(bench: Platform, app: AulaApplication, expected: int) -> dict[st
     }
     whole: dict[str, tuple[WholeGroup, Floor]] = {}
     with in_process(app, threads=8) as port:
+        whole_group_http(port, progress_request(bench.group_id))  # warm-up: page cache, statement caches
         for label, (dates, upper, lower) in variants.items():
             http_figure = whole_group_http(port, progress_request(bench.group_id, **dates))
             floor_figure = floor(bench.engine, bench.group_id, bench.unit_count, upper=upper, lower=lower)
@@ -166,7 +167,8 @@ def summary_rows(
         ratio = http_figure.median / floor_figure.median
         rows.append((f"(a) whole group {label}, HTTP", f"{http_figure.median:.3f} s", "", ""))
         rows.append((f"(b) floor {label}", f"{floor_figure.median:.3f} s", "", ""))
-        rows.append((f"(a)/(b) {label}", f"{ratio:.2f}", "<= 2", "ok" if ratio <= 2 else "MISSED"))
+        goal = 1.0 if label == "undated" else 2.0  # the goals: an undated call reads and serialises
+        rows.append((f"(a)/(b) {label}", f"{ratio:.2f}", f"<= {goal:g}", "ok" if ratio <= goal else "MISSED"))
     p50 = percentile(latencies, 0.5)
     rows.append(("(c) one user in-process p50", ms(p50), "<= 1 ms", "ok" if p50 <= 0.001 else "MISSED"))
     rows.append(("(c) one user in-process p95", ms(percentile(latencies, 0.95)), "", ""))

@@ -68,6 +68,37 @@ def avance(
     return upper - avance_at(group, state_at(window.lower), dated=True)
 
 
+StateKey = tuple[bool, bool, int]  # LearnerState's fields in order: interacted, course_completed, units_completed
+
+
+class AvanceOfStates:
+    """avance for one group and window from the member's states at its two instants, memoised:
+    a large group repeats few states, so each distinct pair is worked out once by `avance`.
+
+    `upper` is the state at the window's upper instant (now when undated), `lower` at its lower
+    one (pass the same state when the window has no lower bound); both as StateKey tuples."""
+
+    def __init__(self, group: GroupShape, window: ProgressWindow):
+        self.group = group
+        self.window = window
+        self._known: dict[tuple[StateKey, StateKey], int] = {}
+
+    def __call__(self, upper: StateKey, lower: StateKey) -> int:
+        key = (upper, lower)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = self._work_out(LearnerState(*upper), LearnerState(*lower))
+        return found
+
+    def _work_out(self, upper: LearnerState, lower: LearnerState) -> int:
+        bound = self.window.lower
+
+        def state_at(t: datetime | None) -> LearnerState:
+            return lower if bound is not None and t == bound else upper
+
+        return avance(self.group, self.window, state_at)
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
     unit: str

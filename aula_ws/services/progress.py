@@ -3,18 +3,19 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
 from aula_ws.domain.contract_dates import progress_window
 from aula_ws.domain.contract_params import echo, given, parse_group_id, parse_login
-from aula_ws.domain.progress import GroupShape, LearnerState, avance
+from aula_ws.domain.progress import AvanceOfStates, GroupShape
 from aula_ws.errors import GrupoInexistente, PerfilUsuarioInvalido, UsuarioInexistente
 from aula_ws.services.clock import utc_now
 from aula_ws.store import platform
-from aula_ws.store.progress import MemberFacts, member_facts
-from aula_ws.store.unit_of_work import Reading
+from aula_ws.store.progress import count_member_rows, member_facts, refresh
+from aula_ws.store.unit_of_work import Reading, UnitOfWork
 from aula_ws.store.users import find_user
 
 
@@ -29,9 +30,8 @@ class ProgressQuery:
     fecha_hasta: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class MemberProgress:
-    """One `<usuarios>` block of the answer."""
+class MemberProgress(NamedTuple):
+    """One `<usuarios>` block of the answer (a named tuple: a large group builds 100,000 of them)."""
 
     administrador_grupo: bool
     estado: bool
@@ -82,40 +82,44 @@ def obtener_avance_usuarios(
             group_id,
             upper=upper,
             lower=lower,
+            dated=window.upper is not None,
             user_id=user_id,
             perfil=perfil if login is None else None,
         )
-    shape = GroupShape(unit_count=group.unit_count, tracks_progress=group.tracks_progress)
+    rule = AvanceOfStates(GroupShape(unit_count=group.unit_count, tracks_progress=group.tracks_progress), window)
     return [
         MemberProgress(
-            administrador_grupo=f.administrador_grupo,
-            estado=f.estado,
-            id_grupo=group_id,
-            perfil=f.perfil,
-            fecha_alta=f.fecha_alta,
-            responsable_grupo=f.responsable_grupo,
-            avance=avance(shape, window, _states(f, upper, lower, current)),
-            id_usuario=f.username,
+            administrador_grupo,
+            estado,
+            group_id,
+            member_perfil,
+            fecha_alta,
+            responsable_grupo,
+            rule((interacted_upper, completed_upper, units_upper), (interacted_lower, completed_lower, units_lower)),
+            username,
         )
-        for f in facts
+        for (
+            username,
+            administrador_grupo,
+            estado,
+            member_perfil,
+            fecha_alta,
+            responsable_grupo,
+            interacted_upper,
+            completed_upper,
+            units_upper,
+            interacted_lower,
+            completed_lower,
+            units_lower,
+        ) in facts
     ]
 
 
-def _states(
-    facts: MemberFacts, upper: datetime, lower: datetime, now: datetime
-) -> Callable[[datetime | None], LearnerState]:
-    """The member's state at the instants the query aggregated: `upper` (now when undated) and `lower`."""
-    units_completed = {lower: facts.units_completed_lower, upper: facts.units_completed_upper}
-    interactions = [
-        at for at in (facts.first_session, facts.first_course_status, facts.first_activity) if at is not None
-    ]
-
-    def state_at(t: datetime | None) -> LearnerState:
-        instant = now if t is None else t
-        return LearnerState(
-            interacted=any(at <= instant for at in interactions),
-            course_completed=facts.first_course_completion is not None and facts.first_course_completion <= instant,
-            units_completed=units_completed[instant],
-        )
-
-    return state_at
+def rebuild_progress(engine: Engine) -> int:
+    """`aula-ws progress rebuild`: the maintained progress recomputed from the statistics tables,
+    in one transaction (readers see the old or the new); the number of (user, group) rows."""
+    with UnitOfWork(engine) as uow:
+        refresh(uow.connection)
+        count = count_member_rows(uow.connection)
+        uow.commit()
+    return count

@@ -7,7 +7,10 @@ pipeline and rolls back: the full report, nothing written. The file is
 streamed in batches, so memory stays bounded whatever its size.
 """
 
+import io
+import os
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -34,6 +37,7 @@ from aula_ws.importer.statistics_plan import (
     plan_lessons,
 )
 from aula_ws.services.clock import utc_now
+from aula_ws.store import progress as progress_store
 from aula_ws.store import statistics as store
 from aula_ws.store.database import full_database_reported
 from aula_ws.store.unit_of_work import UnitOfWork
@@ -185,7 +189,7 @@ def import_statistics(
                 report.header_raw = header.raw if header else ""
                 for unknown in columns.unknown:
                     report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
-                with UnitOfWork(engine) as uow:
+                with UnitOfWork(engine) as uow, _loading(uow.connection, kind, source):
                     _import_batches(uow.connection, spec, delimited.body, columns, plan_options, zone, report, progress)
                     report.finish()  # before the commit: a journal that cannot be written stores nothing
                     if not options.dry_run:
@@ -204,6 +208,26 @@ def import_statistics(
         raise
     result.rejects_path = report.rejects_path
     return result
+
+
+BYTES_PER_LINE = 40  # a short lessons line; the estimate only decides how a large file is loaded
+
+
+def _loading(connection: Connection, kind: str, source: BinaryIO) -> AbstractContextManager[None]:
+    if kind != "lessons":
+        return nullcontext()
+    return store.lessons_loading(connection, _remaining_bytes(source) // BYTES_PER_LINE)
+
+
+def _remaining_bytes(source: BinaryIO) -> int:
+    """What is left to read of `source`, when it can say (a file, bytes in memory); else 0."""
+    try:
+        return max(0, os.fstat(source.fileno()).st_size - source.tell())
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        pass
+    if isinstance(source, io.BytesIO):
+        return len(source.getbuffer()) - source.tell()
+    return 0
 
 
 def _journal(folder: Path, stem: str, suffix: str, options: ImportOptions) -> Report[ImportCounters]:
@@ -237,12 +261,18 @@ def _import_batches(
 ) -> None:
     cache = _NameCache(connection)
     read = spec.read_line
+    touched_users: set[int] = set()
+    touched_groups: set[int] = set()
     for batch in batches(without_blank(records)):
         lines = [read_line(record.raw, record.fields, read, columns, zone) for record in batch]
-        lookups = cache.lookups([line for line in lines if not isinstance(line, RowError)])
-        spec.lookups(connection, [line for line in lines if not isinstance(line, RowError)], lookups, options)
+        valid = [line for line in lines if not isinstance(line, RowError)]
+        lookups = cache.lookups(valid)
+        spec.lookups(connection, valid, lookups, options)
         plan = spec.plan(lines, lookups, options)
         spec.apply(connection, plan)
+        touched_users.update(row[0] for row in plan.inserts)  # user_id leads every statistics row
+        touched_users.update(values[0] for values in plan.updates.values())
+        touched_groups.update(lookups.groups[line.group] for line in valid if line.group in lookups.groups)
         for index, message in plan.warnings:
             report.warning(batch[index].line, message)
         for index, message in plan.rejected:
@@ -252,6 +282,21 @@ def _import_batches(
         report.counters.updated += plan.updated
         if progress is not None:
             progress(report.counters.processed)
+    _refresh_progress(connection, touched_users, touched_groups)
+
+
+def _refresh_progress(connection: Connection, touched_users: set[int], touched_groups: set[int]) -> None:
+    """The maintained progress of what the file touched, in its transaction: by user and group
+    for a small file, whole groups for a large one (one pass instead of many IN lists)."""
+    if not touched_users:
+        return
+    if len(touched_users) > WHOLE_GROUP_REFRESH:
+        progress_store.refresh(connection, group_ids=touched_groups)
+    else:
+        progress_store.refresh(connection, user_ids=touched_users, group_ids=touched_groups)
+
+
+WHOLE_GROUP_REFRESH = 5_000
 
 
 @dataclass

@@ -6,11 +6,12 @@ values converted exactly as SQLAlchemy stores them (so dates compare right);
 on PostgreSQL we COPY.
 """
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Connection, Date, DateTime, Table
+from sqlalchemy import Boolean, Connection, Date, DateTime, Table, func, select
 
 CHUNK = 900  # SQLite allows 999 bound parameters per statement
 T = TypeVar("T")
@@ -62,3 +63,31 @@ def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Se
     with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+
+
+@contextmanager
+def indexes_deferred(connection: Connection, table: Table, keep: Collection[str]) -> Iterator[None]:
+    """SQLite: `table`'s secondary indexes other than `keep` are dropped for a large load and built
+    again after it (on sorted data, one pass: ~1.7x faster than keeping them up to date row by row),
+    inside the caller's transaction, so a rollback brings them back as they were.
+
+    PostgreSQL: nothing (the load is COPY already, and DROP INDEX would lock readers out of the
+    table until the commit)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    # sqlite3 opens its implicit transaction only at a DML statement, never at DDL: open it first
+    connection.exec_driver_sql(f"DELETE FROM {table.name} WHERE 0")
+    if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        raise RuntimeError("indexes_deferred needs a transaction")
+    deferred = sorted((index for index in table.indexes if index.name not in keep), key=lambda i: str(i.name))
+    for index in deferred:
+        index.drop(connection)
+    yield
+    for index in deferred:
+        index.create(connection)
+
+
+def highest_id(connection: Connection, table: Table) -> int:
+    """The table's highest id (0 when empty): a cheap upper bound of its row count."""
+    return int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())

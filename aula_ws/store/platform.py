@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, text
 
 from aula_ws.domain.contract_params import ANONYMOUS_LOGIN
+from aula_ws.store.progress import refresh
 from aula_ws.store.tables import (
     activity_log,
     course_statuses,
@@ -103,6 +104,11 @@ def add_rows(connection: Connection, table_name: str, rows: Iterable[Mapping[str
     batch = list(rows)
     if batch:
         connection.execute(insert(table), batch)
+        if table_name in _FEEDS_PROGRESS:
+            refresh(connection, user_ids={row["user_id"] for row in batch})
+
+
+_FEEDS_PROGRESS = {"lesson_sessions", "course_statuses", "activity_log"}
 
 
 _STATISTICS_TABLES = {

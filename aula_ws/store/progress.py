@@ -1,21 +1,24 @@
-"""The progress aggregate of a group, in one SQL statement.
+"""The maintained progress: its refresh after writes, and the group's aggregate read from it.
 
-Per member it returns the membership and the facts avance needs at two
-instants (`upper`, `lower`): units completed, course completed, interacted.
+`refresh` rewrites `unit_progress` and `member_progress` from the statistics tables for a scope
+(some users, some groups, or everything) inside the caller's transaction; every write to
+lesson_sessions, course_statuses, activity_log or units calls it for what it touched, so the
+tables always equal what `aula-ws progress rebuild` (a refresh of everything) would write.
 
-Sessions are first aggregated per (user, unit) into the earliest session and
-the earliest completion, then compared with the instants in CASE expressions.
-That shape never puts a date bound in a join condition next to
-`unit_id IN (SELECT ...)`, which SQLite 3.40 answers wrongly (see the
-performance baselines, section 5).
+`member_facts` reads per member the facts avance needs at two instants (`upper`, `lower`).
+Undated it reads the member's row (its count of units done), and counts the per-unit rows only
+for a member with a completion dated after now; dated, it counts the per-unit first completions
+at or before each instant. No date bound sits in a join condition next to `IN (SELECT ...)`,
+which SQLite 3.40 answers wrongly (see the performance baselines, section 5).
 """
 
-from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import date, datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnClause,
     ColumnElement,
     Connection,
@@ -23,43 +26,138 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     bindparam,
     case,
+    cast,
+    delete,
     func,
+    insert,
     literal,
     literal_column,
+    null,
     select,
+    union_all,
 )
 
 from aula_ws.domain.progress import COMPLETING_STATUSES, COURSE_COMPLETED
+from aula_ws.store.bulk import chunks
 from aula_ws.store.tables import (
     activity_log,
     course_statuses,
     lesson_sessions,
+    member_progress,
     memberships,
+    unit_progress,
     units,
     users,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class MemberFacts:
-    username: str
-    administrador_grupo: bool
-    estado: bool
-    perfil: str
-    fecha_alta: date
-    responsable_grupo: bool
-    units_completed_upper: int
-    units_completed_lower: int
-    first_session: datetime | None
-    first_course_status: datetime | None
-    first_course_completion: datetime | None
-    first_activity: datetime | None
+# inline IN list: a list of values is an expanding parameter, re-rendered on every execution
+_COMPLETING_INLINE: list[ColumnClause[Any]] = [literal_column(f"'{code}'") for code in sorted(COMPLETING_STATUSES)]
 
 
-def _count_at(first_done: ColumnElement[Any], instant: ColumnElement[Any]) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(case((first_done <= instant, 1), else_=0)), 0)
+PROGRESS_LOCK = 0x61756C61  # "aula": the advisory lock of the maintained progress (PostgreSQL)
+
+
+def refresh(
+    connection: Connection,
+    *,
+    user_ids: Collection[int] | None = None,
+    group_ids: Collection[int] | None = None,
+) -> None:
+    """Recompute the maintained progress of the given users in the given groups (None: all)."""
+    user_chunks: list[list[int] | None] = [None] if user_ids is None else list(chunks(sorted(set(user_ids))))
+    group_list = None if group_ids is None else sorted(set(group_ids))
+    if group_list is not None and not group_list:
+        return
+    if connection.dialect.name == "postgresql":
+        # two imports refreshing the same members would each wait for the other's rows (a deadlock):
+        # refreshes take turns, until the commit, and each sees what the one before committed
+        connection.execute(select(func.pg_advisory_xact_lock(PROGRESS_LOCK)))
+    for chunk in user_chunks:
+        _refresh(connection, chunk, group_list)
+
+
+def _scope(user_column: Any, group_column: Any, user_ids: list[int] | None, group_ids: list[int] | None) -> Any:
+    conditions = [literal(True)]
+    if user_ids is not None:
+        conditions.append(user_column.in_(user_ids))
+    if group_ids is not None:
+        conditions.append(group_column.in_(group_ids))
+    return and_(*conditions)
+
+
+def _refresh(connection: Connection, user_ids: list[int] | None, group_ids: list[int] | None) -> None:
+    up, mp, s, u = unit_progress, member_progress, lesson_sessions, units
+    connection.execute(delete(up).where(_scope(up.c.user_id, up.c.group_id, user_ids, group_ids)))
+    connection.execute(delete(mp).where(_scope(mp.c.user_id, mp.c.group_id, user_ids, group_ids)))
+    per_unit = (
+        select(
+            s.c.user_id,
+            s.c.unit_id,
+            u.c.group_id,
+            func.min(s.c.status_date),
+            func.min(case((s.c.status.in_(_COMPLETING_INLINE), s.c.status_date))),
+        )
+        .select_from(s.join(u, u.c.id == s.c.unit_id))
+        .where(_scope(s.c.user_id, u.c.group_id, user_ids, group_ids))
+        .group_by(s.c.user_id, s.c.unit_id, u.c.group_id)
+    )
+    connection.execute(
+        insert(up).from_select(["user_id", "unit_id", "group_id", "first_session", "first_done"], per_unit)
+    )
+    no_time = cast(null(), DateTime)
+    cs, al = course_statuses, activity_log
+    parts = union_all(
+        select(
+            up.c.user_id,
+            up.c.group_id,
+            func.count(up.c.first_done).label("done"),
+            func.max(up.c.first_done).label("last_done"),
+            func.min(up.c.first_session).label("first_interaction"),
+            no_time.label("first_completion"),
+        )
+        .where(_scope(up.c.user_id, up.c.group_id, user_ids, group_ids))
+        .group_by(up.c.user_id, up.c.group_id),
+        select(
+            cs.c.user_id,
+            cs.c.group_id,
+            literal(0, Integer),
+            no_time,
+            func.min(cs.c.status_date),
+            func.min(case((cs.c.status == COURSE_COMPLETED, cs.c.status_date))),
+        )
+        .where(_scope(cs.c.user_id, cs.c.group_id, user_ids, group_ids))
+        .group_by(cs.c.user_id, cs.c.group_id),
+        select(al.c.user_id, al.c.group_id, literal(0, Integer), no_time, func.min(al.c.time), no_time)
+        .where(_scope(al.c.user_id, al.c.group_id, user_ids, group_ids))
+        .group_by(al.c.user_id, al.c.group_id),
+    ).subquery("parts")
+    per_member = select(
+        parts.c.user_id,
+        parts.c.group_id,
+        func.sum(parts.c.done),
+        func.max(parts.c.last_done),
+        func.min(parts.c.first_interaction),
+        func.min(parts.c.first_completion),
+    ).group_by(parts.c.user_id, parts.c.group_id)
+    connection.execute(
+        insert(mp).from_select(
+            ["user_id", "group_id", "units_done", "last_done", "first_interaction", "first_course_completion"],
+            per_member,
+        )
+    )
+
+
+def count_member_rows(connection: Connection) -> int:
+    return int(connection.execute(select(func.count()).select_from(member_progress)).scalar_one())
+
+
+# A membership and the member's state at the two instants (`upper`, `lower`) of the query:
+# username, administrador_grupo, estado, perfil, fecha_alta, responsable_grupo, then per instant
+# (upper, lower) interacted, course completed, units completed. Plain tuples: 100,000 of them.
+MemberFacts = tuple[str, bool, bool, str, date, bool, bool, bool, int, bool, bool, int]
 
 
 def member_facts(
@@ -68,69 +166,67 @@ def member_facts(
     *,
     upper: datetime,
     lower: datetime,
+    dated: bool,
     user_id: int | None = None,
     perfil: str | None = None,
 ) -> list[MemberFacts]:
     """Every membership of the group (or one user's, or one perfil's), ordered by login."""
-    statement = _statement(by_user=user_id is not None, by_perfil=perfil is not None)
-    parameters = {"group_id": group_id, "upper": upper, "lower": lower}
+    statement = _statement(dated=dated, by_user=user_id is not None, by_perfil=perfil is not None)
+    parameters: dict[str, Any] = {"group_id": group_id, "upper": upper, "lower": lower}
     if user_id is not None:
         parameters["user_id"] = user_id
     if perfil is not None:
         parameters["perfil"] = perfil
-    return [MemberFacts(*row) for row in connection.execute(statement, parameters)]
+    return connection.execute(statement, parameters).all()  # type: ignore[return-value]
 
 
-# inline IN list: a list of values is an expanding parameter, re-rendered on every execution
-_COMPLETING_INLINE: list[ColumnClause[Any]] = [literal_column(f"'{code}'") for code in sorted(COMPLETING_STATUSES)]
+def _count_at(first_done: ColumnElement[Any], instant: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(case((first_done <= instant, 1), else_=0)), 0)
+
+
+def _at_or_before(moment: ColumnElement[Any], instant: ColumnElement[Any]) -> ColumnElement[Any]:
+    """True when the moment is known and at or before the instant (never NULL)."""
+    return cast(case((moment <= instant, literal(True)), else_=literal(False)), Boolean)
 
 
 @cache
-def _statement(*, by_user: bool, by_perfil: bool) -> Select:  # type: ignore[type-arg]
-    """Built once per filter combination; values come as bound parameters."""
+def _statement(*, dated: bool, by_user: bool, by_perfil: bool) -> Select:  # type: ignore[type-arg]
+    """Built once per variant; values come as bound parameters."""
     group_id = bindparam("group_id", type_=Integer)
     upper = bindparam("upper", type_=DateTime)
     lower = bindparam("lower", type_=DateTime)
     user_id = bindparam("user_id", type_=Integer)
+    up, mp, m = unit_progress, member_progress, memberships
 
-    s = lesson_sessions
-    per_unit_query = select(
-        s.c.user_id,
-        func.min(s.c.status_date).label("first_session"),
-        func.min(case((s.c.status.in_(_COMPLETING_INLINE), s.c.status_date))).label("first_done"),
-    ).where(s.c.unit_id.in_(select(units.c.id).where(units.c.group_id == group_id)))
-    if by_user:
-        per_unit_query = per_unit_query.where(s.c.user_id == user_id)
-    per_unit = per_unit_query.group_by(s.c.unit_id, s.c.user_id).subquery("per_unit")
-
-    per_user = (
-        select(
-            per_unit.c.user_id,
-            func.min(per_unit.c.first_session).label("first_session"),
-            _count_at(per_unit.c.first_done, upper).label("done_upper"),
-            _count_at(per_unit.c.first_done, lower).label("done_lower"),
-        )
-        .group_by(per_unit.c.user_id)
-        .subquery("per_user")
+    joins = m.join(users, users.c.id == m.c.user_id).outerjoin(
+        mp, and_(mp.c.user_id == m.c.user_id, mp.c.group_id == m.c.group_id)
     )
+    if dated:
+        per_user_query = select(
+            up.c.user_id,
+            _count_at(up.c.first_done, upper).label("done_upper"),
+            _count_at(up.c.first_done, lower).label("done_lower"),
+        ).where(up.c.group_id == group_id)
+        if by_user:
+            per_user_query = per_user_query.where(up.c.user_id == user_id)
+        per_user = per_user_query.group_by(up.c.user_id).subquery("per_user")
+        joins = joins.outerjoin(per_user, per_user.c.user_id == m.c.user_id)
+        done_upper: ColumnElement[Any] = func.coalesce(per_user.c.done_upper, literal(0))
+        done_lower: ColumnElement[Any] = func.coalesce(per_user.c.done_lower, literal(0))
+    else:
+        # a completion dated after now (rare) does not count yet: count that member's units at now
+        at_now = (
+            select(func.count())
+            .where(up.c.group_id == m.c.group_id, up.c.user_id == m.c.user_id, up.c.first_done <= upper)
+            .scalar_subquery()
+        )
+        done_upper = case((mp.c.last_done > upper, at_now), else_=func.coalesce(mp.c.units_done, literal(0)))
+        done_lower = done_upper
+    interacted_upper = _at_or_before(mp.c.first_interaction, upper)
+    completed_upper = _at_or_before(mp.c.first_course_completion, upper)
+    interacted_lower = _at_or_before(mp.c.first_interaction, lower) if dated else interacted_upper
+    completed_lower = _at_or_before(mp.c.first_course_completion, lower) if dated else completed_upper
 
-    cs = course_statuses
-    course_query = select(
-        cs.c.user_id,
-        func.min(cs.c.status_date).label("first_status"),
-        func.min(case((cs.c.status == COURSE_COMPLETED, cs.c.status_date))).label("first_completion"),
-    ).where(cs.c.group_id == group_id)
-    if by_user:
-        course_query = course_query.where(cs.c.user_id == user_id)
-    course = course_query.group_by(cs.c.user_id).subquery("course")
-
-    al = activity_log
-    activity_query = select(al.c.user_id, func.min(al.c.time).label("first_activity")).where(al.c.group_id == group_id)
-    if by_user:
-        activity_query = activity_query.where(al.c.user_id == user_id)
-    activity = activity_query.group_by(al.c.user_id).subquery("activity")
-
-    m = memberships
     query = (
         select(
             users.c.username,
@@ -139,19 +235,14 @@ def _statement(*, by_user: bool, by_perfil: bool) -> Select:  # type: ignore[typ
             m.c.perfil,
             m.c.fecha_alta,
             m.c.responsable_grupo,
-            func.coalesce(per_user.c.done_upper, literal(0)),
-            func.coalesce(per_user.c.done_lower, literal(0)),
-            per_user.c.first_session,
-            course.c.first_status,
-            course.c.first_completion,
-            activity.c.first_activity,
+            interacted_upper,
+            completed_upper,
+            done_upper,
+            interacted_lower,
+            completed_lower,
+            done_lower,
         )
-        .select_from(
-            m.join(users, users.c.id == m.c.user_id)
-            .outerjoin(per_user, per_user.c.user_id == m.c.user_id)
-            .outerjoin(course, course.c.user_id == m.c.user_id)
-            .outerjoin(activity, activity.c.user_id == m.c.user_id)
-        )
+        .select_from(joins)
         .where(m.c.group_id == group_id)
         .order_by(users.c.username)
     )

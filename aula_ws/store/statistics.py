@@ -1,12 +1,13 @@
 """Look-ups and writes of the statistics import, one query per batch and table."""
 
 from collections.abc import Collection, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, select, update
 
-from aula_ws.store.bulk import bulk_insert
+from aula_ws.store.bulk import bulk_insert, highest_id, indexes_deferred
 from aula_ws.store.tables import (
     activity_log,
     course_statuses,
@@ -91,6 +92,18 @@ def existing_activity(connection: Connection, keys: Collection[tuple[Any, ...]])
 def enrol_many(connection: Connection, enrolments: Iterable[tuple[int, int, date]], perfil: str) -> None:
     rows = [(user_id, group_id, perfil, since) for user_id, group_id, since in enrolments]
     bulk_insert(connection, memberships, ("user_id", "group_id", "perfil", "fecha_alta"), rows)
+
+
+LARGE_LOAD_LINES = 50_000
+
+
+def lessons_loading(connection: Connection, expected_lines: int) -> AbstractContextManager[None]:
+    """Around a lessons load: a large one (at least LARGE_LOAD_LINES, and a quarter of the rows
+    already there) builds the secondary indexes the import itself does not read after the load;
+    the look-ups' own index (user, unit) is kept. A smaller load keeps every index up to date."""
+    if expected_lines < LARGE_LOAD_LINES or expected_lines * 4 < highest_id(connection, lesson_sessions):
+        return nullcontext()
+    return indexes_deferred(connection, lesson_sessions, keep={"ix_lesson_sessions_user_unit"})
 
 
 def insert_lesson_sessions(connection: Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 from aula_ws.store import platform
 from aula_ws.store.bulk import bulk_insert, chunks
+from aula_ws.store.progress import refresh as refresh_progress
 from aula_ws.store.tables import (
     cohort_courses,
     cohort_members,
@@ -293,6 +294,8 @@ def write_batch(connection: Connection, batch: BatchChanges, now: datetime) -> N
     )
     _delete_keys(connection, user_profile_fields, ("user_id", "name"), [_pair(k) for k in batch.profile_fields.deletes])
     _delete_keys(connection, units, ("group_id", "code"), [_pair(k) for k in batch.units.deletes])
+    if batch.units.deletes:  # their sessions went with them (cascade): the members' counts change
+        refresh_progress(connection, group_ids={_group_of(k) for k in batch.units.deletes})
     _delete_keys(connection, cohorts, ("id",), [(k,) for k in batch.cohorts.deletes])
     _delete_keys(connection, users, ("id",), [(k,) for k in batch.users.deletes])
     _delete_keys(connection, groups, ("id",), [(k,) for k in batch.groups.deletes])
@@ -421,6 +424,13 @@ def _pair(key: Hashable) -> tuple[Hashable, Hashable]:
     if isinstance(key, tuple) and len(key) == 2:
         return key[0], key[1]
     raise TypeError(f"not a pair key: {key!r}")
+
+
+def _group_of(unit_key: Hashable) -> int:
+    group_id = _pair(unit_key)[0]
+    if not isinstance(group_id, int):
+        raise TypeError(f"not a unit key: {unit_key!r}")
+    return group_id
 
 
 def _paired(

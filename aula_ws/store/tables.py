@@ -401,3 +401,30 @@ audit_log = Table(
     Column("address", String(64), nullable=False, server_default=""),
     Column("at", DateTime, nullable=False),
 )
+
+# The maintained progress (issue 15), derived from the three statistics tables and rewritten in
+# the same transaction as every write to them (store/progress.py `refresh`): per (user, unit)
+# the first session and the first completion (C or P); per (user, group) the count and latest of
+# those completions, the first interaction (session, course status or activity) and the first
+# course completion. Whether the group tracks progress and its unit count are read live.
+unit_progress = Table(
+    "unit_progress",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", Integer, ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("first_session", DateTime, nullable=False),
+    Column("first_done", DateTime),
+    Index("ix_unit_progress_group_user", "group_id", "user_id", "first_done"),
+)
+
+member_progress = Table(
+    "member_progress",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("units_done", Integer, nullable=False),
+    Column("last_done", DateTime),
+    Column("first_interaction", DateTime),
+    Column("first_course_completion", DateTime),
+)

@@ -68,12 +68,34 @@ def test_an_unexpected_failure_is_a_generic_server_fault_and_logged(tmp_path):
     seed(url)
     with running_server(aula_env(tmp_path, url)) as server:
         with engine.begin() as connection:
-            connection.execute(text("DROP TABLE lesson_sessions"))
+            connection.execute(text("DROP TABLE member_progress"))
         response = post(server, envelope(id_grupo="64"))
         assert response.status_code == 500
         fault = fault_of(response)
         assert fault["faultcode"] == (ENV, "Server")
-        assert "lesson_sessions" not in response.text and "Traceback" not in response.text
+        assert "member_progress" not in response.text and "Traceback" not in response.text
         assert requests.get(f"{server.base_url}/", timeout=10).status_code == 200
     engine.dispose()
-    assert "lesson_sessions" in server.log and "Traceback" in server.log
+    assert "member_progress" in server.log and "Traceback" in server.log
+
+
+def test_progress_rebuild_recomputes_the_maintained_progress(tmp_path):
+    from zoneinfo import ZoneInfo
+
+    from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
+
+    url = migrated_sqlite(tmp_path)
+    seed(url)
+    engine = create_database_engine(url)
+    zone = ZoneInfo("UTC")
+    before = obtener_avance_usuarios(engine, zone, ProgressQuery("64"))
+    assert {row.avance for row in before} - {0}, "the seed has progress"
+    with engine.begin() as connection:  # lost or damaged by hand: every member reads 0
+        connection.execute(text("DELETE FROM member_progress"))
+        connection.execute(text("DELETE FROM unit_progress"))
+    assert {row.avance for row in obtener_avance_usuarios(engine, zone, ProgressQuery("64"))} == {0}
+    rebuilt = aula_ws(aula_env(tmp_path, url), "progress", "rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "progress rebuilt:" in rebuilt.stdout
+    assert obtener_avance_usuarios(engine, zone, ProgressQuery("64")) == before
+    engine.dispose()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aula_ws.domain.contract_dates import progress_window
+from aula_ws.domain.contract_dates import end_of_day, progress_window
 from aula_ws.domain.progress import GroupShape, LearnerHistory, SessionRecord, avance
 from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
 from tests.builders import PlatformBuilder
@@ -26,7 +26,15 @@ class History(TypedDict):
     activity: list[datetime]
 
 
+# the days the queries name: events are drawn on their bounds too (the last instant of the day,
+# exactly the query's instant, and one microsecond either side)
+QUERY_DAYS = [date(2014, 1, 1) + timedelta(days=n) for n in range(0, 900, 75)]
+
+
 def random_moment(rng):
+    if rng.random() < 0.35:
+        bound = end_of_day(rng.choice(QUERY_DAYS), ZONE)
+        return bound + timedelta(microseconds=rng.choice([0, 0, 0, -1, 1]))
     # whole days plus random seconds, so that many events fall near midnight boundaries
     return START + timedelta(
         days=rng.randint(0, 900), seconds=rng.choice([0, 1, 10799, 10800, 10801, rng.randint(0, 86399)])
@@ -83,8 +91,24 @@ def expected_avance(b, gid, login, histories, window):
 
 
 def random_day(rng):
-    day = date(2013, 12, 1) + timedelta(days=rng.randint(0, 960))
+    near = rng.random() < 0.6
+    day = rng.choice(QUERY_DAYS) if near else date(2013, 12, 1) + timedelta(days=rng.randint(0, 960))
     return day.isoformat().replace("-", rng.choice(["-", " "]))
+
+
+def random_call(engine, rng, gid):
+    """The group's answer for random dates (undated, one date, or two in order) and their window."""
+    desde = rng.choice([None, random_day(rng)])
+    hasta = rng.choice([None, random_day(rng)])
+    if desde and hasta and desde.replace(" ", "-") > hasta.replace(" ", "-"):
+        desde, hasta = hasta, desde
+    query = ProgressQuery(str(gid), fecha_desde=desde, fecha_hasta=hasta)
+    return (
+        desde,
+        hasta,
+        progress_window(desde, hasta, ZONE),
+        obtener_avance_usuarios(engine, ZONE, query, now=lambda: NOW),
+    )
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -94,14 +118,7 @@ def test_the_sql_answers_equal_the_pure_rule(engine, seed):
     checked = 0
     for _ in range(12):
         gid = rng.choice(group_ids)
-        desde = rng.choice([None, random_day(rng)])
-        hasta = rng.choice([None, random_day(rng)])
-        if desde and hasta and desde.replace(" ", "-") > hasta.replace(" ", "-"):
-            desde, hasta = hasta, desde
-        window = progress_window(desde, hasta, ZONE)
-        rows = obtener_avance_usuarios(
-            engine, ZONE, ProgressQuery(str(gid), fecha_desde=desde, fecha_hasta=hasta), now=lambda: NOW
-        )
+        desde, hasta, window, rows = random_call(engine, rng, gid)
         assert rows, "every group has at least _anonimo"
         for row in rows:
             assert row.avance == expected_avance(b, gid, row.id_usuario, histories, window), (

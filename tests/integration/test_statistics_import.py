@@ -276,3 +276,37 @@ def test_imported_statuses_move_avance(engine, tmp_path, platform):
     )
     assert rows[0].avance == 50
     assert count(engine, course_statuses) == 0
+
+
+def index_names(engine):
+    from sqlalchemy import inspect
+
+    return sorted(index["name"] for index in inspect(engine).get_indexes("lesson_sessions"))
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_large_load_builds_the_indexes_after_it_and_a_failed_one_keeps_them(
+    engine, tmp_path, platform, monkeypatch, fails
+):
+    from aula_ws.store import statistics
+
+    monkeypatch.setattr(statistics, "LARGE_LOAD_LINES", 0)  # this small file takes the large files' path
+    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
+    before = index_names(engine)
+    assert "ix_lesson_sessions_unit_user" in before and "ix_lesson_sessions_status_date_id" in before
+    content = LESSON_HEADER + "".join(f"demo\tComics\tU{n}\tL\tP\t2015/01/0{n}\t\t\t\n" for n in (1, 2, 3))
+    if fails:
+        monkeypatch.setattr(statistics, "update_lesson_sessions", _boom)
+        with pytest.raises(RuntimeError, match="injected"):
+            run(engine, tmp_path, "lessons", content)
+        assert count(engine, lesson_sessions) == 0
+    else:
+        assert run(engine, tmp_path, "lessons", content).counters.added == 3
+        assert count(engine, lesson_sessions) == 3
+        [row] = obtener_avance_usuarios(engine, UTC, ProgressQuery("7", id_usuario="demo"), now=lambda: NOW)
+        assert row.avance == 75
+    assert index_names(engine) == before
+
+
+def _boom(connection, updates):
+    raise RuntimeError("injected")

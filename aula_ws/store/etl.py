@@ -15,6 +15,7 @@ from sqlalchemy import (
     Connection,
     Row,
     and_,
+    bindparam,
     delete,
     insert,
     or_,
@@ -244,13 +245,15 @@ def activity_page(connection: Connection, after: Position | None, before: dateti
 
 def next_event_times(connection: Connection, user_ids: list[int], after: Position) -> dict[int, datetime]:
     """user id -> the time of that user's first event after `after`: one seek each on the
-    (user_id, time) index (ORDER BY ... LIMIT 1, not min(): min() over the OR reads every later row)."""
+    (user_id, time) index (ORDER BY ... LIMIT 1, not min(): min() over the OR reads every later
+    row), one statement built once and run per user."""
     a = activity_log.c
+    statement = (
+        select(a.time).where(a.user_id == bindparam("user_id"), _after(a.time, [a.id], after)).order_by(a.time).limit(1)
+    )
     found: dict[int, datetime] = {}
     for user_id in user_ids:
-        at = connection.scalar(
-            select(a.time).where(a.user_id == user_id, _after(a.time, [a.id], after)).order_by(a.time).limit(1)
-        )
+        at = connection.execute(statement, {"user_id": user_id}).scalar()
         if at is not None:
             found[user_id] = at
     return found

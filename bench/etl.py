@@ -195,7 +195,7 @@ def run(url: str, data_dir: Path, events: int, members: int, runs: int, drop_exi
         assert answer["records"] == min(5000, members + 1)
     # special_academics unpaged: the whole snapshot of memberships in one call
     academics = etl.add_instance(engine, "boardz", "bench-academics", now)
-    whole = replace(settings, etl_max_records=100_000)
+    whole = replace(settings, etl_max_records=1_000_000)
     academics_params = json.dumps({"query": "special_academics"})
     median, best, _ = timed(lambda: etl.report_etl_get(engine, whole, "boardz", academics, academics_params), runs)
     tracemalloc.start()

@@ -260,6 +260,7 @@ def masked(username: str, salt: str) -> str:
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # lone surrogates too
 _SPECIALS = frozenset("&<>")
+_NOT_PLAIN = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(value: object) -> str:
@@ -301,9 +302,13 @@ def boardz_value(value: object) -> str:
         return ""
     if value is True:
         return "1"
+    if isinstance(value, (int, float)):
+        return str(value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     text = str(value)
+    if not _NOT_PLAIN.search(text):  # most values: nothing to escape
+        return text
     if _NOT_XML.search(text):
         text = _NOT_XML.sub("\ufffd", text)
     if ("<" in text or ">" in text) and "]]>" not in text:

@@ -25,7 +25,6 @@ from aula_ws.errors import ContractError, EtlBusy, NotAllowed, NotFound
 from aula_ws.services.clock import utc_now
 from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
 from aula_ws.store import etl as etl_store
-from aula_ws.store import sync as sync_store
 from aula_ws.store.unit_of_work import UnitOfWork
 
 BOARDZ_VERSION = "2019071400"  # the boardz version whose output we write (special_test tells it)
@@ -310,7 +309,13 @@ def _academics(
         window = _window(settings, 0, at)
         with UnitOfWork(engine) as uow:
             rows = etl_store.membership_snapshot(uow.connection, after, limit)
-            groups = sync_store.groups_of_memberships(uow.connection, [(r.group_id, r.user_id) for r in rows])
+            groups = (
+                etl_store.groups_of_membership_range(
+                    uow.connection, (rows[0].group_id, rows[0].user_id), (rows[-1].group_id, rows[-1].user_id)
+                )
+                if rows
+                else {}
+            )
         values = [
             boardz.values(
                 boardz.ACADEMIC_FIELDS,

@@ -15,8 +15,8 @@ from sqlalchemy import (
     Connection,
     Row,
     and_,
+    bindparam,
     delete,
-    func,
     insert,
     or_,
     select,
@@ -29,6 +29,8 @@ from sqlalchemy.exc import IntegrityError
 from aula_ws.domain.etl import Position, decode_key, encode_key
 from aula_ws.store.tables import (
     activity_log,
+    course_group_members,
+    course_groups,
     etl_instances,
     etl_marks,
     groups,
@@ -242,13 +244,36 @@ def activity_page(connection: Connection, after: Position | None, before: dateti
 
 
 def next_event_times(connection: Connection, user_ids: list[int], after: Position) -> dict[int, datetime]:
-    """user id -> the time of that user's first event after `after` (by the (user_id, time) index)."""
+    """user id -> the time of that user's first event after `after`: one seek each on the
+    (user_id, time) index (ORDER BY ... LIMIT 1, not min(): min() over the OR reads every later
+    row), one statement built once and run per user."""
     a = activity_log.c
+    statement = (
+        select(a.time).where(a.user_id == bindparam("user_id"), _after(a.time, [a.id], after)).order_by(a.time).limit(1)
+    )
     found: dict[int, datetime] = {}
     for user_id in user_ids:
-        at = connection.scalar(select(func.min(a.time)).where(a.user_id == user_id, _after(a.time, [a.id], after)))
+        at = connection.execute(statement, {"user_id": user_id}).scalar()
         if at is not None:
             found[user_id] = at
+    return found
+
+
+def groups_of_membership_range(
+    connection: Connection, first: tuple[int, int], last: tuple[int, int]
+) -> dict[tuple[int, int], list[str]]:
+    """(course id, user id) -> the names of the groups inside that course the user is in, sorted,
+    for the memberships from `first` to `last` in (group, user) order: one range read per page."""
+    pair = tuple_(course_groups.c.group_id, course_group_members.c.user_id)
+    query = (
+        select(course_groups.c.group_id, course_group_members.c.user_id, course_groups.c.name)
+        .join(course_groups, course_groups.c.id == course_group_members.c.course_group_id)
+        .where(pair >= tuple_(*first), pair <= tuple_(*last))
+        .order_by(course_groups.c.group_id, course_group_members.c.user_id, course_groups.c.name)
+    )
+    found: dict[tuple[int, int], list[str]] = {}
+    for group_id, user_id, name in connection.execute(query):
+        found.setdefault((group_id, user_id), []).append(name)
     return found
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from lxml import etree
+from sqlalchemy import insert
 
 from aula_ws.domain.etl import unix
 from aula_ws.errors import EtlBusy, EtlError, NotAllowed, NotFound
@@ -14,6 +15,7 @@ from aula_ws.services import etl
 from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
 from aula_ws.store import etl as etl_store
 from aula_ws.store import platform
+from aula_ws.store.tables import course_group_members, course_groups
 from aula_ws.store.unit_of_work import UnitOfWork
 from tests.builders import PlatformBuilder
 
@@ -181,6 +183,15 @@ def test_a_crashed_extractions_lease_expires_and_a_live_one_blocks(engine, setti
 
 def test_grades_and_academics_carry_their_records_and_masquerade_hides_logins(engine, settings, site):
     site.session("lovecraft", 64, "U1", "P", datetime(2015, 7, 1, 10))
+    with UnitOfWork(engine) as uow:  # groups inside the course (issue 11's sync makes them)
+        uow.connection.execute(
+            insert(course_groups),
+            [dict(id=n, group_id=64, name=name, created_at=NOW) for n, name in ((1, "B"), (2, "A"))],
+        )
+        uow.connection.execute(
+            insert(course_group_members), [dict(course_group_id=n, user_id=site.user_ids["lovecraft"]) for n in (1, 2)]
+        )
+        uow.commit()
     plain = etl.add_instance(engine, "boardz", "plain", NOW)
     hidden = etl.add_instance(engine, "boardz", "hidden", NOW, masquerade=True)
 
@@ -200,6 +211,7 @@ def test_grades_and_academics_carry_their_records_and_masquerade_hides_logins(en
         ("lovecraft", "A", str(unix(datetime(2015, 6, 17))), "0"),
     ]
     assert list(academics[0]) == sorted(academics[0])
+    assert {r["username"]: r["groups"] for r in academics} == {"_anonimo": "", "borges": "", "lovecraft": "A,B"}
     masked = records(get(engine, settings, hidden, query="special_academics"))
     assert {r["username"] for r in masked}.isdisjoint({"_anonimo", "borges", "lovecraft"})
     assert len({r["username"] for r in masked}) == 3

@@ -20,7 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 class RunningServer:
     base_url: str
     process: subprocess.Popen  # type: ignore[type-arg]
-    output: list[str] = field(default_factory=list)
+    output: list[str] = field(default_factory=list)  # every line but the access log's
+    access: list[str] = field(default_factory=list)  # the access log's lines (aula_ws/access_log.py)
+
+    def read(self, line: str) -> None:
+        """Sort one line of the server's output: tests of what is logged count lines, and the
+        access log's one line per request (written once the answer is sent) is not among them."""
+        if " aula_ws.access: " in line or '"logger": "aula_ws.access"' in line:
+            self.access.append(line)
+        else:
+            self.output.append(line)
 
     @property
     def log(self) -> str:
@@ -57,7 +66,7 @@ def running_process(
     server = RunningServer("", process)
     assert process.stdout is not None
     for line in process.stdout:
-        server.output.append(line)
+        server.read(line)
         match = address.search(line)
         if match and not server.base_url:
             server.base_url = match.group(1)
@@ -67,7 +76,7 @@ def running_process(
         process.wait(timeout=10)
         raise RuntimeError(f"{command[0]} did not start:\n{server.log}")
     # keep draining the output so the server never blocks on a full pipe
-    threading.Thread(target=lambda: server.output.extend(process.stdout), daemon=True).start()  # type: ignore[arg-type]
+    threading.Thread(target=_drain, args=(process.stdout, server), daemon=True).start()
     try:
         yield server
     finally:
@@ -78,6 +87,11 @@ def running_process(
             process.kill()
             process.wait()
         process.stdout.close()
+
+
+def _drain(stream: Iterator[str], server: RunningServer) -> None:
+    for line in stream:
+        server.read(line)
 
 
 def kill_mid_write(process: subprocess.Popen, wal: Path, what: str) -> None:  # type: ignore[type-arg]

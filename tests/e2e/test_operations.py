@@ -21,6 +21,7 @@ from aula_ws.store.database import create_database_engine, head_revision
 from tests.databases import migrated_sqlite
 from tests.e2e.server_process import ROOT, RunningServer, aula_env, running_process, running_server
 from tests.e2e.test_command_line import aula_ws
+from tests.hostile.server_log import log_mark
 
 LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 
@@ -80,9 +81,9 @@ def test_the_access_log_masks_the_token_and_follows_the_log_settings(tmp_path):
         requests.get(f"{server.base_url}/webservice/rest/server.php?wstoken={secret}&wsfunction=x", timeout=10)
         requests.get(f"{server.base_url}/health", timeout=10)
         _wait_for(server, '"GET", "path": "/health"')
-    assert secret not in server.log
-    entries = [json.loads(line) for line in server.log.splitlines() if line.startswith("{")]
-    access = [entry for entry in entries if entry["logger"] == "aula_ws.access"]
+    assert secret not in server.log + "".join(server.access)
+    assert all(json.loads(line)["level"] for line in server.output if line.startswith("{"))
+    access = [json.loads(line) for line in server.access]
     assert [(e["method"], e["path"], e["status"]) for e in access] == [
         ("GET", "/webservice/rest/server.php?wstoken=***&wsfunction=x", "200"),
         ("GET", "/health", "200"),
@@ -94,9 +95,8 @@ def test_log_level_warning_drops_the_access_log_and_a_bad_level_is_refused(tmp_p
     env = aula_env(tmp_path, migrated_sqlite(tmp_path), AULA_LOG_LEVEL="warning")
     with running_server(env) as server:
         requests.get(f"{server.base_url}/health", timeout=10)
-        server.process.terminate()
-        server.process.wait(timeout=10)
-    assert "aula_ws.access" not in server.log
+        log_mark(server)  # a WARNING line logged after it, and read
+        assert not server.access
     refused = aula_ws(aula_env(tmp_path, migrated_sqlite(tmp_path, "b.sqlite3"), AULA_LOG_LEVEL="loud"), "serve")
     assert refused.returncode == 2 and "AULA_LOG_LEVEL" in refused.stderr
 
@@ -170,9 +170,10 @@ def test_gunicorn_with_the_deploy_config_serves_health_and_soap_against_postgres
             assert lovecraft.avance == 20
             requests.get(f"{server.base_url}/webservice/rest/server.php?wstoken=hidden-one", timeout=10)
             _wait_for(server, "wstoken=***")
-        assert "aula_ws.access: GET /health 200" in server.log
-        assert "aula_ws.access: POST /soap 200" in server.log
-        assert "wstoken=***" in server.log and "hidden-one" not in server.log
+        access = "".join(server.access)
+        assert "aula_ws.access: GET /health 200" in access
+        assert "aula_ws.access: POST /soap 200" in access
+        assert "wstoken=***" in access and "hidden-one" not in access + server.log
     finally:
         postgres_cluster.drop_database(name)
 
@@ -189,7 +190,7 @@ def _get_when_up(url: str) -> requests.Response:
 def _wait_for(server: RunningServer, needle: str) -> None:
     """The access line is written once the answer is sent: wait for it to reach the output."""
     deadline = time.monotonic() + 10
-    while needle not in server.log and time.monotonic() < deadline:
+    while needle not in "".join(server.access) and time.monotonic() < deadline:
         time.sleep(0.05)
 
 

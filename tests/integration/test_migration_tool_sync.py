@@ -13,12 +13,13 @@ def test_upgrading_from_0005_keeps_cohorts_their_members_bindings_and_enrolments
     engine = create_database_engine(empty_url)
     upgrade(engine, "0005")
     at = datetime(2026, 1, 1)
+    at_text = "2026-01-01 00:00:00"  # raw SQL: sqlite3's datetime adapter is deprecated on Python 3.12+
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO users (username, email, idnumber) VALUES ('ann', 'a@x.org', 'E1')"))
-        connection.execute(text("INSERT INTO groups (id, shortname, created_at) VALUES (64, 'C1', :at)"), dict(at=at))
+        connection.execute(text("INSERT INTO groups (id, shortname, created_at) VALUES (64, 'C1', :at)"), dict(at=at_text))
         connection.execute(
             text("INSERT INTO cohorts (idnumber, name, description, created_at) VALUES ('K1', 'K', '', :at)"),
-            dict(at=at),
+            dict(at=at_text),
         )
         connection.execute(
             text("INSERT INTO cohort_members SELECT c.id, u.id FROM cohorts c, users u WHERE u.username = 'ann'")

@@ -153,7 +153,7 @@ MAX_JSON_DEPTH = 100  # queryparams is a flat object; nesting is refused alike o
 def _json(text: str) -> Any:
     if _nested_deeper_than(text, MAX_JSON_DEPTH):
         # Python 3.12+ parses nesting that 3.11 refuses with RecursionError: one rule for all
-        raise EtlError("invalidqueryparams", "queryparams is not valid JSON: nested too deeply")
+        raise invalid("queryparams is not valid JSON: nested too deeply")
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

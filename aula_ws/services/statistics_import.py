@@ -183,13 +183,14 @@ def import_statistics(
     try:
         with full_database_reported(outcome):
             try:
+                size = _remaining_bytes(source)  # before reading: the reader may close what it has read
                 delimited = open_delimited(source, options.encoding, options.header)
                 header = delimited.header
                 columns = rows.map_columns(spec.columns, header.fields if header else None)
                 report.header_raw = header.raw if header else ""
                 for unknown in columns.unknown:
                     report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
-                with UnitOfWork(engine) as uow, _loading(uow.connection, kind, source):
+                with UnitOfWork(engine) as uow, _loading(uow.connection, kind, size):
                     _import_batches(uow.connection, spec, delimited.body, columns, plan_options, zone, report, progress)
                     report.finish()  # before the commit: a journal that cannot be written stores nothing
                     if not options.dry_run:
@@ -213,10 +214,10 @@ def import_statistics(
 BYTES_PER_LINE = 40  # a short lessons line; the estimate only decides how a large file is loaded
 
 
-def _loading(connection: Connection, kind: str, source: BinaryIO) -> AbstractContextManager[None]:
+def _loading(connection: Connection, kind: str, size: int) -> AbstractContextManager[None]:
     if kind != "lessons":
         return nullcontext()
-    return store.lessons_loading(connection, _remaining_bytes(source) // BYTES_PER_LINE)
+    return store.lessons_loading(connection, size // BYTES_PER_LINE)
 
 
 def _remaining_bytes(source: BinaryIO) -> int:

@@ -16,7 +16,9 @@ def test_upgrading_from_0005_keeps_cohorts_their_members_bindings_and_enrolments
     at_text = "2026-01-01 00:00:00"  # raw SQL: sqlite3's datetime adapter is deprecated on Python 3.12+
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO users (username, email, idnumber) VALUES ('ann', 'a@x.org', 'E1')"))
-        connection.execute(text("INSERT INTO groups (id, shortname, created_at) VALUES (64, 'C1', :at)"), dict(at=at_text))
+        connection.execute(
+            text("INSERT INTO groups (id, shortname, created_at) VALUES (64, 'C1', :at)"), dict(at=at_text)
+        )
         connection.execute(
             text("INSERT INTO cohorts (idnumber, name, description, created_at) VALUES ('K1', 'K', '', :at)"),
             dict(at=at_text),

@@ -46,6 +46,7 @@ def test_an_empty_database_is_refused_naming_the_command_that_fixes_it(tmp_path)
     upgrade(engine)
     require_current_schema(engine)
     assert head_revision() == current_revision(engine)
+    engine.dispose()  # else its SQLite connection is collected in a later test: a ResourceWarning on 3.13
 
 
 def test_the_migrations_form_one_line_of_history():

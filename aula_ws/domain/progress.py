@@ -68,26 +68,27 @@ def avance(
     return upper - avance_at(group, state_at(window.lower), dated=True)
 
 
-StateKey = tuple[bool, bool, int]  # LearnerState's fields in order: interacted, course_completed, units_completed
+# a member's states at the window's two instants, flat: interacted, course completed, units
+# completed at the upper instant (now when undated), then the same at the lower one (the same
+# values again when the window has no lower bound); flags as bool or 0/1
+StatesKey = tuple[int, int, int, int, int, int]
 
 
-class AvanceOfStates:
-    """avance for one group and window from the member's states at its two instants, memoised:
-    a large group repeats few states, so each distinct pair is worked out once by `avance`.
-
-    `upper` is the state at the window's upper instant (now when undated), `lower` at its lower
-    one (pass the same state when the window has no lower bound); both as StateKey tuples."""
+class AvanceOfStates(dict[StatesKey, int]):
+    """avance for one group and window, looked up by the member's states (`rule[states]`) and
+    memoised: a large group repeats few states, so each distinct one is worked out once by
+    `avance`, and every other lookup is a plain dict hit."""
 
     def __init__(self, group: GroupShape, window: ProgressWindow):
+        super().__init__()
         self.group = group
         self.window = window
-        self._known: dict[tuple[StateKey, StateKey], int] = {}
 
-    def __call__(self, upper: StateKey, lower: StateKey) -> int:
-        key = (upper, lower)
-        found = self._known.get(key)
-        if found is None:
-            found = self._known[key] = self._work_out(LearnerState(*upper), LearnerState(*lower))
+    def __missing__(self, key: StatesKey) -> int:
+        i_up, c_up, n_up, i_low, c_low, n_low = key
+        found = self[key] = self._work_out(
+            LearnerState(bool(i_up), bool(c_up), n_up), LearnerState(bool(i_low), bool(c_low), n_low)
+        )
         return found
 
     def _work_out(self, upper: LearnerState, lower: LearnerState) -> int:

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -37,10 +37,13 @@ class MemberProgress(NamedTuple):
     estado: bool
     id_grupo: int
     perfil: str
-    fecha_alta: date
+    fecha_alta: str  # YYYY-MM-DD, as the answer writes it
     responsable_grupo: bool
     avance: int
     id_usuario: str
+
+
+_AS_BOOL = (False, True)  # a 0/1 (or bool) flag of the database as a bool, by indexing: no call per value
 
 
 def obtener_avance_usuarios(
@@ -48,6 +51,9 @@ def obtener_avance_usuarios(
     zone: ZoneInfo,
     query: ProgressQuery,
     now: Callable[[], datetime] = utc_now,
+    *,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> list[MemberProgress]:
     """The memberships of a group with their avance, ordered by login.
 
@@ -55,7 +61,8 @@ def obtener_avance_usuarios(
     IdGrupoInvalido, GrupoInexistente, IdUsuarioInvalido, UsuarioInexistente,
     PerfilUsuarioInvalido, FechaFormatoInvalido, FechaInvalida, RangoFechaInvalido.
     With `id_usuario` only that user's membership is returned and `perfil` is
-    only checked, not applied; dates never remove rows.
+    only checked, not applied; dates never remove rows. With `limit` (the ETL's
+    pages), only the next `limit` members after the login `after`.
     """
     group_id = parse_group_id(query.id_grupo)
     with Reading(engine) as uow:
@@ -77,42 +84,41 @@ def obtener_avance_usuarios(
         current = now()
         upper = window.upper or current
         lower = window.lower or upper
+        dated = window.upper is not None
         facts = member_facts(
             uow.connection,
             group_id,
             upper=upper,
             lower=lower,
-            dated=window.upper is not None,
+            dated=dated,
             user_id=user_id,
             perfil=perfil if login is None else None,
+            after=after,
+            limit=limit,
         )
     rule = AvanceOfStates(GroupShape(unit_count=group.unit_count, tracks_progress=group.tracks_progress), window)
+    as_bool = _AS_BOOL
+    if dated:
+        return [
+            MemberProgress(
+                as_bool[administrador], as_bool[estado], group_id, member_perfil, fecha_alta, as_bool[responsable],
+                rule[i_up, c_up, n_up, i_low, c_low, n_low],
+                username,
+            )
+            for (
+                username, administrador, estado, member_perfil, fecha_alta, responsable,
+                i_up, c_up, n_up, i_low, c_low, n_low,
+            ) in facts
+        ]  # fmt: skip
+    # undated: one state, at now (the rule reads it as both instants)
     return [
         MemberProgress(
-            administrador_grupo,
-            estado,
-            group_id,
-            member_perfil,
-            fecha_alta,
-            responsable_grupo,
-            rule((interacted_upper, completed_upper, units_upper), (interacted_lower, completed_lower, units_lower)),
+            as_bool[administrador], as_bool[estado], group_id, member_perfil, fecha_alta, as_bool[responsable],
+            rule[i_now, c_now, n_now, i_now, c_now, n_now],
             username,
         )
-        for (
-            username,
-            administrador_grupo,
-            estado,
-            member_perfil,
-            fecha_alta,
-            responsable_grupo,
-            interacted_upper,
-            completed_upper,
-            units_upper,
-            interacted_lower,
-            completed_lower,
-            units_lower,
-        ) in facts
-    ]
+        for (username, administrador, estado, member_perfil, fecha_alta, responsable, i_now, c_now, n_now) in facts
+    ]  # fmt: skip
 
 
 def rebuild_progress(engine: Engine) -> int:

@@ -44,7 +44,7 @@ def test_the_contract_example_answers_lovecraft_at_20(engine, literature):
     row = rows[0]
     assert (row.administrador_grupo, row.estado, row.id_grupo, row.perfil) == (False, True, 64, "A")
     assert (row.fecha_alta, row.responsable_grupo, row.avance, row.id_usuario) == (
-        date(2015, 6, 17),
+        "2015-06-17",
         False,
         20,
         "lovecraft",
@@ -57,7 +57,7 @@ def test_the_group_alone_returns_every_member_anonimo_included(engine, literatur
     borges = next(r for r in rows if r.id_usuario == "borges")
     assert borges.administrador_grupo and borges.responsable_grupo and borges.perfil == "D"
     anonimo = next(r for r in rows if r.id_usuario == "_anonimo")
-    assert (anonimo.perfil, anonimo.estado, anonimo.fecha_alta) == ("I", True, date(2015, 6, 1))
+    assert (anonimo.perfil, anonimo.estado, anonimo.fecha_alta) == ("I", True, "2015-06-01")
     assert not next(r for r in rows if r.id_usuario == "ocampo").estado
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine
 from aula_ws.config import Settings
 from aula_ws.domain import boardz
 from aula_ws.domain import etl as rules
+from aula_ws.domain.contract_params import parse_group_id
 from aula_ws.domain.etl import ACKNOWLEDGE, DELIVERIES, PLUGINS, TEST, TEST_LIMIT, Key, Position, Request
 from aula_ws.errors import ContractError, EtlBusy, NotAllowed, NotFound
 from aula_ws.services.clock import utc_now
@@ -437,13 +438,18 @@ def _progress_members(
     for group in groups:
         query = ProgressQuery(group, *(params[name] for name in _PROGRESS_PARAMETERS))
         try:
-            members = obtener_avance_usuarios(engine, settings.timezone, query, now=lambda: snapshot)
+            # the page goes on after the last (group, login) delivered, read from there in the
+            # database's order of logins (keyset paging), never the whole group
+            group_id = parse_group_id(group)
+            if after is not None and after[0] > group_id:
+                continue
+            login_after = after[1] if after is not None and after[0] == group_id else None
+            members = obtener_avance_usuarios(
+                engine, settings.timezone, query, now=lambda: snapshot, after=login_after, limit=limit - len(page)
+            )
         except ContractError as error:
             raise rules.invalid(f"{error.name}: {error.message}") from None
-        for member in members:
-            if after is not None and (member.id_grupo, member.id_usuario) <= after:
-                continue
-            page.append(member)
-            if len(page) == limit:
-                return page
+        page.extend(members)
+        if len(page) == limit:
+            return page
     return page

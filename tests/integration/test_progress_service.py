@@ -140,6 +140,25 @@ def test_members_are_ordered_by_login_in_code_point_order(engine):
     assert logins == sorted(logins) == ["9", "B", "Z", "_anonimo", "_x", "a", "a-b", "a.b", "b"]
 
 
+@pytest.mark.parametrize("dates", [{}, dict(fecha_desde="2015-07-05", fecha_hasta="2015-09-30")])
+def test_pages_after_a_login_are_slices_of_the_whole_answer(engine, literature, dates):
+    """The ETL's keyset pages: the next `limit` members after a login, perfil applied, avance unchanged."""
+    whole = call(engine, id_grupo="64", **dates)[1]
+    query = ProgressQuery("64", **dates)
+    pages, after = [], None
+    while True:
+        page = obtener_avance_usuarios(engine, UTC, query, now=lambda: NOW, after=after, limit=2)
+        pages.append(page)
+        if len(page) < 2:
+            break
+        after = page[-1].id_usuario
+    assert [len(p) for p in pages] == [2, 2, 1]
+    assert [row for page in pages for row in page] == whole
+    assert obtener_avance_usuarios(
+        engine, UTC, ProgressQuery("64", perfil="A", **dates), now=lambda: NOW, after="ashton", limit=9
+    ) == [row for row in whole if row.perfil == "A" and row.id_usuario > "ashton"]
+
+
 @pytest.mark.parametrize(
     "params, error",
     [

@@ -1,6 +1,6 @@
 """Benchmark of obtener_avance_usuarios on one large group. It measures; it never asserts.
 
-    .venv/bin/python bench/avance.py [--members 100000] [--units 20]
+    .venv/bin/python bench/avance.py [--members 100000] [--units 20] [--postgres]
         [--database-url URL] [--keep DIR] [--drop-existing]
 
 1. Builds a platform: one group of `--members` users (mostly perfil A), a few
@@ -8,7 +8,8 @@
    (avance_parts/build.py, through the benches' one builder, common/platform.py).
 2. Measures:
    (a) the whole group over HTTP (in-process waitress), undated and dated;
-   (b) its floor: the bare SQL aggregate (`member_facts`) + f-string XML;
+   (b) its floor (the issue's): a `count(DISTINCT unit)` over the group's completed sessions
+       of a plain query + f-string XML of the same rows;
    (c) one user, in-process (the WSGI callable called directly): p50/p95;
    (d) one user over HTTP, 16 keep-alive clients in separate processes,
        against waitress and gunicorn (if installed) in their own processes.

@@ -1,6 +1,6 @@
 """Benchmark of report_etl_get. It measures; it never asserts.
 
-    .venv/bin/python bench/etl.py [--events 1000000] [--members 100000] [--runs 5]
+    .venv/bin/python bench/etl.py [--events 1000000] [--members 100000] [--runs 5] [--postgres]
         [--database-url URL] [--keep DIR] [--drop-existing]
 
 1. Builds (through the benches' one builder, common/platform.py) an activity log of

@@ -29,7 +29,11 @@ CHUNK = 100_000  # rows per bulk statement (or COPY)
 
 def add_database_options(parser: argparse.ArgumentParser) -> None:
     """Where a bench builds its platform: SQLite in a work directory, or an empty database."""
-    parser.add_argument("--database-url", help="sqlite or postgresql+psycopg (default: SQLite in the work directory)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", help="sqlite or postgresql+psycopg (default: SQLite in the work directory)")
+    where.add_argument(
+        "--postgres", action="store_true", help="a throwaway PostgreSQL cluster, started as the test suite does"
+    )
     parser.add_argument("--keep", type=Path, metavar="DIR", help="work directory to keep (default: a temporary one)")
     parser.add_argument("--drop-existing", action="store_true", help="drop the aula tables of --database-url first")
 
@@ -37,13 +41,38 @@ def add_database_options(parser: argparse.ArgumentParser) -> None:
 @contextmanager
 def workspace(args: argparse.Namespace, prefix: str) -> Iterator[tuple[Path, str]]:
     """(work directory, database URL) from the options of `add_database_options`."""
+    with _workdir(args, prefix) as workdir:
+        if not args.postgres:
+            yield workdir, args.database_url or f"sqlite:///{workdir / 'aula.sqlite3'}"
+            return
+        with throwaway_postgres() as cluster:
+            yield workdir, cluster.create_database("bench")
+
+
+@contextmanager
+def _workdir(args: argparse.Namespace, prefix: str) -> Iterator[Path]:
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        yield args.keep, args.database_url or f"sqlite:///{args.keep / 'aula.sqlite3'}"
+        yield args.keep
         return
     with tempfile.TemporaryDirectory(prefix=prefix) as directory:
-        workdir = Path(directory)
-        yield workdir, args.database_url or f"sqlite:///{workdir / 'aula.sqlite3'}"
+        yield Path(directory)
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[Any]:
+    """A PostgreSQL cluster of the test suite's kind (tests/postgres.py), stopped afterwards."""
+    from tests.postgres import PostgresCluster, find_postgres_bindir
+
+    bindir = find_postgres_bindir()
+    if bindir is None:
+        sys.exit("PostgreSQL binaries not found (see tests/postgres.py)")
+    cluster = PostgresCluster(bindir)
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
 
 
 def empty_database(url: str, bench: str, drop_existing: bool = False) -> Engine:

@@ -7,7 +7,8 @@
    million lesson sessions, some course statuses and activity-log rows
    (avance_parts/build.py, through the benches' one builder, common/platform.py).
 2. Measures:
-   (a) the whole group over HTTP (in-process waitress), undated and dated;
+   (a) the whole group over HTTP (`aula-ws serve` as documented, its own process), undated
+       and dated;
    (b) its floor (the issue's): a `count(DISTINCT unit)` over the group's completed sessions
        of a plain query + f-string XML of the same rows;
    (c) one user, in-process (the WSGI callable called directly): p50/p95;
@@ -31,7 +32,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import make_url
 
-from aula_ws.app import AulaApplication
 from aula_ws.config import Settings
 from aula_ws.domain.contract_dates import end_of_day
 from aula_ws.services.clock import utc_now
@@ -41,10 +41,11 @@ from avance_parts.one_user import ONE_USER_CALLS, one_user_in_process, one_user_
 from avance_parts.soap import progress_request
 from avance_parts.whole_group import Floor, WholeGroup, floor, whole_group_http
 from common.platform import add_database_options, workspace
-from common.server import application, aula_env, in_process
+from common.server import application, aula_env, own_process
 
 UTC_ZONE = ZoneInfo("UTC")
 VENV_BIN = Path(sys.executable).parent
+SERVING_ON = r"serving on http://127\.0\.0\.1:(\d+)/"  # `aula-ws serve`'s line with its port
 Row = tuple[str, str, str, str]
 
 
@@ -75,8 +76,9 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
     print(f"built in {bench.build_seconds:.1f} s (ANALYZE included)\n", flush=True)
 
     settings = Settings(data_dir=workdir, database_url=url, timezone=UTC_ZONE)
+    environment = aula_env(workdir, url, AULA_TIMEZONE="UTC")
+    whole = whole_group(bench, environment, workdir, members + 1)  # and _anonimo
     app = application(settings, bench.engine)
-    whole = whole_group(bench, app, members + 1)  # and _anonimo
 
     # (c) one user, in-process
     rng = random.Random(SEED + 1)
@@ -94,7 +96,6 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
     bench.engine.dispose()
 
     # (d) one user over HTTP, servers in their own processes
-    environment = aula_env(workdir, url, AULA_TIMEZONE="UTC")
     loads: dict[str, Load] = {}
     for name, (command, listening) in servers(VENV_BIN).items():
         rounds = load_against(name.split()[0], command, environment, workdir, listening, bodies[:1000])
@@ -113,8 +114,10 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
     print_summary(rows, bench.engine.dialect.name, members, unit_count)
 
 
-def whole_group(bench: Platform, app: AulaApplication, expected: int) -> dict[str, tuple[WholeGroup, Floor]]:
-    """(a) + (b), undated and dated: one waitress in this process, as a deployment would run it."""
+def whole_group(
+    bench: Platform, environment: dict[str, str], workdir: Path, expected: int
+) -> dict[str, tuple[WholeGroup, Floor]]:
+    """(a) + (b), undated and dated: `aula-ws serve` as the README documents it, in its own process."""
     desde = (bench.start + timedelta(days=240)).date()
     hasta = (bench.start + timedelta(days=600)).date()
     variants = {
@@ -126,7 +129,8 @@ def whole_group(bench: Platform, app: AulaApplication, expected: int) -> dict[st
         ),
     }
     whole: dict[str, tuple[WholeGroup, Floor]] = {}
-    with in_process(app, threads=8) as port:
+    serve = [str(VENV_BIN / "aula-ws"), "serve", "--port", "0"]
+    with own_process(serve, environment, workdir / "serve-whole-group.log", SERVING_ON) as port:
         whole_group_http(port, progress_request(bench.group_id))  # warm-up: page cache, statement caches
         for label, (dates, upper, lower) in variants.items():
             http_figure = whole_group_http(port, progress_request(bench.group_id, **dates))

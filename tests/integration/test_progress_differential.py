@@ -27,13 +27,13 @@ class History(TypedDict):
 
 
 # the days the queries name: events are drawn on their bounds too (the last instant of the day,
-# exactly the query's instant, and one microsecond either side)
+# exactly the query's instant, and one microsecond either side), and on NOW, the undated instant
 QUERY_DAYS = [date(2014, 1, 1) + timedelta(days=n) for n in range(0, 900, 75)]
 
 
 def random_moment(rng):
     if rng.random() < 0.35:
-        bound = end_of_day(rng.choice(QUERY_DAYS), ZONE)
+        bound = NOW if rng.random() < 0.25 else end_of_day(rng.choice(QUERY_DAYS), ZONE)
         return bound + timedelta(microseconds=rng.choice([0, 0, 0, -1, 1]))
     # whole days plus random seconds, so that many events fall near midnight boundaries
     return START + timedelta(

@@ -187,7 +187,9 @@ def run(url: str, data_dir: Path, events: int, members: int, runs: int, drop_exi
         rows.append(("special_actions, the SQL page alone", ms(median), ms(best)))
 
         median, best, answer = timed(lambda: rest_call(base, token, "progress", progress, progress_params), runs)
-        rows.append((f"special_progress, 5,000 of a {members:,}-member group, REST", ms(median), ms(best)))
+        rows.append(
+            (f"special_progress, 5,000 of a {members:,}-member group, REST (goal <= 300 ms)", ms(median), ms(best))
+        )
         median, best, _ = timed(
             lambda: etl.report_etl_get(engine, settings, "progress", progress, json.dumps(progress_params)), runs
         )

@@ -72,6 +72,8 @@ class _Kind:
     plan: Callable[[list[Any], Lookups, Options], BatchPlan]
     lookups: Callable[[Connection, list[Any], Lookups, Options], None]
     apply: Callable[[Connection, BatchPlan], None]
+    # the batch read at once (the usual batch, all lines valid), or None: then line by line
+    read_batch: Callable[[list[str], list[list[str] | None], Columns, ZoneInfo], list[Any] | None] | None = None
 
 
 def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
@@ -139,7 +141,14 @@ def _apply_activity(connection: Connection, plan: BatchPlan) -> None:
 
 
 KINDS = {
-    "lessons": _Kind(rows.LESSON_COLUMNS, rows.read_lesson_line, plan_lessons, _lesson_lookups, _apply_lessons),
+    "lessons": _Kind(
+        rows.LESSON_COLUMNS,
+        rows.read_lesson_line,
+        plan_lessons,
+        _lesson_lookups,
+        _apply_lessons,
+        rows.read_lesson_lines,
+    ),
     "courses": _Kind(rows.COURSE_COLUMNS, rows.read_course_line, plan_courses, _course_lookups, _apply_courses),
     "activity": _Kind(
         rows.ACTIVITY_COLUMNS, rows.read_activity_line, plan_activity, _activity_lookups, _apply_activity
@@ -261,11 +270,10 @@ def _import_batches(
     progress: Callable[[int], None] | None,
 ) -> None:
     cache = _NameCache(connection)
-    read = spec.read_line
     touched_users: set[int] = set()
     touched_groups: set[int] = set()
     for batch in batches(without_blank(records)):
-        lines = [read_line(record.raw, record.fields, read, columns, zone) for record in batch]
+        lines = _read_batch(spec, batch, columns, zone)
         valid = [line for line in lines if not isinstance(line, RowError)]
         lookups = cache.lookups(valid)
         spec.lookups(connection, valid, lookups, options)
@@ -284,6 +292,14 @@ def _import_batches(
         if progress is not None:
             progress(report.counters.processed)
     _refresh_progress(connection, touched_users, touched_groups)
+
+
+def _read_batch(spec: _Kind, batch: list[Record], columns: Columns, zone: ZoneInfo) -> list[Any]:
+    if spec.read_batch is not None:
+        lines = spec.read_batch([record.raw for record in batch], [record.fields for record in batch], columns, zone)
+        if lines is not None:
+            return lines
+    return [read_line(record.raw, record.fields, spec.read_line, columns, zone) for record in batch]
 
 
 def _refresh_progress(connection: Connection, touched_users: set[int], touched_groups: set[int]) -> None:

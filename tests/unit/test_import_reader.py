@@ -66,7 +66,7 @@ def csv_records(lines: list[str], delimiter: str) -> list[Record]:
             yield line
 
     reader = csv.reader(feed(), delimiter=delimiter, strict=True)
-    found = []
+    found: list[Record] = []
     while True:
         start = number + 1
         try:

@@ -207,7 +207,9 @@ def test_a_batch_read_at_once_is_read_as_line_by_line(lines, first_columns, shor
                 cells = cells[:-1]
         raws.append("\t".join(cells) + "\n")
         fields.append(cells)
-    one_by_one = [read_line(raw, cells, rows.read_lesson_line, columns, UTC) for raw, cells in zip(raws, fields)]
+    one_by_one = [
+        read_line(raw, cells, rows.read_lesson_line, columns, UTC) for raw, cells in zip(raws, fields, strict=True)
+    ]
     at_once = rows.read_lesson_lines(raws, fields, columns, UTC)
     if at_once is None:
         assert any(isinstance(line, RowError) or line.ilt_present for line in one_by_one) or short_lines_too

@@ -193,7 +193,8 @@ def test_a_batch_read_at_once_is_read_as_line_by_line(lines, first_columns, shor
     warn about, or with an ILT presence."""
     header = [*first_columns, *LESSON_HEADER[6 : 9 if with_ilt else 8]]  # any order; optional columns absent
     columns = rows.map_columns(rows.LESSON_COLUMNS, header)
-    raws, fields = [], []
+    raws: list[str] = []
+    fields: list[list[str] | None] = []
     for values in lines:
         if values is None:  # not valid CSV
             raws.append('"a\n')

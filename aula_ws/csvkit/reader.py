@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import BinaryIO, NamedTuple
 
 from aula_ws.domain.csv_rows import header_problem
@@ -142,11 +143,7 @@ def open_delimited(stream: BinaryIO, encoding: str, has_header: bool) -> Delimit
         return DelimitedFile(None, "\t", iter(()))
     delimiter = detect_delimiter(first)
 
-    def replay() -> Iterator[str]:
-        yield first
-        yield from lines
-
-    body = records(replay(), delimiter)
+    body = records(chain((first,), lines), delimiter)
     if skipped:  # blank lines before the first one: shift the numbers
         body = (record._replace(line=record.line + len(skipped)) for record in body)
     header = next(body) if has_header else None

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter, itemgetter
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -108,18 +109,19 @@ def _activity_lookups(connection: Connection, lines: list[Any], lookups: Lookups
     lookups.activity = store.existing_activity(connection, keys)
 
 
+# a batch's lines repeat their names: each distinct pair of names is resolved once
 def _unit_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
-    keys = {(lookups.groups[line.group], line.unit) for line in lines if line.unit and line.group in lookups.groups}
+    groups = lookups.groups
+    named = set(zip(map(attrgetter("group"), lines), map(attrgetter("unit"), lines), strict=True))
+    keys = {(groups[group], unit) for group, unit in named if unit and group in groups}
     lookups.units = store.units_of(connection, keys)
 
 
 def _member_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> set[tuple[int, int]]:
     """Looks up which (user, group) pairs of the batch are memberships; returns the pairs."""
-    pairs = {
-        (lookups.users[line.login], lookups.groups[line.group])
-        for line in lines
-        if line.login in lookups.users and line.group in lookups.groups
-    }
+    users, groups = lookups.users, lookups.groups
+    named = set(zip(map(attrgetter("login"), lines), map(attrgetter("group"), lines), strict=True))
+    pairs = {(users[login], groups[group]) for login, group in named if login in users and group in groups}
     lookups.members = store.memberships_among(connection, pairs)
     return pairs
 
@@ -220,6 +222,7 @@ def import_statistics(
     return result
 
 
+_first = itemgetter(0)  # the user id of a statistics row
 BYTES_PER_LINE = 40  # a short lessons line; the estimate only decides how a large file is loaded
 
 
@@ -279,9 +282,10 @@ def _import_batches(
         spec.lookups(connection, valid, lookups, options)
         plan = spec.plan(lines, lookups, options)
         spec.apply(connection, plan)
-        touched_users.update(row[0] for row in plan.inserts)  # user_id leads every statistics row
-        touched_users.update(values[0] for values in plan.updates.values())
-        touched_groups.update(lookups.groups[line.group] for line in valid if line.group in lookups.groups)
+        touched_users.update(map(_first, plan.inserts))  # user_id leads every statistics row
+        touched_users.update(map(_first, plan.updates.values()))
+        groups = lookups.groups
+        touched_groups.update(groups[name] for name in set(map(attrgetter("group"), valid)) if name in groups)
         for index, message in plan.warnings:
             report.warning(batch[index].line, message)
         for index, message in plan.rejected:

@@ -31,18 +31,13 @@ def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], ro
         _copy(connection, table, columns, rows)
         return
     converters = [(i, c) for i, c in enumerate(_bind_converters(connection, table, columns)) if c]
-    if converters:
-        rows = [_converted(row, converters) for row in rows]
+    if converters:  # column by column: one C-level map per converted column (converters pass None on)
+        values = list(zip(*rows, strict=True))
+        for index, convert in converters:
+            values[index] = tuple(map(convert, values[index]))
+        rows = list(zip(*values, strict=True))
     placeholders = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})", list(rows))
-
-
-def _converted(row: Sequence[Any], converters: list[tuple[int, Callable[[Any], Any]]]) -> tuple[Any, ...]:
-    values = list(row)
-    for index, convert in converters:
-        if values[index] is not None:
-            values[index] = convert(values[index])
-    return tuple(values)
 
 
 def _bind_converters(connection: Connection, table: Table, columns: Sequence[str]) -> list[Callable[[Any], Any] | None]:

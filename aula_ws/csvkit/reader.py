@@ -94,7 +94,7 @@ def records(lines: Iterator[str], delimiter: str) -> Iterator[Record]:
         if text.endswith("\r"):
             text = text[:-1]
         if '"' not in text and "\r" not in text and "\x00" not in text:
-            yield Record(start, line, text.split(delimiter) if text else [])
+            yield _new_record(Record, (start, line, text.split(delimiter) if text else []))
             continue
         consumed.append(line)
         try:
@@ -104,6 +104,9 @@ def records(lines: Iterator[str], delimiter: str) -> Iterator[Record]:
         raw = consumed[0] if len(consumed) == 1 else "".join(consumed)
         consumed.clear()
         yield Record(start, raw, fields)
+
+
+_new_record = tuple.__new__  # a Record without its Python-level __new__: a million of them
 
 
 def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:

@@ -238,20 +238,22 @@ def read_lesson_lines(
         times = {value: seconds(value) for value in set(time_)}
     except RowError:
         return None
-    return list(
-        map(
-            LessonLine,
-            user,
-            group,
-            unit,
-            unit_type,
-            status,
-            map(days.__getitem__, status_date),
-            map(scores.__getitem__, score_),
-            map(times.__getitem__, time_),
-            repeat(None),
-        )
+    values = zip(
+        user,
+        group,
+        unit,
+        unit_type,
+        status,
+        map(days.__getitem__, status_date),
+        map(scores.__getitem__, score_),
+        map(times.__getitem__, time_),
+        repeat(None),
+        strict=False,  # repeat(None) is endless
     )
+    return list(map(_new_tuple, repeat(LessonLine), values))  # no Python-level __new__ per line
+
+
+_new_tuple = tuple.__new__
 
 
 def check_lesson_against_unit(line: LessonLine, unit_type: str, warnings: Warnings) -> bool | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, select, update
 
-from aula_ws.store.bulk import bulk_insert, checks_ignored, highest_id, indexes_deferred
+from aula_ws.store.bulk import bulk_insert, checks_ignored, foreign_keys_unchecked, highest_id, indexes_deferred
 from aula_ws.store.tables import (
     activity_log,
     course_statuses,
@@ -101,7 +101,8 @@ def lessons_loading(connection: Connection, expected_lines: int) -> AbstractCont
     """Around a lessons load: a large one (at least LARGE_LOAD_LINES, and a quarter of the rows
     already there) builds the secondary indexes the import itself does not read after the load
     (the look-ups' own index (user, unit) is kept), and skips the table's CHECK (the domain
-    checked every status). A smaller load keeps every index up to date."""
+    checked every status) and its foreign keys (looked up in the same transaction). A smaller
+    load keeps every index up to date and checks everything."""
     if expected_lines < LARGE_LOAD_LINES or expected_lines * 4 < highest_id(connection, lesson_sessions):
         return nullcontext()
     return _large_lessons_load(connection)
@@ -110,6 +111,7 @@ def lessons_loading(connection: Connection, expected_lines: int) -> AbstractCont
 @contextmanager
 def _large_lessons_load(connection: Connection) -> Iterator[None]:
     with (
+        foreign_keys_unchecked(connection),  # first: before indexes_deferred opens the transaction
         checks_ignored(connection),
         indexes_deferred(connection, lesson_sessions, keep={"ix_lesson_sessions_user_unit"}),
     ):

@@ -332,8 +332,8 @@ class _NameCache:
     def lookups(self, lines: list[Any]) -> Lookups:
         if len(self.users) > self.limit:
             self.users.clear()
-        logins = {line.login for line in lines} - self.users.keys()
+        logins = set(map(attrgetter("login"), lines)) - self.users.keys()
         self.users.update(user_ids(self.connection, logins))
-        shortnames = {line.group for line in lines} - self.groups.keys()
+        shortnames = set(map(attrgetter("group"), lines)) - self.groups.keys()
         self.groups.update(store.group_ids(self.connection, shortnames))
         return Lookups(self.users, self.groups)

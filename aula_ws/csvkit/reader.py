@@ -98,7 +98,7 @@ def records(lines: Iterator[str], delimiter: str) -> Iterator[Record]:
             continue
         consumed.append(line)
         try:
-            fields: list[str] | None = next(csv.reader(_chain(line, feed()), delimiter=delimiter, strict=True))
+            fields: list[str] | None = next(csv.reader(chain((line,), feed()), delimiter=delimiter, strict=True))
         except csv.Error:
             fields = None
         raw = consumed[0] if len(consumed) == 1 else "".join(consumed)
@@ -107,11 +107,6 @@ def records(lines: Iterator[str], delimiter: str) -> Iterator[Record]:
 
 
 _new_record = tuple.__new__  # a Record without its Python-level __new__: a million of them
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
 
 
 @dataclass

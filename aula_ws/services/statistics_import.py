@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import filterfalse
 from operator import attrgetter, itemgetter
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
@@ -332,8 +333,9 @@ class _NameCache:
     def lookups(self, lines: list[Any]) -> Lookups:
         if len(self.users) > self.limit:
             self.users.clear()
-        logins = set(map(attrgetter("login"), lines)) - self.users.keys()
+        # filtered, not `set - dict.keys()`: that walks every name cached so far, at every batch
+        logins = set(filterfalse(self.users.__contains__, set(map(attrgetter("login"), lines))))
         self.users.update(user_ids(self.connection, logins))
-        shortnames = set(map(attrgetter("group"), lines)) - self.groups.keys()
+        shortnames = set(filterfalse(self.groups.__contains__, set(map(attrgetter("group"), lines))))
         self.groups.update(store.group_ids(self.connection, shortnames))
         return Lookups(self.users, self.groups)

@@ -150,8 +150,8 @@ def _plan_usual_lessons(lines: list[Any], lookups: Lookups, options: Options) ->
     """The plan of the usual batch of a large file, column by column: new sessions only, every line
     read, its user, course and unit known, the user a member, the unit's type the line's, no ILT
     presence; None for any other batch (planned line by line: the same plan, with the reasons)."""
-    if options.on_existing != "new-session" or not lines or any(isinstance(line, RowError) for line in lines):
-        return None
+    if options.on_existing != "new-session" or not lines or set(map(type, lines)) != {LessonLine}:
+        return None  # (the types: every line read, none refused; checked in C)
     logins, groups, codes, types, statuses, days, scores, times, ilt = zip(*lines, strict=True)
     if any(ilt):
         return None

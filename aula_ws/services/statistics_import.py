@@ -278,7 +278,10 @@ def _import_batches(
     touched_groups: set[int] = set()
     for batch in batches(without_blank(records)):
         lines = _read_batch(spec, batch, columns, zone)
-        valid = [line for line in lines if not isinstance(line, RowError)]
+        if any(issubclass(kind, RowError) for kind in set(map(type, lines))):
+            valid = [line for line in lines if not isinstance(line, RowError)]
+        else:  # the usual batch: no line refused (its types checked in C)
+            valid = lines
         lookups = cache.lookups(valid)
         spec.lookups(connection, valid, lookups, options)
         plan = spec.plan(lines, lookups, options)

@@ -9,11 +9,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from aula_ws.domain.contract_params import LOGIN_PATTERN
 from aula_ws.domain.csv_rows import Columns, HeaderError, RowError, match_header, required
+from aula_ws.domain.file_input import xml_problem
 
 UNIT_TYPES = frozenset("ALWTE")
 LESSON_STATUSES = frozenset("CPFIN")
@@ -202,6 +205,55 @@ def read_lesson_line(fields: list[str], columns: Columns, zone: ZoneInfo) -> Les
         seconds(time_),
         True if ilt else None,
     )
+
+
+def read_lesson_lines(
+    raws: list[str], fields: list[list[str] | None], columns: Columns, zone: ZoneInfo
+) -> list[LessonLine] | None:
+    """The lines of a batch read column by column, each distinct value once: what
+    read_lesson_line makes of each line, when every line is read without an error and has no
+    ILT presence; None otherwise (then each line is read on its own, which says why).
+    A million lines repeat their logins, codes, dates and scores a lot."""
+    if None in fields or xml_problem("".join(raws)) is not None:
+        return None
+    positions = [columns.positions.get(name) for name in _LESSON_NAMES]
+    if not fields or min(map(len, fields)) <= max(p for p in positions if p is not None):  # type: ignore[arg-type]
+        return None  # a short line: read on its own
+
+    def column(position: int | None) -> list[str]:  # a column the file lacks is empty, as in `pick`
+        if position is None:
+            return [""] * len(fields)
+        return list(map(str.strip, map(itemgetter(position), fields)))  # type: ignore[arg-type]
+
+    user, group, unit, unit_type, status, status_date, score_, time_, ilt = map(column, positions)
+    if any(ilt) or "" in set(group) or "" in set(unit):
+        return None
+    if not set(unit_type) <= UNIT_TYPES or not set(status) <= LESSON_STATUSES:
+        return None
+    try:
+        for value in set(user):
+            login(value)
+        days = {value: import_date(value, "lesson_status_date") for value in set(status_date)}
+        scores = {value: score(value) for value in set(score_)}
+        times = {value: seconds(value) for value in set(time_)}
+    except RowError:
+        return None
+    values = zip(
+        user,
+        group,
+        unit,
+        unit_type,
+        status,
+        map(days.__getitem__, status_date),
+        map(scores.__getitem__, score_),
+        map(times.__getitem__, time_),
+        repeat(None),
+        strict=False,  # repeat(None) is endless
+    )
+    return list(map(_new_tuple, repeat(LessonLine), values))  # no Python-level __new__ per line
+
+
+_new_tuple = tuple.__new__
 
 
 def check_lesson_against_unit(line: LessonLine, unit_type: str, warnings: Warnings) -> bool | None:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import filterfalse
+from operator import attrgetter, itemgetter
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -72,6 +74,8 @@ class _Kind:
     plan: Callable[[list[Any], Lookups, Options], BatchPlan]
     lookups: Callable[[Connection, list[Any], Lookups, Options], None]
     apply: Callable[[Connection, BatchPlan], None]
+    # the batch read at once (the usual batch, all lines valid), or None: then line by line
+    read_batch: Callable[[list[str], list[list[str] | None], Columns, ZoneInfo], list[Any] | None] | None = None
 
 
 def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
@@ -106,18 +110,19 @@ def _activity_lookups(connection: Connection, lines: list[Any], lookups: Lookups
     lookups.activity = store.existing_activity(connection, keys)
 
 
+# a batch's lines repeat their names: each distinct pair of names is resolved once
 def _unit_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
-    keys = {(lookups.groups[line.group], line.unit) for line in lines if line.unit and line.group in lookups.groups}
+    groups = lookups.groups
+    named = set(zip(map(attrgetter("group"), lines), map(attrgetter("unit"), lines), strict=True))
+    keys = {(groups[group], unit) for group, unit in named if unit and group in groups}
     lookups.units = store.units_of(connection, keys)
 
 
 def _member_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> set[tuple[int, int]]:
     """Looks up which (user, group) pairs of the batch are memberships; returns the pairs."""
-    pairs = {
-        (lookups.users[line.login], lookups.groups[line.group])
-        for line in lines
-        if line.login in lookups.users and line.group in lookups.groups
-    }
+    users, groups = lookups.users, lookups.groups
+    named = set(zip(map(attrgetter("login"), lines), map(attrgetter("group"), lines), strict=True))
+    pairs = {(users[login], groups[group]) for login, group in named if login in users and group in groups}
     lookups.members = store.memberships_among(connection, pairs)
     return pairs
 
@@ -139,7 +144,14 @@ def _apply_activity(connection: Connection, plan: BatchPlan) -> None:
 
 
 KINDS = {
-    "lessons": _Kind(rows.LESSON_COLUMNS, rows.read_lesson_line, plan_lessons, _lesson_lookups, _apply_lessons),
+    "lessons": _Kind(
+        rows.LESSON_COLUMNS,
+        rows.read_lesson_line,
+        plan_lessons,
+        _lesson_lookups,
+        _apply_lessons,
+        rows.read_lesson_lines,
+    ),
     "courses": _Kind(rows.COURSE_COLUMNS, rows.read_course_line, plan_courses, _course_lookups, _apply_courses),
     "activity": _Kind(
         rows.ACTIVITY_COLUMNS, rows.read_activity_line, plan_activity, _activity_lookups, _apply_activity
@@ -211,6 +223,7 @@ def import_statistics(
     return result
 
 
+_first = itemgetter(0)  # the user id of a statistics row
 BYTES_PER_LINE = 40  # a short lessons line; the estimate only decides how a large file is loaded
 
 
@@ -261,19 +274,22 @@ def _import_batches(
     progress: Callable[[int], None] | None,
 ) -> None:
     cache = _NameCache(connection)
-    read = spec.read_line
     touched_users: set[int] = set()
     touched_groups: set[int] = set()
     for batch in batches(without_blank(records)):
-        lines = [read_line(record.raw, record.fields, read, columns, zone) for record in batch]
-        valid = [line for line in lines if not isinstance(line, RowError)]
+        lines = _read_batch(spec, batch, columns, zone)
+        if any(issubclass(kind, RowError) for kind in set(map(type, lines))):
+            valid = [line for line in lines if not isinstance(line, RowError)]
+        else:  # the usual batch: no line refused (its types checked in C)
+            valid = lines
         lookups = cache.lookups(valid)
         spec.lookups(connection, valid, lookups, options)
         plan = spec.plan(lines, lookups, options)
         spec.apply(connection, plan)
-        touched_users.update(row[0] for row in plan.inserts)  # user_id leads every statistics row
-        touched_users.update(values[0] for values in plan.updates.values())
-        touched_groups.update(lookups.groups[line.group] for line in valid if line.group in lookups.groups)
+        touched_users.update(map(_first, plan.inserts))  # user_id leads every statistics row
+        touched_users.update(map(_first, plan.updates.values()))
+        groups = lookups.groups
+        touched_groups.update(groups[name] for name in set(map(attrgetter("group"), valid)) if name in groups)
         for index, message in plan.warnings:
             report.warning(batch[index].line, message)
         for index, message in plan.rejected:
@@ -284,6 +300,14 @@ def _import_batches(
         if progress is not None:
             progress(report.counters.processed)
     _refresh_progress(connection, touched_users, touched_groups)
+
+
+def _read_batch(spec: _Kind, batch: list[Record], columns: Columns, zone: ZoneInfo) -> list[Any]:
+    if spec.read_batch is not None:
+        lines = spec.read_batch([record.raw for record in batch], [record.fields for record in batch], columns, zone)
+        if lines is not None:
+            return lines
+    return [read_line(record.raw, record.fields, spec.read_line, columns, zone) for record in batch]
 
 
 def _refresh_progress(connection: Connection, touched_users: set[int], touched_groups: set[int]) -> None:
@@ -312,8 +336,9 @@ class _NameCache:
     def lookups(self, lines: list[Any]) -> Lookups:
         if len(self.users) > self.limit:
             self.users.clear()
-        logins = {line.login for line in lines} - self.users.keys()
+        # filtered, not `set - dict.keys()`: that walks every name cached so far, at every batch
+        logins = set(filterfalse(self.users.__contains__, set(map(attrgetter("login"), lines))))
         self.users.update(user_ids(self.connection, logins))
-        shortnames = {line.group for line in lines} - self.groups.keys()
+        shortnames = set(filterfalse(self.groups.__contains__, set(map(attrgetter("group"), lines))))
         self.groups.update(store.group_ids(self.connection, shortnames))
         return Lookups(self.users, self.groups)

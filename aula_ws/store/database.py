@@ -24,6 +24,7 @@ def create_database_engine(url: str) -> Engine:
         _ensure_sqlite_directory(url)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", _foreign_keys_restored)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -52,6 +53,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+FOREIGN_KEYS_OFF = "aula_foreign_keys_off"  # set in a connection's info by a load that turned them off
+
+
+def _foreign_keys_restored(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    """Back in the pool, after its commit or rollback (SQLite ignores the pragma inside a
+    transaction): a connection a bulk load took foreign keys off from has them on again."""
+    if record.info.pop(FOREIGN_KEYS_OFF, False) and dbapi_connection is not None:
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def _alembic_config(engine: Engine) -> Config:

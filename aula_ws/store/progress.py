@@ -93,17 +93,20 @@ def _refresh(connection: Connection, user_ids: list[int] | None, group_ids: list
     up, mp, s, u = unit_progress, member_progress, lesson_sessions, units
     connection.execute(delete(up).where(_scope(up.c.user_id, up.c.group_id, user_ids, group_ids)))
     connection.execute(delete(mp).where(_scope(mp.c.user_id, mp.c.group_id, user_ids, group_ids)))
+    # grouped by (user, unit) alone, the order of the index on lesson_sessions (user, unit, ...):
+    # SQLite then aggregates as it scans, without sorting every row first (the unit's group is
+    # one value per unit, taken with max)
     per_unit = (
         select(
             s.c.user_id,
             s.c.unit_id,
-            u.c.group_id,
+            func.max(u.c.group_id),
             func.min(s.c.status_date),
             func.min(case((s.c.status.in_(_COMPLETING_INLINE), s.c.status_date))),
         )
         .select_from(s.join(u, u.c.id == s.c.unit_id))
         .where(_scope(s.c.user_id, u.c.group_id, user_ids, group_ids))
-        .group_by(s.c.user_id, s.c.unit_id, u.c.group_id)
+        .group_by(s.c.user_id, s.c.unit_id)
     )
     connection.execute(
         insert(up).from_select(["user_id", "unit_id", "group_id", "first_session", "first_done"], per_unit)

@@ -1,13 +1,13 @@
 """Look-ups and writes of the statistics import, one query per batch and table."""
 
-from collections.abc import Collection, Iterable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, select, update
 
-from aula_ws.store.bulk import bulk_insert, highest_id, indexes_deferred
+from aula_ws.store.bulk import bulk_insert, checks_ignored, foreign_keys_unchecked, highest_id, indexes_deferred
 from aula_ws.store.tables import (
     activity_log,
     course_statuses,
@@ -99,11 +99,23 @@ LARGE_LOAD_LINES = 50_000
 
 def lessons_loading(connection: Connection, expected_lines: int) -> AbstractContextManager[None]:
     """Around a lessons load: a large one (at least LARGE_LOAD_LINES, and a quarter of the rows
-    already there) builds the secondary indexes the import itself does not read after the load;
-    the look-ups' own index (user, unit) is kept. A smaller load keeps every index up to date."""
+    already there) builds the secondary indexes the import itself does not read after the load
+    (the look-ups' own index (user, unit) is kept), and skips the table's CHECK (the domain
+    checked every status) and its foreign keys (looked up in the same transaction). A smaller
+    load keeps every index up to date and checks everything."""
     if expected_lines < LARGE_LOAD_LINES or expected_lines * 4 < highest_id(connection, lesson_sessions):
         return nullcontext()
-    return indexes_deferred(connection, lesson_sessions, keep={"ix_lesson_sessions_user_unit"})
+    return _large_lessons_load(connection)
+
+
+@contextmanager
+def _large_lessons_load(connection: Connection) -> Iterator[None]:
+    with (
+        foreign_keys_unchecked(connection),  # first: before indexes_deferred opens the transaction
+        checks_ignored(connection),
+        indexes_deferred(connection, lesson_sessions, keep={"ix_lesson_sessions_user_unit"}),
+    ):
+        yield
 
 
 def insert_lesson_sessions(connection: Connection, rows: list[tuple[Any, ...]]) -> None:

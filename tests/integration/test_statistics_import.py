@@ -306,6 +306,22 @@ def test_a_large_load_builds_the_indexes_after_it_and_a_failed_one_keeps_them(
         [row] = obtener_avance_usuarios(engine, UTC, ProgressQuery("7", id_usuario="demo"), now=lambda: NOW)
         assert row.avance == 75
     assert index_names(engine) == before
+    _assert_status_checked(engine)
+
+
+def _assert_status_checked(engine):
+    """The CHECK and the foreign keys the large load skips are in force again on the connection
+    it used (the pool's)."""
+    from sqlalchemy.exc import IntegrityError
+
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        user_id, unit_id = connection.exec_driver_sql("SELECT u.id, n.id FROM users u, units n LIMIT 1").one()
+        with pytest.raises(IntegrityError):
+            connection.execute(
+                lesson_sessions.insert().values(user_id=user_id, unit_id=unit_id, status="Z", status_date=NOW)
+            )
 
 
 def _boom(connection, updates):

@@ -1,8 +1,12 @@
+import csv
 import io
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from aula_ws.csvkit.reader import FileRefused, open_delimited
+from aula_ws.csvkit.reader import FileRefused, Record, open_delimited, records
 
 
 def read(data: bytes, encoding="utf-8", header=True):
@@ -47,3 +51,36 @@ def test_an_unknown_encoding_is_refused():
 def test_a_malformed_quoted_record_is_yielded_without_fields():
     _, records = read(b'h1;h2\na;"unclosed\n')
     assert records[0].fields is None and records[0].line == 2
+
+
+def csv_records(lines: list[str], delimiter: str) -> list[Record]:
+    """The reference: every record read by csv itself, as before the split fast path."""
+    consumed: list[str] = []
+    number = 0
+
+    def feed():
+        nonlocal number
+        for line in lines:
+            number += 1
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(feed(), delimiter=delimiter, strict=True)
+    found: list[Record] = []
+    while True:
+        start = number + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return found
+        except csv.Error:
+            fields = None
+        found.append(Record(start, "".join(consumed), fields))
+        consumed.clear()
+
+
+@given(st.text(alphabet='ab;\t"\r\n\x00 ', max_size=60), st.sampled_from([";", "\t"]), st.booleans())
+def test_the_split_fast_path_reads_every_line_as_csv_does(text, delimiter, universal_newlines):
+    # line ends kept, as decoded_lines gives them: split at \n (bytes), or at any line end (UTF-16)
+    lines = io.StringIO(text, newline="").readlines() if universal_newlines else re.findall(r"[^\n]*\n|[^\n]+$", text)
+    assert list(records(iter(lines), delimiter)) == csv_records(lines, delimiter)

@@ -6,14 +6,20 @@ The planners are pure: the look-ups are plain dicts, no database."""
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from aula_ws.domain.csv_rows import RowError
 from aula_ws.domain.statistics_rows import ActivityLine, CourseLine, LessonLine
 from aula_ws.importer.statistics_plan import (
+    ON_EXISTING,
     Lookups,
     Options,
+    _plan_usual_lessons,
     plan_activity,
     plan_courses,
     plan_lessons,
+    plan_lessons_by_line,
 )
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -188,3 +194,37 @@ def test_activity_needs_no_membership_but_a_named_lesson_must_exist():
     plan = plan_activity([ActivityLine("luis", "C1", None, NOW, ""), activity(unit="U9")], lookups(), options())
     assert plan.added == 1
     assert plan.rejected == [(1, 'unknown lesson (lsnvname) "U9" in course "C1"')]
+
+
+lesson_lines = st.lists(
+    st.one_of(
+        st.builds(
+            LessonLine,
+            st.sampled_from(["ana", "luis", "eve"]),
+            st.sampled_from(["C1", "C9"]),
+            st.sampled_from(["U1", "U2", "U9"]),
+            st.sampled_from(["L", "T"]),
+            st.sampled_from(["C", "P", "I"]),
+            st.sampled_from([None, date(2015, 1, 2), date(2015, 3, 29)]),
+            st.sampled_from([None, 50.0]),
+            st.sampled_from([None, 60]),
+            st.sampled_from([None, True]),
+        ),
+        st.just(RowError("bad line")),
+    ),
+    max_size=8,
+)
+
+
+@given(lesson_lines, st.sampled_from(ON_EXISTING), st.booleans())
+def test_a_batch_planned_at_once_is_planned_as_line_by_line(lines, on_existing, enrol):
+    """plan_lessons (the usual batch column by column) plans what planning line by line plans."""
+    existing = {(ANA, U1): 7}
+    at_once = plan_lessons(lines, lookups(latest=existing), options(on_existing, enrol))
+    assert at_once == plan_lessons_by_line(lines, lookups(latest=existing), options(on_existing, enrol))
+
+
+def test_the_usual_batch_is_planned_at_once():
+    line = LessonLine("ana", "C1", "U1", "L", "C", date(2015, 1, 2), None, None, None)
+    plan = _plan_usual_lessons([line, line], lookups(), options())
+    assert plan is not None and plan.added == 2

@@ -2,9 +2,11 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aula_ws.domain import statistics_rows as rows
-from aula_ws.domain.csv_rows import HeaderError, RowError
+from aula_ws.domain.csv_rows import HeaderError, RowError, read_line
 
 UTC = ZoneInfo("UTC")
 LESSON_HEADER = [
@@ -159,3 +161,63 @@ def test_a_status_day_starts_in_the_service_time_zone():
     assert rows.start_of_day_utc(date(2015, 6, 17), ZoneInfo("America/Argentina/Buenos_Aires")) == datetime(
         2015, 6, 17, 3
     )
+
+
+LESSON_VALUES = {
+    "user_loginid": ["demo", "ana.b", "bad login", ""],
+    "crsvname": ["C1", ""],
+    "lsnvname": ["L1", " L2 "],
+    "lnk_type": ["L", "l", "X"],
+    "lesson_status": ["C", "P", "n", "Z"],
+    "lesson_status_date": ["2013/03/22", "22/03/2013", "2013/02/30", ""],
+    "lesson_score": ["90", "7,5", "101", "x", ""],
+    "lesson_time": ["1800", "-1", ""],
+    "ilt_status": ["", "P"],
+}
+lesson_fields = st.fixed_dictionaries({name: st.sampled_from(values) for name, values in LESSON_VALUES.items()})
+
+
+@given(
+    st.lists(
+        st.one_of(lesson_fields, st.just(None), st.just("\x01")),
+        min_size=1,
+        max_size=6,
+    ),
+    st.permutations(LESSON_HEADER[:6]),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_batch_read_at_once_is_read_as_line_by_line(lines, first_columns, short_lines_too, with_ilt):
+    """read_lesson_lines gives what read_lesson_line gives for each line, or None (then the
+    service reads line by line: a batch with something to refuse, an ILT presence, a code in
+    lower case, a short line)."""
+    header = [*first_columns, *LESSON_HEADER[6 : 9 if with_ilt else 8]]  # any order; optional columns absent
+    columns = rows.map_columns(rows.LESSON_COLUMNS, header)
+    raws: list[str] = []
+    fields: list[list[str] | None] = []
+    for values in lines:
+        if values is None:  # not valid CSV
+            raws.append('"a\n')
+            fields.append(None)
+            continue
+        if values == "\x01":  # a character XML cannot carry
+            cells = ["\x01"] * len(header)
+        else:
+            cells = [values[name] for name in header]
+            if short_lines_too and values[header[-1]] == "":
+                cells = cells[:-1]
+        raws.append("\t".join(cells) + "\n")
+        fields.append(cells)
+    one_by_one = [
+        read_line(raw, cells, rows.read_lesson_line, columns, UTC) for raw, cells in zip(raws, fields, strict=True)
+    ]
+    at_once = rows.read_lesson_lines(raws, fields, columns, UTC)
+    if at_once is not None:  # None: the service reads line by line
+        assert at_once == one_by_one
+
+
+def test_a_usual_batch_is_read_at_once():
+    columns = rows.map_columns(rows.LESSON_COLUMNS, LESSON_HEADER)
+    cells = ["demo", "C1", "L1", "L", "C", "2013/03/22", "90", "1800", ""]
+    at_once = rows.read_lesson_lines(["\t".join(cells) + "\n"] * 3, [cells] * 3, columns, UTC)
+    assert at_once == [rows.read_lesson_line(cells, columns, UTC)] * 3

@@ -133,7 +133,7 @@ def a_day(rng):
     return f"{day:%Y/%m/%d}"
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [2, 3])
 def test_every_write_keeps_the_maintained_progress_equal_to_the_rule(engine, settings, tmp_path, seed):
     rng = random.Random(seed)
     build(engine, rng)
@@ -142,23 +142,31 @@ def test_every_write_keeps_the_maintained_progress_equal_to_the_rule(engine, set
     pairs, codes = members_and_units(engine)
     with_units = [(login, group) for login, group in pairs if codes[group]]
     outsiders = [(f"u{n:02d}", group) for n in range(25) for group in codes if codes[group]]
+    assert len(with_units) >= 10 and len(pairs) >= 12, "the seed must draw a platform with enough to write"
     lines = []
     for login, group in rng.sample(with_units, min(30, len(with_units))) + rng.sample(outsiders, 5):
         lines.append(f"{login}\t{group}\t{rng.choice(codes[group])}\tL\t{rng.choice('CPFIN')}\t{a_day(rng)}\t50\n")
     for on_existing in ("new-session", "update"):
         import_file(
-            engine, tmp_path, "lessons", LESSON_HEADER + "".join(rng.sample(lines, 15)), on_existing=on_existing
+            engine,
+            tmp_path,
+            "lessons",
+            LESSON_HEADER + "".join(rng.sample(lines, min(15, len(lines)))),
+            on_existing=on_existing,
         )
         checked += check(engine, rng, f"lessons imported ({on_existing})")
     import_file(engine, tmp_path, "lessons", LESSON_HEADER + "".join(lines[-5:]), enrol=True)
     checked += check(engine, rng, "lessons imported with enrol")
 
-    course_lines = [f"{login}\t{group}\t{rng.choice('NIC')}\t{a_day(rng)}\n" for login, group in rng.sample(pairs, 12)]
+    course_lines = [
+        f"{login}\t{group}\t{rng.choice('NIC')}\t{a_day(rng)}\n"
+        for login, group in rng.sample(pairs, min(12, len(pairs)))
+    ]
     import_file(engine, tmp_path, "courses", COURSE_HEADER + "".join(course_lines), on_existing="update")
     checked += check(engine, rng, "course statuses imported")
 
     activity_lines = []
-    for login, group in rng.sample(pairs, 12):
+    for login, group in rng.sample(pairs, min(12, len(pairs))):
         at = end_of_day(rng.choice(QUERY_DAYS), ZONE) + timedelta(microseconds=rng.choice([0, 1]))
         activity_lines.append(f"{login}\t{group}\t\t{at.isoformat()}+00:00\n")
     import_file(engine, tmp_path, "activity", ACTIVITY_HEADER + "".join(activity_lines))

@@ -1,5 +1,12 @@
 """`aula-ws serve`: services -> (demo data) -> create_app -> waitress on one port.
 
+Workers (`--workers N`, default one per usable CPU): one process is capped by the GIL, so
+the parent builds the app once (demo data too), opens the one listening socket, then forks
+N workers (aula_ws/workers.py), each a whole waitress server, with every setting below, on
+that socket; the connection limit is shared out among them. No pooled database connection
+crosses the fork (each worker opens its own), and the sync scheduler (`--scheduler`) runs in
+worker 0 only. `--workers 1` serves in the process itself.
+
 waitress, set deliberately for a hostile network (the production setting puts a
 reverse proxy in front as well: README, Production):
 
@@ -16,7 +23,6 @@ reverse proxy in front as well: README, Production):
   after `AULA_CHANNEL_TIMEOUT` seconds.
 """
 
-import gc
 import io
 import logging
 import resource
@@ -35,7 +41,7 @@ from waitress.utilities import RequestEntityTooLarge
 
 from aula_ws import __version__
 from aula_ws.access_log import AccessLog
-from aula_ws.app import BODY_TOO_LARGE, AulaApplication, create_app
+from aula_ws.app import BODY_TOO_LARGE, AulaApplication, create_app, settle_memory
 from aula_ws.commands.exits import EXIT_OK, EXIT_USAGE
 from aula_ws.config import Settings
 from aula_ws.services.demo import create_demo_platform
@@ -72,7 +78,7 @@ def serve(
         print(_demo_examples(base), flush=True)
     if scheduler:
         print(f"sync scheduler running: {settings.sync.schedules or 'no kind scheduled'}", flush=True)
-    _settle_memory()
+    settle_memory()  # before any fork: the workers share the frozen pages
     with listening:
         if workers == 1:
             return _serve_here(app, services, listening, threads, settings.max_connections, scheduler)
@@ -84,15 +90,6 @@ def serve(
             workers,
             lambda slot: _serve_here(app, services, listening, threads, per_worker, scheduler and slot == 0),
         )
-
-
-def _settle_memory() -> None:
-    """The app is built: what exists now lives as long as the server. gc.freeze() takes it out of
-    the cyclic collector's sight (and, in pre-forked workers, keeps its pages shared), and a
-    higher first threshold runs the collector less often: it cost ~0.2 s of a 0.7 s
-    100,000-member call (measured in-process: 0.68 s -> 0.51 s with both)."""
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
 
 
 def _serve_here(

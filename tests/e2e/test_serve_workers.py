@@ -3,6 +3,7 @@
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -96,3 +97,38 @@ def test_a_bad_workers_value_is_a_usage_error(tmp_path):
 def test_the_default_is_one_worker_per_usable_cpu():
     assert default_workers() == len(os.sched_getaffinity(0))
     assert f"here {default_workers()})" in aula_ws(os.environ.copy(), "serve", "--help").stdout.replace("\n", " ")
+
+
+# the real scheduler ticks once a minute: a stand-in notes which process started it
+_NOTING_SCHEDULER = """
+import os, sys
+from aula_ws.services import sync_schedule
+
+class Noting:
+    def __init__(self, services):
+        pass
+
+    def start(self):
+        with open(os.environ["SCHEDULER_PIDS"], "a") as pids:
+            pids.write(f"{os.getpid()}\\n")
+
+    def stop(self):
+        pass
+
+sync_schedule.Scheduler = Noting
+from aula_ws.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_scheduler_runs_in_one_worker_only(tmp_path):
+    pids = tmp_path / "scheduler-pids"
+    env = aula_env(tmp_path, migrated_sqlite(tmp_path), SCHEDULER_PIDS=str(pids))
+    script = [sys.executable, "-c", _NOTING_SCHEDULER, "serve"]
+    with running_server(env, "--workers", "3", "--scheduler", script=script) as server:
+        wait_for(lambda: len(children(server.process.pid)) == 3)
+        wait_for(pids.exists)
+        time.sleep(0.5)  # time for any other worker to start one too
+        [started_in] = pids.read_text().split()
+        assert int(started_in) in children(server.process.pid)
+        assert server.log.count("sync scheduler running") == 1

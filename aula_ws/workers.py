@@ -7,12 +7,14 @@ The parent only supervises, and holds no thread, so every fork is safe:
   STOP_GRACE seconds is killed); the exit code is EXIT_OK.
 - a worker that dies is reported on stderr and started again; workers that keep dying at
   once (a broken start-up, not a crash under load) stop the server with EXIT_REJECTED.
+- a worker whose parent was killed (SIGKILL: it could not stop them) stops by itself.
 """
 
 import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -22,6 +24,7 @@ from aula_ws.commands.exits import EXIT_OK, EXIT_REJECTED
 STOP_GRACE = 20.0  # seconds a worker has to finish its requests once told to stop
 QUICK_DEATH = 5.0  # a worker dead this soon after its start did not start
 QUICK_DEATHS_ALLOWED = 5  # in a row: then the server stops
+ORPHAN_CHECK = 1.0  # seconds between a worker's looks at its parent
 _SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD}
 
 
@@ -76,6 +79,7 @@ def _start(slot: int, work: Callable[[int], int], mask: set[int | signal.Signals
         signal.signal(signal.SIGTERM, _interrupt)  # before the signals are let through
         signal.signal(signal.SIGINT, _interrupt)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        _stop_when_orphaned(os.getppid())
         code = work(slot)
     except KeyboardInterrupt:  # told to stop before its server ran
         code = EXIT_OK
@@ -85,6 +89,18 @@ def _start(slot: int, work: Callable[[int], int], mask: set[int | signal.Signals
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """A worker whose parent is gone (killed: it could not stop it) stops itself, so no
+    worker is left serving unsupervised on the port."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="aula-ws-orphan-watch", daemon=True).start()
 
 
 def _interrupt(_signal: int, _frame: object) -> None:

@@ -31,11 +31,12 @@ def children(pid: int) -> set[int]:
 
 
 def alive(pid: int) -> bool:
+    """Running: not gone, and not a zombie (an orphan's zombie waits for whoever reaps orphans here)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def wait_for(condition, seconds: float = 20.0) -> None:
@@ -132,3 +133,12 @@ def test_the_scheduler_runs_in_one_worker_only(tmp_path):
         [started_in] = pids.read_text().split()
         assert int(started_in) in children(server.process.pid)
         assert server.log.count("sync scheduler running") == 1
+
+
+def test_workers_stop_by_themselves_when_the_parent_is_killed(tmp_path):
+    with running_server(aula_env(tmp_path, migrated_sqlite(tmp_path)), "--workers", "2") as server:
+        wait_for(lambda: len(children(server.process.pid)) == 2)
+        workers = children(server.process.pid)
+        server.process.kill()
+        server.process.wait()
+        wait_for(lambda: not [pid for pid in workers if alive(pid)])

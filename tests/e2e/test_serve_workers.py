@@ -3,6 +3,7 @@
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -142,3 +143,25 @@ def test_workers_stop_by_themselves_when_the_parent_is_killed(tmp_path):
         server.process.kill()
         server.process.wait()
         wait_for(lambda: not [pid for pid in workers if alive(pid)])
+
+
+_BROKEN_WORKERS = """
+import sys
+from aula_ws import serving
+
+def broken(*args, **kwargs):
+    raise RuntimeError("this worker cannot start")
+
+serving.create_waitress = broken
+from aula_ws.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_workers_that_keep_dying_as_they_start_stop_the_server_with_exit_1(tmp_path):
+    env = aula_env(tmp_path, migrated_sqlite(tmp_path))
+    script = [sys.executable, "-c", _BROKEN_WORKERS, "serve", "--port", "0", "--workers", "2"]
+    ended = subprocess.run(script, env=env, capture_output=True, text=True, timeout=120)
+    assert ended.returncode == 1
+    assert "workers keep dying as they start: stopping" in ended.stderr
+    assert "this worker cannot start" in ended.stderr  # each worker's own traceback

@@ -1,5 +1,12 @@
 """`aula-ws serve`: services -> (demo data) -> create_app -> waitress on one port.
 
+Workers (`--workers N`, default one per usable CPU): one process is capped by the GIL, so
+the parent builds the app once (demo data too), opens the one listening socket, then forks
+N workers (aula_ws/workers.py), each a whole waitress server, with every setting below, on
+that socket; the connection limit is shared out among them. No pooled database connection
+crosses the fork (each worker opens its own), and the sync scheduler (`--scheduler`) runs in
+worker 0 only. `--workers 1` serves in the process itself.
+
 waitress, set deliberately for a hostile network (the production setting puts a
 reverse proxy in front as well: README, Production):
 
@@ -19,6 +26,8 @@ reverse proxy in front as well: README, Production):
 import io
 import logging
 import resource
+import signal
+import socket
 import sys
 from collections.abc import Callable
 from typing import Any, cast
@@ -32,11 +41,13 @@ from waitress.utilities import RequestEntityTooLarge
 
 from aula_ws import __version__
 from aula_ws.access_log import AccessLog
-from aula_ws.app import BODY_TOO_LARGE, AulaApplication, create_app
+from aula_ws.app import BODY_TOO_LARGE, AulaApplication, create_app, settle_memory
 from aula_ws.commands.exits import EXIT_OK, EXIT_USAGE
 from aula_ws.config import Settings
 from aula_ws.services.demo import create_demo_platform
 from aula_ws.services.runtime import Services
+
+LISTEN_BACKLOG = 1024  # waitress's own default
 
 
 def serve(
@@ -46,57 +57,107 @@ def serve(
     demo: bool,
     threads: int,
     scheduler: bool = False,
+    workers: int = 1,
 ) -> int:
     settings = services.settings
-    if demo:
+    if demo:  # once, before any worker exists
         summary = create_demo_platform(services.engine, services.clock())
         state = "created" if summary.created else "already present"
         print(f"demo platform {state}: groups {', '.join(map(str, summary.groups))}")
     app = create_app(services)
     listen_host, listen_port = host or settings.host, settings.port if port is None else port
     try:
-        server = create_waitress(app, settings, listen_host, listen_port, threads)
+        listening = listening_socket(listen_host, listen_port)
     except OSError as error:  # a busy port, an address not ours, a port below 1024 without the right
         print(f"aula-ws: cannot listen on {listen_host}:{listen_port}: {error.strerror or error}", file=sys.stderr)
         return EXIT_USAGE
-    # effective_host and effective_port are set by BaseWSGIServer.__init__; types-waitress leaves them out
-    base = f"http://{server.effective_host}:{server.effective_port}"  # type: ignore[attr-defined]
+    bound_host, bound_port = listening.getsockname()[:2]
+    base = f"http://{bound_host}:{bound_port}"
     print(f"aula-ws {__version__} serving on {base}/ (WSDL: {base}/soap?wsdl)", flush=True)
     if demo:
         print(_demo_examples(base), flush=True)
+    if scheduler:
+        print(f"sync scheduler running: {settings.sync.schedules or 'no kind scheduled'}", flush=True)
+    settle_memory()  # before any fork: the workers share the frozen pages
+    with listening:
+        if workers == 1:
+            return _serve_here(app, services, listening, threads, settings.max_connections, scheduler)
+        from aula_ws.workers import supervise
+
+        services.engine.dispose()  # no pooled connection crosses a fork: each worker opens its own
+        per_worker = -(-settings.max_connections // workers)  # AULA_MAX_CONNECTIONS is the server's total
+        return supervise(
+            workers,
+            lambda slot: _serve_here(app, services, listening, threads, per_worker, scheduler and slot == 0),
+        )
+
+
+def _serve_here(
+    app: AulaApplication,
+    services: Services,
+    listening: socket.socket,
+    threads: int,
+    connection_limit: int,
+    scheduler: bool,
+) -> int:
+    """waitress on `listening` in this process until SIGTERM or SIGINT (then EXIT_OK)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    server = create_waitress(app, services.settings, listening, threads, connection_limit)
     sync_scheduler = None
-    if scheduler:  # the sync schedule, in-process (CONTRACT.md section 5)
+    if scheduler:  # the sync schedule, in-process (CONTRACT.md section 5), in one process only
         from aula_ws.services.sync_schedule import Scheduler
 
         sync_scheduler = Scheduler(services)
         sync_scheduler.start()
-        print(f"sync scheduler running: {settings.sync.schedules or 'no kind scheduled'}", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
+        server.close()  # waitress's run() has already stopped its threads on the interrupt
         if sync_scheduler is not None:
             sync_scheduler.stop()
     return EXIT_OK
 
 
-def create_waitress(app: AulaApplication, settings: Settings, host: str, port: int, threads: int) -> BaseWSGIServer:
-    """The waitress server of `aula-ws serve` (see the module docstring)."""
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # waitress's loop stops; the finally clauses close the server
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's one listening socket (SO_REUSEADDR), made before any worker: they all accept on it."""
+    family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    listening = socket.socket(family, kind)
+    try:
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            listening.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        listening.bind(address)
+        listening.listen(LISTEN_BACKLOG)
+    except OSError:
+        listening.close()
+        raise
+    return listening
+
+
+def create_waitress(
+    app: AulaApplication, settings: Settings, listening: socket.socket, threads: int, connection_limit: int
+) -> BaseWSGIServer:
+    """The waitress server of `aula-ws serve` on `listening` (see the module docstring)."""
     # waitress warns on every queued request under load: noise, not news
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    _allow_open_files(settings.max_connections + threads + 64)
+    _allow_open_files(connection_limit + threads + 64)
     largest = max(settings.contract_max_body, settings.admin_max_body, settings.rpc_max_body, settings.rest_max_body)
-    # one listening socket, host and port: a BaseWSGIServer (a MultiSocketServer is made for several)
+    # one listening socket: a BaseWSGIServer (a MultiSocketServer is made for several)
     server = cast(
         "BaseWSGIServer",
         create_server(
             AccessLog(app),  # one line per request (aula_ws/access_log.py)
-            host=host,
-            port=port,
+            sockets=[listening],
             threads=threads,
-            connection_limit=settings.max_connections,
+            backlog=LISTEN_BACKLOG,
+            connection_limit=connection_limit,
             asyncore_use_poll=True,
             channel_timeout=settings.channel_timeout,
             cleanup_interval=max(1, min(30, settings.channel_timeout // 2)),

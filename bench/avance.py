@@ -13,7 +13,9 @@
        of a plain query + f-string XML of the same rows;
    (c) one user, in-process (the WSGI callable called directly): p50/p95;
    (d) one user over HTTP, 16 keep-alive clients in separate processes,
-       against waitress and gunicorn (if installed) in their own processes.
+       against `aula-ws serve` as documented (default options), the same with
+       --workers 1, and gunicorn (if installed), each in its own process; and
+       the call alone (one connection, one call at a time): p50.
 3. Prints a summary, plain and as a markdown table.
 
 SQLite (default) goes to a temporary directory, or to `--keep DIR`, which is
@@ -36,7 +38,7 @@ from aula_ws.config import Settings
 from aula_ws.domain.contract_dates import end_of_day
 from aula_ws.services.clock import utc_now
 from avance_parts.build import SEED, Platform, build
-from avance_parts.load import Load, load_against, servers
+from avance_parts.load import SERVE, Load, load_against, servers
 from avance_parts.one_user import ONE_USER_CALLS, one_user_in_process, one_user_sql, percentile
 from avance_parts.soap import progress_request
 from avance_parts.whole_group import Floor, WholeGroup, floor, whole_group_http
@@ -97,8 +99,10 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
 
     # (d) one user over HTTP, servers in their own processes
     loads: dict[str, Load] = {}
+    alone: dict[str, list[float]] = {}
     for name, (command, listening) in servers(VENV_BIN).items():
-        rounds = load_against(name.split()[0], command, environment, workdir, listening, bodies[:1000])
+        served = load_against(name, command, environment, workdir, listening, bodies[:1000])
+        rounds, alone[name] = served.rounds, served.alone
         load = loads[name] = rounds[len(rounds) // 2]
         rates = ", ".join(f"{r.per_second:,.0f}" for r in rounds)
         print(
@@ -106,10 +110,11 @@ def run(url: str, workdir: Path, members: int, unit_count: int, drop_existing: b
             f"{load.requests:,} requests in {load.seconds:.2f} s; "
             f"{sum(r.errors for r in rounds)} errors in all rounds; "
             f"p50 {ms(percentile(load.latencies, 0.5))}, "
-            f"p95 {ms(percentile(load.latencies, 0.95))})",
+            f"p95 {ms(percentile(load.latencies, 0.95))}); "
+            f"alone: p50 {ms(percentile(alone[name], 0.5))}, p95 {ms(percentile(alone[name], 0.95))}",
             flush=True,
         )
-    rows = summary_rows(bench, members, whole, latencies, loads)
+    rows = summary_rows(bench, members, whole, latencies, loads, alone)
     rows.append(("1-minute load average, start / end", f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}", "", ""))
     print_summary(rows, bench.engine.dialect.name, members, unit_count)
 
@@ -159,6 +164,7 @@ def summary_rows(
     whole: dict[str, tuple[WholeGroup, Floor]],
     latencies: list[float],
     loads: dict[str, Load],
+    alone: dict[str, list[float]],
 ) -> list[Row]:
     rows: list[Row] = [
         (
@@ -178,12 +184,23 @@ def summary_rows(
     rows.append(("(c) one user in-process p50", ms(p50), "<= 1 ms", "ok" if p50 <= 0.001 else "MISSED"))
     rows.append(("(c) one user in-process p95", ms(percentile(latencies, 0.95)), "", ""))
     for name, load in loads.items():
+        goal = name == SERVE  # the goals are for `aula-ws serve` as documented; the rest is context
+        ok = load.per_second >= 1000 and not load.errors
         rows.append(
             (
-                f"(d) one user over HTTP, {name}",
+                f"(d) one user over HTTP, 16 clients, {name}",
                 f"{load.per_second:,.0f} req/s",
-                ">= 1,000 req/s",
-                "ok" if load.per_second >= 1000 and not load.errors else "MISSED",
+                ">= 1,000 req/s" if goal else "",
+                ("ok" if ok else "MISSED") if goal else "",
+            )
+        )
+        p50 = percentile(alone[name], 0.5)
+        rows.append(
+            (
+                f"(d) one user over HTTP, alone, p50, {name}",
+                ms(p50),
+                "<= 1 ms" if goal else "",
+                ("ok" if p50 <= 0.001 else "MISSED") if goal else "",
             )
         )
     return rows

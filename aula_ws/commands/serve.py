@@ -1,6 +1,7 @@
 """`aula-ws serve`."""
 
 import argparse
+import os
 from collections.abc import Callable
 
 from aula_ws.services.runtime import Services
@@ -14,7 +15,15 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--port", type=whole(0, 65535), help="port, 0 to 65535 (setting AULA_PORT, default 8080; 0 picks a free one)"
     )
     serve.add_argument("--demo", action="store_true", help="create the demo platform first (once)")
-    serve.add_argument("--threads", type=whole(1, 1024), default=8, help="worker threads, 1 to 1024 (default 8)")
+    serve.add_argument(
+        "--workers",
+        type=whole(1, 256),
+        default=default_workers(),
+        help=f"worker processes, 1 to 256, each with --threads threads (default: the CPUs usable, here {default_workers()})",
+    )
+    serve.add_argument(
+        "--threads", type=whole(1, 1024), default=8, help="worker threads of each worker, 1 to 1024 (default 8)"
+    )
     serve.add_argument(
         "--upgrade",
         action="store_true",
@@ -26,6 +35,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="also run the sync schedule in-process (what `aula-ws sync run` does), every minute",
     )
     serve.set_defaults(handler=_serve)
+
+
+def default_workers() -> int:
+    """One worker process per CPU this process may run on (its affinity, e.g. a container's share)."""
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    return max(1, len(usable))
 
 
 def whole(low: int, high: int) -> Callable[[str], int]:
@@ -58,5 +73,11 @@ def _serve(args: argparse.Namespace, services: Services) -> int:
             engine.dispose()
 
     return serve(
-        services, host=args.host, port=args.port, demo=args.demo, threads=args.threads, scheduler=args.scheduler
+        services,
+        host=args.host,
+        port=args.port,
+        demo=args.demo,
+        threads=args.threads,
+        scheduler=args.scheduler,
+        workers=args.workers,
     )

@@ -1,5 +1,7 @@
 """(d) one user over HTTP: 16 keep-alive clients in separate processes against a server
-(`aula-ws serve`, gunicorn if installed) started in its own process."""
+started in its own process: `aula-ws serve` as the README documents it (default options),
+the same with one worker process (what it was before --workers), gunicorn if installed;
+and the one-user call's latency alone, on one keep-alive connection, one call at a time."""
 
 import http.client
 import multiprocessing
@@ -16,6 +18,8 @@ from common.server import own_process
 
 LOAD_CONNECTIONS, LOAD_PROCESSES = 16, 2
 LOAD_REQUESTS, LOAD_SECONDS, LOAD_ROUNDS = 5_000, 10.0, 3  # per round; the median round counts
+ALONE_CALLS = 1_000  # one connection, one call at a time: the latency of the call itself
+SERVE = "aula-ws serve"  # as documented: its default options
 
 
 class _Totals(TypedDict):
@@ -38,11 +42,10 @@ class Load:
 
 def servers(venv_bin: Path) -> dict[str, tuple[list[str], str]]:
     """name: (command, the pattern of its "listening" line, the port in group 1)."""
+    serving = r"serving on http://127\.0\.0\.1:(\d+)/"
     found = {
-        "waitress (threads=8)": (
-            [str(venv_bin / "aula-ws"), "serve", "--port", "0", "--threads", "8"],
-            r"serving on http://127\.0\.0\.1:(\d+)/",
-        )
+        SERVE: ([str(venv_bin / "aula-ws"), "serve", "--port", "0"], serving),
+        "aula-ws serve --workers 1": ([str(venv_bin / "aula-ws"), "serve", "--port", "0", "--workers", "1"], serving),
     }
     if not (venv_bin / "gunicorn").exists():
         print("(d) gunicorn is not installed in the venv: skipped")
@@ -181,6 +184,28 @@ def warm_up(port: int, bodies: Sequence[bytes], connections: int = 32) -> None:
                 connection.close()
 
 
+def one_at_a_time(port: int, bodies: Sequence[bytes]) -> list[float]:
+    """Latencies (s) of ALONE_CALLS calls on one keep-alive connection, nothing else running."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    latencies = []
+    try:
+        for n in range(ALONE_CALLS):
+            began = time.perf_counter()
+            status, answer = post(connection, bodies[n % len(bodies)])
+            latencies.append(time.perf_counter() - began)
+            if status != 200 or b"<usuarios>" not in answer:
+                raise RuntimeError(f"one-user call answered {status}: {answer[:200]!r}")
+    finally:
+        connection.close()
+    return latencies
+
+
+@dataclass(frozen=True)
+class Served:
+    rounds: list[Load]  # fastest last
+    alone: list[float]  # one_at_a_time's latencies
+
+
 def load_against(
     name: str,
     command: list[str],
@@ -188,8 +213,10 @@ def load_against(
     workdir: Path,
     listening: str,
     bodies: list[bytes],
-) -> list[Load]:
-    """LOAD_ROUNDS rounds against one server process, fastest last."""
-    with own_process(command, environment, workdir / f"{name}.log", listening) as port:
+) -> Served:
+    """LOAD_ROUNDS rounds against one server process, then the calls one at a time."""
+    log_name = "-".join(name.replace("-", " ").split())
+    with own_process(command, environment, workdir / f"{log_name}.log", listening) as port:
         warm_up(port, bodies)
-        return sorted((http_load(port, bodies) for _ in range(LOAD_ROUNDS)), key=lambda load: load.per_second)
+        rounds = sorted((http_load(port, bodies) for _ in range(LOAD_ROUNDS)), key=lambda load: load.per_second)
+        return Served(rounds, one_at_a_time(port, bodies))

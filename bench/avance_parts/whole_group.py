@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from aula_ws.soap.namespaces import AULA, SOAP11_ENV
 from avance_parts.soap import SOAP_HEADERS
 
-RUNS = 3  # medians of 3 for the whole-group figures
+RUNS = 5  # medians of 5 for the whole-group figures (a warm-up is one such round)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from aula_ws.commands.exits import EXIT_OK, EXIT_USAGE
 from aula_ws.config import Settings
 from aula_ws.services.demo import create_demo_platform
 from aula_ws.services.runtime import Services
+from aula_ws.workers import interrupt, supervise
 
 LISTEN_BACKLOG = 1024  # waitress's own default
 
@@ -82,8 +83,6 @@ def serve(
     with listening:
         if workers == 1:
             return _serve_here(app, services, listening, threads, settings.max_connections, scheduler)
-        from aula_ws.workers import supervise
-
         services.engine.dispose()  # no pooled connection crosses a fork: each worker opens its own
         per_worker = -(-settings.max_connections // workers)  # AULA_MAX_CONNECTIONS is the server's total
         return supervise(
@@ -101,8 +100,8 @@ def _serve_here(
     scheduler: bool,
 ) -> int:
     """waitress on `listening` in this process until SIGTERM or SIGINT (then EXIT_OK)."""
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, interrupt)
     server = create_waitress(app, services.settings, listening, threads, connection_limit)
     sync_scheduler = None
     if scheduler:  # the sync schedule, in-process (CONTRACT.md section 5), in one process only
@@ -119,10 +118,6 @@ def _serve_here(
         if sync_scheduler is not None:
             sync_scheduler.stop()
     return EXIT_OK
-
-
-def _interrupt(_signal: int, _frame: object) -> None:
-    raise KeyboardInterrupt  # waitress's loop stops; the finally clauses close the server
 
 
 def listening_socket(host: str, port: int) -> socket.socket:

@@ -33,7 +33,7 @@ def supervise(count: int, work: Callable[[int], int]) -> int:
     previous_chld = signal.signal(signal.SIGCHLD, _ignore)  # a handler, so SIGCHLD stays pending for sigtimedwait
     previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
     running: dict[int, tuple[int, float]] = {}  # pid: (slot, started)
-    quick_deaths, code = 0, EXIT_OK
+    quick_deaths = 0
     try:
         for slot in range(count):
             running[_start(slot, work, previous_mask)] = (slot, time.monotonic())
@@ -52,8 +52,7 @@ def supervise(count: int, work: Callable[[int], int]) -> int:
                         file=sys.stderr,
                         flush=True,
                     )
-                    code = EXIT_REJECTED
-                    return code
+                    return EXIT_REJECTED
                 print(
                     f"aula-ws: worker {slot} (pid {pid}) {_describe(status)}; starting another",
                     file=sys.stderr,
@@ -64,7 +63,7 @@ def supervise(count: int, work: Callable[[int], int]) -> int:
         _stop(running)
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
         signal.signal(signal.SIGCHLD, previous_chld)
-    return code
+    return EXIT_OK
 
 
 def _start(slot: int, work: Callable[[int], int], mask: set[int | signal.Signals]) -> int:
@@ -76,8 +75,8 @@ def _start(slot: int, work: Callable[[int], int], mask: set[int | signal.Signals
     code = EXIT_REJECTED
     try:  # the worker: never returns into the parent's code
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, _interrupt)  # before the signals are let through
-        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, interrupt)  # before the signals are let through
+        signal.signal(signal.SIGINT, interrupt)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _stop_when_orphaned(os.getppid())
         code = work(slot)
@@ -103,7 +102,8 @@ def _stop_when_orphaned(parent: int) -> None:
     threading.Thread(target=watch, name="aula-ws-orphan-watch", daemon=True).start()
 
 
-def _interrupt(_signal: int, _frame: object) -> None:
+def interrupt(_signal: int, _frame: object) -> None:
+    """SIGTERM and SIGINT as KeyboardInterrupt: waitress's loop stops, the finally clauses close."""
     raise KeyboardInterrupt
 
 

@@ -43,11 +43,10 @@ from avance_parts.one_user import ONE_USER_CALLS, one_user_in_process, one_user_
 from avance_parts.soap import progress_request
 from avance_parts.whole_group import Floor, WholeGroup, floor, whole_group_http
 from common.platform import add_database_options, workspace
-from common.server import application, aula_env, own_process
+from common.server import SERVING_ON, application, aula_env, own_process
 
 UTC_ZONE = ZoneInfo("UTC")
 VENV_BIN = Path(sys.executable).parent
-SERVING_ON = r"serving on http://127\.0\.0\.1:(\d+)/"  # `aula-ws serve`'s line with its port
 Row = tuple[str, str, str, str]
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from aula_ws.store import platform
 from aula_ws.store.database import create_database_engine
 from aula_ws.store.tables import users
-from common.platform import bulk_load, empty_database
+from common.platform import bulk_load, empty_database, throwaway_postgres
 from common.server import aula_env, run_cli
 
 UNITS = 10
@@ -169,13 +169,7 @@ def main() -> None:
         del rows
 
         if args.postgres:
-            from tests.postgres import PostgresCluster, find_postgres_bindir
-
-            bindir = find_postgres_bindir()
-            assert bindir is not None, "PostgreSQL binaries not found (see tests/postgres.py)"
-            cluster = PostgresCluster(bindir)
-            cluster.start()
-            try:
+            with throwaway_postgres() as cluster:
                 urls = [cluster.create_database(name) for name in ("imported", "raw")]
                 for url in urls:
                     build_platform(url, args.lines // UNITS)
@@ -183,8 +177,6 @@ def main() -> None:
                 import_s, peak = timed_cli_import(data, env)
                 rows = raw_rows(data, urls[1])
                 report("PostgreSQL", args.lines, import_s, postgres_raw(urls[1], rows), peak)
-            finally:
-                cluster.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

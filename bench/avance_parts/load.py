@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from avance_parts.soap import post
-from common.server import own_process
+from common.server import SERVING_ON, own_process
 
 LOAD_CONNECTIONS, LOAD_PROCESSES = 16, 2
 LOAD_REQUESTS, LOAD_SECONDS, LOAD_ROUNDS = 5_000, 10.0, 3  # per round; the median round counts
@@ -42,10 +42,12 @@ class Load:
 
 def servers(venv_bin: Path) -> dict[str, tuple[list[str], str]]:
     """name: (command, the pattern of its "listening" line, the port in group 1)."""
-    serving = r"serving on http://127\.0\.0\.1:(\d+)/"
     found = {
-        SERVE: ([str(venv_bin / "aula-ws"), "serve", "--port", "0"], serving),
-        "aula-ws serve --workers 1": ([str(venv_bin / "aula-ws"), "serve", "--port", "0", "--workers", "1"], serving),
+        SERVE: ([str(venv_bin / "aula-ws"), "serve", "--port", "0"], SERVING_ON),
+        "aula-ws serve --workers 1": (
+            [str(venv_bin / "aula-ws"), "serve", "--port", "0", "--workers", "1"],
+            SERVING_ON,
+        ),
     }
     if not (venv_bin / "gunicorn").exists():
         print("(d) gunicorn is not installed in the venv: skipped")

@@ -27,7 +27,9 @@ from aula_ws.config import Settings
 from aula_ws.services.runtime import Services
 from tests.e2e.server_process import ROOT, aula_env
 
-__all__ = ["aula_env", "application", "in_process", "own_process", "run_cli"]
+__all__ = ["SERVING_ON", "aula_env", "application", "in_process", "own_process", "run_cli"]
+
+SERVING_ON = r"serving on http://127\.0\.0\.1:(\d+)/"  # `aula-ws serve`'s line with its port
 
 
 def application(settings: Settings, engine: Engine) -> AulaApplication:

@@ -2,7 +2,7 @@
 
 from spyne import Application, Array, Boolean, ComplexModel, Date, Integer32, Unicode, rpc
 
-from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
+from aula_ws.services.progress import ProgressQuery, ProgressRows, progress_rows
 from aula_ws.services.runtime import Services
 from aula_ws.soap import envelopes
 from aula_ws.soap.faults import TranslatingService
@@ -53,7 +53,11 @@ class AulaService(TranslatingService):
     def obtener_avance_usuarios(ctx, id_grupo, perfil, id_usuario, fecha_desde, fecha_hasta):  # type: ignore[no-untyped-def]
         services: Services = ctx.app.aula_services
         query = ProgressQuery(id_grupo, perfil, id_usuario, fecha_desde, fecha_hasta)
-        return obtener_avance_usuarios(services.engine, services.settings.timezone, query, services.clock)
+        return progress_rows(services.engine, services.settings.timezone, query, services.clock)
+
+
+def _write_answer(rows: ProgressRows) -> bytes:
+    return envelopes.progress_response(rows, rows.free_text())
 
 
 class ContractApplication(Application):  # type: ignore[misc]
@@ -63,6 +67,6 @@ class ContractApplication(Application):  # type: ignore[misc]
             tns=AULA,
             name="Aula",
             in_protocol=AulaSoap11(lenient=LENIENT),
-            out_protocol=AulaSoap11(text_writers={OPERATION: envelopes.progress_response}),
+            out_protocol=AulaSoap11(text_writers={OPERATION: _write_answer}),
         )
         self.aula_services = services  # (Spyne's own `services` is the list of service classes)

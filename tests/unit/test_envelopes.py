@@ -9,14 +9,14 @@ ENV = "{http://schemas.xmlsoap.org/soap/envelope/}"
 
 def test_the_response_uses_a_default_namespace_and_unprefixed_children():
     row = MemberProgress(False, True, 64, "A", "2015-06-17", False, 20, "lovecraft")
-    text = progress_response([row]).decode()
+    text = progress_response([row], [row.perfil, row.id_usuario]).decode()
     assert '<obtener_avance_usuarios_response xmlns="urn:Educativa/Aula/"><usuarios>' in text
     assert "<avance>20</avance><id_usuario>lovecraft</id_usuario></usuarios>" in text
 
 
 def test_text_values_are_escaped():
     row = MemberProgress(True, False, 1, "R&D<>", "2015-01-01", True, 0, "a&b")
-    document = etree.fromstring(progress_response([row]))
+    document = etree.fromstring(progress_response([row], [row.perfil, row.id_usuario]))
     usuario = document.find(
         f"{ENV}Body/{{urn:Educativa/Aula/}}obtener_avance_usuarios_response/{{urn:Educativa/Aula/}}usuarios"
     )
@@ -25,7 +25,7 @@ def test_text_values_are_escaped():
 
 
 def test_flags_read_as_0_or_1_are_written_as_booleans():
-    document = etree.fromstring(progress_response([(1, 0, 7, "A", "2015-01-01", 1, 50, "x")]))
+    document = etree.fromstring(progress_response([(1, 0, 7, "A", "2015-01-01", 1, 50, "x")], ["A", "x"]))
     usuario = next(document.iter("{urn:Educativa/Aula/}usuarios"))
     assert [child.text for child in usuario][:2] + [usuario[5].text] == ["true", "false", "true"]
 
@@ -33,7 +33,7 @@ def test_flags_read_as_0_or_1_are_written_as_booleans():
 def test_a_login_xml_cannot_carry_refuses_the_answer():
     row = MemberProgress(True, False, 1, "A", "2015-01-01", True, 0, "bad\x01login")
     with pytest.raises(ValueError, match="XML 1.0"):
-        progress_response([row])
+        progress_response([row], [row.perfil, row.id_usuario])
 
 
 def test_a_fault_has_a_qname_faultcode_and_the_educativa_detail():

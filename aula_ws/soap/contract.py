@@ -2,7 +2,7 @@
 
 from spyne import Application, Array, Boolean, ComplexModel, Date, Integer32, Unicode, rpc
 
-from aula_ws.services.progress import ProgressQuery, obtener_avance_usuarios
+from aula_ws.services.progress import MemberProgress, ProgressQuery, obtener_avance_usuarios
 from aula_ws.services.runtime import Services
 from aula_ws.soap import envelopes
 from aula_ws.soap.faults import TranslatingService
@@ -51,9 +51,13 @@ class AulaService(TranslatingService):
         _out_variable_name="usuarios",
     )
     def obtener_avance_usuarios(ctx, id_grupo, perfil, id_usuario, fecha_desde, fecha_hasta):  # type: ignore[no-untyped-def]
-        services: Services = ctx.app.aula_services
         query = ProgressQuery(id_grupo, perfil, id_usuario, fecha_desde, fecha_hasta)
-        return obtener_avance_usuarios(services.engine, services.settings.timezone, query, services.clock)
+        return progress(ctx.app.aula_services, query)
+
+
+def progress(services: Services, query: ProgressQuery) -> list[MemberProgress]:
+    """The operation itself: for the Spyne method and the one-user shortcut (soap/shortcut.py) alike."""
+    return obtener_avance_usuarios(services.engine, services.settings.timezone, query, services.clock)
 
 
 class ContractApplication(Application):  # type: ignore[misc]

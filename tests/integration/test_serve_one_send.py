@@ -31,10 +31,10 @@ ANSWERS = {
 }
 
 
-def answer(path: str):  # type: ignore[no-untyped-def]
+def answer(path: str):
     status, headers, chunks = ANSWERS[path]
 
-    def app(environ, start_response):  # type: ignore[no-untyped-def]
+    def app(environ, start_response):
         start_response(status, [("Content-Type", "text/plain"), *headers])
         return iter(chunks)  # no len(): waitress adds no length of its own
 

@@ -5,8 +5,10 @@ behind its body limit (aula_ws/wsgi.py); this module routes paths to them.
 """
 
 import gc
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from html import escape
 
 from spyne import Application
@@ -20,12 +22,13 @@ from aula_ws.rest.etl import etl_endpoint
 from aula_ws.rpc.server import create_publickey_app, create_rpc_app
 from aula_ws.services.runtime import Services
 from aula_ws.soap.admin import AdminApplication
-from aula_ws.soap.contract import ContractApplication
+from aula_ws.soap.contract import ContractApplication, progress
 from aula_ws.soap.faults import too_large_envelope
 from aula_ws.soap.protocol import quiet_spyne_logging
+from aula_ws.soap.shortcut import one_user_shortcut
 from aula_ws.soap.wsdl import PublishedWsdl, request_base_url
 from aula_ws.store import database
-from aula_ws.wsgi import TOO_LARGE, Endpoint, Environ, StartResponse, WsgiApp, limited_endpoint, send
+from aula_ws.wsgi import TOO_LARGE, Endpoint, Environ, StartResponse, WsgiApp, limited_endpoint, read_body, send
 
 # set by a server that refused the body itself (aula_ws/serving.py): answer "too large"
 BODY_TOO_LARGE = "aula_ws.body_too_large"
@@ -73,7 +76,11 @@ def create_app(services: Services) -> AulaApplication:
             "/": Endpoint(_index_page),
             "/health": Endpoint(health_endpoint(services)),
             "/soap": soap_endpoint(
-                ContractApplication(services), "contract", settings.contract_max_body, settings.public_url
+                ContractApplication(services),
+                "contract",
+                settings.contract_max_body,
+                settings.public_url,
+                shortcut=one_user_shortcut(partial(progress, services)),
             ),
             "/soap/admin": soap_endpoint(
                 AdminApplication(services), "admin", settings.admin_max_body, settings.public_url
@@ -127,8 +134,14 @@ def health_endpoint(services: Services) -> WsgiApp:
     return health
 
 
-def soap_endpoint(application: Application, name: str, max_body: int, public_url: str | None) -> Endpoint:
-    """A Spyne application behind the body limit; `?wsdl` answered by us (see soap/wsdl.py)."""
+Shortcut = Callable[[Environ, StartResponse, bytes], Iterable[bytes] | None]
+
+
+def soap_endpoint(
+    application: Application, name: str, max_body: int, public_url: str | None, shortcut: Shortcut | None = None
+) -> Endpoint:
+    """A Spyne application behind the body limit; `?wsdl` answered by us (see soap/wsdl.py);
+    a POST `shortcut` answers (given the whole body) or returns None, and Spyne answers."""
     # Spyne's own cap (2 MiB by default, answered as 500 Client.RequestTooLong) must never
     # undercut ours: the body it sees is already limited
     spyne_app = WsgiApplication(application, max_content_length=max_body)
@@ -138,6 +151,12 @@ def soap_endpoint(application: Application, name: str, max_body: int, public_url
         if environ.get("REQUEST_METHOD") == "GET" and _asks_wsdl(environ.get("QUERY_STRING", "")):
             body = wsdl.document(public_url or request_base_url(environ))
             return send(start_response, "200 OK", "text/xml; charset=utf-8", body)
+        if shortcut is not None and environ.get("REQUEST_METHOD") == "POST":
+            request = read_body(environ)
+            answered = shortcut(environ, start_response, request)
+            if answered is not None:
+                return answered
+            environ["wsgi.input"] = io.BytesIO(request)  # read again, by Spyne
         return spyne_app(environ, start_response)  # type: ignore[no-any-return]
 
     return limited_endpoint(endpoint, max_body, _soap_too_large)

@@ -49,6 +49,7 @@ from aula_ws.services.runtime import Services
 from aula_ws.workers import interrupt, supervise
 
 LISTEN_BACKLOG = 1024  # waitress's own default
+ONE_SEND_MAX = 64 * 1024  # bytes: an answer up to this size is sent with its header (a copy that cheap)
 
 
 def serve(
@@ -251,7 +252,29 @@ def _error_task(channel: HTTPChannel, request: HTTPRequestParser) -> Any:
     return ErrorTask(channel, request)  # type: ignore[arg-type]
 
 
+class _OneSendTask(WSGITask):
+    """A small answer of known length goes out with its header in one send: waitress sends
+    each write at once (TCP_NODELAY), so the header alone would be a packet of its own and
+    one more wake-up of the client per call."""
+
+    def write(self, data: bytes) -> None:
+        if (
+            self.wrote_header
+            or not self.complete  # start_response not called yet: waitress's own error
+            or not self.has_body
+            or self.content_length is None
+            or not 0 < len(data) <= min(self.content_length, ONE_SEND_MAX)
+        ):
+            super().write(data)
+            return
+        header = self.build_response_header()  # a known length: never chunked
+        self.wrote_header = True
+        self.content_bytes_written += len(data)
+        self.channel.write_soon(header + data)
+
+
 class _Channel(HTTPChannel):
+    task_class = _OneSendTask
     # waitress only calls it, as error_task_class(channel, request); the stubs want a class
     error_task_class = staticmethod(_error_task)  # type: ignore[assignment]
 

@@ -51,12 +51,17 @@ class AulaService(TranslatingService):
         _out_variable_name="usuarios",
     )
     def obtener_avance_usuarios(ctx, id_grupo, perfil, id_usuario, fecha_desde, fecha_hasta):  # type: ignore[no-untyped-def]
-        services: Services = ctx.app.aula_services
         query = ProgressQuery(id_grupo, perfil, id_usuario, fecha_desde, fecha_hasta)
-        return progress_rows(services.engine, services.settings.timezone, query, services.clock)
+        return progress(ctx.app.aula_services, query)
 
 
-def _write_answer(rows: ProgressRows) -> bytes:
+def progress(services: Services, query: ProgressQuery) -> ProgressRows:
+    """The operation itself: for the Spyne method and the one-user shortcut (soap/shortcut.py) alike."""
+    return progress_rows(services.engine, services.settings.timezone, query, services.clock)
+
+
+def write_answer(rows: ProgressRows) -> bytes:
+    """The answer's text, for both paths alike."""
     return envelopes.progress_response(rows, rows.free_text())
 
 
@@ -67,6 +72,6 @@ class ContractApplication(Application):  # type: ignore[misc]
             tns=AULA,
             name="Aula",
             in_protocol=AulaSoap11(lenient=LENIENT),
-            out_protocol=AulaSoap11(text_writers={OPERATION: _write_answer}),
+            out_protocol=AulaSoap11(text_writers={OPERATION: write_answer}),
         )
         self.aula_services = services  # (Spyne's own `services` is the list of service classes)

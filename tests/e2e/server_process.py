@@ -35,6 +35,16 @@ class RunningServer:
     def log(self) -> str:
         return "".join(self.output)
 
+    def logged(self, text: str, seconds: float = 10) -> bool:
+        """Whether `text` is in the log within `seconds`: a line the server writes while it
+        answers reaches `output` through the draining thread, maybe after the answer."""
+        deadline = time.monotonic() + seconds
+        while text not in self.log:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
 
 def aula_env(data_dir: Path, database_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AULA_")}

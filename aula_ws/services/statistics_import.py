@@ -28,7 +28,6 @@ from aula_ws.domain import statistics_rows as rows
 from aula_ws.domain.csv_rows import Columns, HeaderError, ImportCounters, RowError, read_line
 from aula_ws.domain.file_input import encoding_problem, file_name_problem
 from aula_ws.errors import InvalidRequest, WriteFailed
-from aula_ws.importer.read_ahead import can_read_ahead, read_ahead
 from aula_ws.importer.statistics_plan import (
     ENROL_PERFIL,
     ON_EXISTING,
@@ -204,17 +203,7 @@ def import_statistics(
                 for unknown in columns.unknown:
                     report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
                 with UnitOfWork(engine) as uow, _loading(uow.connection, kind, size):
-                    _import_batches(
-                        uow.connection,
-                        spec,
-                        delimited.body,
-                        columns,
-                        plan_options,
-                        zone,
-                        report,
-                        progress,
-                        read_in_child=size // BYTES_PER_LINE >= READ_AHEAD_LINES and can_read_ahead(),
-                    )
+                    _import_batches(uow.connection, spec, delimited.body, columns, plan_options, zone, report, progress)
                     report.finish()  # before the commit: a journal that cannot be written stores nothing
                     if not options.dry_run:
                         uow.commit()
@@ -235,8 +224,7 @@ def import_statistics(
 
 
 _first = itemgetter(0)  # the user id of a statistics row
-BYTES_PER_LINE = 40
-READ_AHEAD_LINES = 50_000  # below, a second process costs more than it saves  # a short lessons line; the estimate only decides how a large file is loaded
+BYTES_PER_LINE = 40  # a short lessons line; the estimate only decides how a large file is loaded
 
 
 def _loading(connection: Connection, kind: str, size: int) -> AbstractContextManager[None]:
@@ -284,17 +272,12 @@ def _import_batches(
     zone: ZoneInfo,
     report: Report[ImportCounters],
     progress: Callable[[int], None] | None,
-    read_in_child: bool = False,
 ) -> None:
     cache = _NameCache(connection)
     touched_users: set[int] = set()
     touched_groups: set[int] = set()
-    read: Iterator[tuple[list[Record], list[Any]]] = (
-        (batch, _read_batch(spec, batch, columns, zone)) for batch in batches(without_blank(records))
-    )
-    if read_in_child:  # a large file: read and checked on the other core while this one writes
-        read = read_ahead(read)
-    for batch, lines in read:
+    for batch in batches(without_blank(records)):
+        lines = _read_batch(spec, batch, columns, zone)
         if any(issubclass(kind, RowError) for kind in set(map(type, lines))):
             valid = [line for line in lines if not isinstance(line, RowError)]
         else:  # the usual batch: no line refused (its types checked in C)

@@ -326,39 +326,3 @@ def _assert_status_checked(engine):
 
 def _boom(connection, updates):
     raise RuntimeError("injected")
-
-
-def _imported(engine, tmp_path, content, read_ahead):
-    result = run(engine, tmp_path / str(read_ahead), "lessons", content)
-    rejects = result.rejects_path.read_text() if result.rejects_path else None
-    journal = [line for line in result.journal.splitlines() if "line" in line]
-    return result.counters, result.refused, rejects, journal, sessions(engine)
-
-
-def test_a_file_read_in_a_second_process_imports_as_one_read_in_this_one(engine, tmp_path, platform, monkeypatch):
-    from aula_ws.services import statistics_import
-
-    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
-    lines = [f"demo\tComics\tU{n % 4 + 1}\tL\tC\t2015/01/0{n % 9 + 1}\t{n}\t{n}\t\n" for n in range(7)]
-    lines[3] = "outsider\tComics\tU1\tL\tC\t2015/01/01\t\t\t\n"  # rejected: not a member
-    lines[5] = "ada\tComics\tU9\tL\tX\tnot a date\t\t\t\n"  # refused line by line
-    content = LESSON_HEADER + "".join(lines)
-    monkeypatch.setattr(statistics_import, "can_read_ahead", lambda: True)
-    read_here = _imported(engine, tmp_path, content, False)  # too small for a second process
-    assert read_here[0].added == 5
-    with engine.begin() as connection:
-        connection.execute(lesson_sessions.delete())
-    monkeypatch.setattr(statistics_import, "READ_AHEAD_LINES", 0)
-    assert _imported(engine, tmp_path, content, True) == read_here
-
-
-def test_invalid_bytes_read_in_a_second_process_store_nothing(engine, tmp_path, platform, monkeypatch):
-    from aula_ws.services import statistics_import
-
-    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
-    monkeypatch.setattr(statistics_import, "can_read_ahead", lambda: True)
-    monkeypatch.setattr(statistics_import, "READ_AHEAD_LINES", 0)
-    good = "".join(f"demo\tComics\tU1\tL\tC\t2015/01/0{n}\t\t\t\n" for n in range(1, 8))
-    result = run(engine, tmp_path, "lessons", (LESSON_HEADER + good).encode() + b"demo\tCo\xffmics\n")
-    assert result.refused == "line 9 is not valid utf-8 (byte 8 of the line)"
-    assert count(engine, lesson_sessions) == 0

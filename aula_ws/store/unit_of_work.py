@@ -33,7 +33,22 @@ class UnitOfWork:
 class Reading(UnitOfWork):
     """A unit of work that only reads: it ends with COMMIT, which writes nothing but,
     unlike ROLLBACK, keeps psycopg's prepared statements (PostgreSQL plans a hot read
-    once per connection, not once per call). A failure still rolls back."""
+    once per connection, not once per call). A failure still rolls back.
+
+    Its reads share one snapshot, so the reads of one call (the group, the user, the members)
+    see the same commits: REPEATABLE READ on PostgreSQL (psycopg sends it with its BEGIN); on
+    SQLite the transaction is opened at once (the driver opens one only before a write, and
+    each SELECT would otherwise read its own snapshot)."""
+
+    def __enter__(self) -> "Reading":
+        self.connection = self.engine.connect()
+        dialect = self.connection.dialect.name
+        if dialect == "postgresql":
+            self.connection.execution_options(isolation_level="REPEATABLE READ")
+        self._transaction = self.connection.begin()
+        if dialect == "sqlite":
+            self.connection.exec_driver_sql("BEGIN")
+        return self
 
     def __exit__(
         self,

@@ -26,3 +26,15 @@ def test_a_reading_ends_its_transaction_with_commit_and_rolls_back_on_failure(en
         platform.add_user(uow.connection, "lost")
         raise RuntimeError("failure mid-read")
     assert user_count(engine) == 2
+
+
+def test_the_reads_of_one_reading_share_one_snapshot(engine):
+    """A write committed between two reads of one Reading is not seen by the second (SQLite's
+    driver opens no transaction before a SELECT: each would read its own snapshot)."""
+    with Reading(engine) as reading:
+        before = reading.connection.scalar(select(func.count()).select_from(users)) or 0
+        with UnitOfWork(engine) as writer:
+            platform.add_user(writer.connection, "meanwhile")
+            writer.commit()
+        assert reading.connection.scalar(select(func.count()).select_from(users)) == before
+    assert user_count(engine) == before + 1

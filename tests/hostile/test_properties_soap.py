@@ -3,7 +3,6 @@
 WSGI application, no 500 without a fault body, and no Server fault (every such input is the
 client's mistake). In process (the WSGI application the servers run), a bounded example count."""
 
-import io
 import string
 from collections.abc import Iterator
 from xml.sax.saxutils import escape
@@ -20,6 +19,7 @@ from aula_ws.services.runtime import Services
 from aula_ws.store.database import create_database_engine
 from tests.databases import migrated_sqlite
 from tests.hostile.soap_edge import ADMIN, AULA, ENV, Platform, fault_of, seed_platform, soap_body_of
+from tests.wsgi_calls import post_wsgi
 
 EXAMPLES = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -35,21 +35,8 @@ def app(tmp_path_factory) -> Iterator[tuple[AulaApplication, Platform]]:
 
 
 def post(app, path: str, body: bytes, content_type: str = "text/xml; charset=utf-8") -> tuple[str, bytes]:
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": content_type,
-    }
-    status: list[str] = []
-    answer = b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
-    return status[0], answer
+    status, _, answer = post_wsgi(app, path, body, content_type)
+    return status, answer
 
 
 def assert_soap_answer_or_client_fault(status: str, answer: bytes) -> None:

@@ -3,8 +3,6 @@
 nothing is written. Item 7 (answer side): an answer that cannot be written is a Server fault
 with its Body, never an envelope without one. Through `aula-ws serve` on 127.0.0.1."""
 
-import io
-
 import pytest
 import requests
 from spyne import Application, ServiceBase, Unicode, rpc
@@ -28,6 +26,7 @@ from tests.hostile.soap_edge import (
     soap_body_of,
     stored_state,
 )
+from tests.wsgi_calls import post_wsgi
 
 IMPORT_FLAGS = ("dry_run", "enrol", "header")
 LENIENT = ["yes", "on", "t", "TRUE", "True", "no", "off", "f", "2", "-1", "true false", "tru"]
@@ -140,20 +139,8 @@ def test_spynes_own_serialiser_failing_is_a_server_fault_with_its_body_too():
 
     app = WsgiApplication(Application([Echo], tns="urn:t", in_protocol=AulaSoap11(), out_protocol=AulaSoap11()))
     body = b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><echo xmlns="urn:t"/></s:Body></s:Envelope>'
-    status = []
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "x",
-        "SERVER_PORT": "80",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": "text/xml; charset=utf-8",
-    }
-    answer = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
-    assert status == ["500 Internal Server Error"]
+    status, _, answer = post_wsgi(app, "/", body)
+    assert status == "500 Internal Server Error"
     soap_body_of(answer)
     assert fault_of(answer)["faultcode"] == "Server"
 
@@ -185,19 +172,8 @@ def test_a_full_disk_in_an_admin_call_is_a_server_fault_naming_it_in_one_log_lin
         + b'</t:wstoken></s:Header><s:Body><fill xmlns="urn:Educativa/Aula/Admin/"/>'
         b"</s:Body></s:Envelope>"
     )
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "x",
-        "SERVER_PORT": "80",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": "text/xml; charset=utf-8",
-    }
     with caplog.at_level("INFO"):
-        answer = b"".join(app(environ, lambda s, h, e=None: None))
+        _, _, answer = post_wsgi(app, "/", body)
     engine.dispose()
     fault = fault_of(answer)
     assert fault["faultcode"] == "Server.WriteFailed"

@@ -2,7 +2,6 @@
 status, headers and bytes for every request, the ones it takes and the ones it leaves to Spyne;
 on SQLite and PostgreSQL."""
 
-import io
 from datetime import date, datetime
 from typing import Any
 
@@ -13,11 +12,11 @@ from aula_ws.services.runtime import Services
 from aula_ws.soap.contract import ContractApplication
 from aula_ws.soap.shortcut import plain_query
 from tests.builders import PlatformBuilder
+from tests.wsgi_calls import XML, post_wsgi
 
 ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 AULA = "urn:Educativa/Aula/"
 NOW = datetime(2016, 1, 1, 12, 0)
-XML = "text/xml; charset=utf-8"
 
 
 def envelope(
@@ -153,21 +152,7 @@ def apps(engine, settings):
 
 
 def call(app: Any, body: bytes, content_type: str = XML, query: str = "") -> tuple[str, list[Any], bytes]:
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/soap",
-        "QUERY_STRING": query,
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "CONTENT_LENGTH": str(len(body)),
-        "CONTENT_TYPE": content_type,
-    }
-    started: list[tuple[str, list[Any]]] = []
-    answer = b"".join(app(environ, lambda status, headers, exc_info=None: started.append((status, headers))))
-    return started[0][0], started[0][1], answer
+    return post_wsgi(app, "/soap", body, content_type, query)
 
 
 def environ_of(body: bytes, content_type: str = XML, query: str = "") -> dict[str, str]:

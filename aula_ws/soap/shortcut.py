@@ -22,7 +22,7 @@ from aula_ws.services.progress import ProgressQuery, ProgressRows
 from aula_ws.soap.contract import write_answer
 from aula_ws.soap.faults import ContractFault, fault_envelope
 from aula_ws.soap.namespaces import AULA, SOAP11_ENV
-from aula_ws.wsgi import Environ, StartResponse
+from aula_ws.wsgi import Environ, StartResponse, send
 
 Answer = Callable[[ProgressQuery], ProgressRows]  # the rows contract.write_answer writes
 
@@ -47,13 +47,12 @@ def one_user_shortcut(answer: Answer) -> Callable[[Environ, StartResponse, bytes
         try:
             text = write_answer(answer(query))
         except ContractError as error:
-            fault = fault_envelope(ContractFault(error))
-            start_response("500 Internal Server Error", _headers(fault))
-            return [fault]
+            return send(
+                start_response, "500 Internal Server Error", _CONTENT_TYPE, fault_envelope(ContractFault(error))
+            )
         except Exception:  # not the contract's: Spyne answers it (and logs it) as it always has
             return None
-        start_response("200 OK", _headers(text))
-        return [text]
+        return send(start_response, "200 OK", _CONTENT_TYPE, text)
 
     return shortcut
 
@@ -125,7 +124,3 @@ def _parser() -> etree.XMLParser:
             remove_pis=True,
         )
     return parser
-
-
-def _headers(body: bytes) -> list[tuple[str, str]]:
-    return [("Content-Type", _CONTENT_TYPE), ("Content-Length", str(len(body)))]

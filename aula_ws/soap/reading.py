@@ -18,6 +18,7 @@ Every refusal is a `RequestRefused` (a Client fault naming the problem).
 import codecs
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
@@ -76,6 +77,18 @@ def charset_of(declared: str | None, body: bytes) -> str:
     return "utf-8"
 
 
+# How every SOAP request is parsed: UTF-8 (decoded and checked before; a declaration cannot
+# override it), no entity resolved, no DTD or network loaded, comments and PIs dropped
+HARDENED: dict[str, Any] = {
+    "encoding": "utf-8",
+    "resolve_entities": False,
+    "load_dtd": False,
+    "no_network": True,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+
 def read_document(body: bytes, charset: str | None, limits: XmlLimits) -> etree._Element:
     """The request's root element, read under `limits`."""
     if not body.strip():
@@ -103,13 +116,8 @@ def _parse(body: bytes, limits: XmlLimits) -> etree._Element:
     events = etree.iterparse(
         io.BytesIO(body),
         events=("start", "end", "start-ns"),
-        encoding="utf-8",  # decoded and checked above; a declaration cannot override it
-        resolve_entities=False,
-        load_dtd=False,
-        no_network=True,
+        **HARDENED,
         dtd_validation=False,
-        remove_comments=True,
-        remove_pis=True,
         # libxml2's own caps (10 MB of text, depth 256) would refuse an admin upload:
         # the limits below are tighter everywhere except the text of one element
         huge_tree=limits.max_text is None,

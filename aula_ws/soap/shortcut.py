@@ -22,6 +22,7 @@ from aula_ws.services.progress import ProgressQuery, ProgressRows
 from aula_ws.soap.contract import write_answer
 from aula_ws.soap.faults import ContractFault, fault_envelope
 from aula_ws.soap.namespaces import AULA, SOAP11_ENV
+from aula_ws.soap.reading import HARDENED
 from aula_ws.wsgi import Environ, StartResponse, send
 
 Answer = Callable[[ProgressQuery], ProgressRows]  # the rows contract.write_answer writes
@@ -114,13 +115,6 @@ def _blank(text: str | None) -> bool:
 
 def _parser() -> etree.XMLParser:
     parser = getattr(_parsers, "parser", None)
-    if parser is None:  # as reading.read_document parses: UTF-8, nothing loaded or resolved
-        parser = _parsers.parser = etree.XMLParser(
-            encoding="utf-8",
-            resolve_entities=False,
-            load_dtd=False,
-            no_network=True,
-            remove_comments=True,
-            remove_pis=True,
-        )
+    if parser is None:  # as reading.read_document parses
+        parser = _parsers.parser = etree.XMLParser(**HARDENED)
     return parser

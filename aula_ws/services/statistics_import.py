@@ -16,7 +16,7 @@ from datetime import datetime
 from itertools import filterfalse
 from operator import attrgetter, itemgetter
 from pathlib import Path, PurePath
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
@@ -72,15 +72,15 @@ class _Kind:
     columns: tuple[rows.Column, ...]
     read_line: Callable[..., Any]
     plan: Callable[[list[Any], Lookups, Options], BatchPlan]
-    lookups: Callable[[Connection, list[Any], Lookups, Options], None]
+    lookups: Callable[["_NameCache", list[Any], Lookups, Options], None]
     apply: Callable[[Connection, BatchPlan], None]
     # the batch read at once (the usual batch, all lines valid), or None: then line by line
     read_batch: Callable[[list[str], list[list[str] | None], Columns, ZoneInfo], list[Any] | None] | None = None
 
 
-def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
-    _unit_lookups(connection, lines, lookups)
-    _member_lookups(connection, lines, lookups)
+def _lesson_lookups(cache: "_NameCache", lines: list[Any], lookups: Lookups, options: Options) -> None:
+    cache.read_units(lines)
+    cache.read_members(lines)
     if options.on_existing == "new-session":
         return  # existing sessions do not matter
     pairs = {
@@ -90,41 +90,24 @@ def _lesson_lookups(connection: Connection, lines: list[Any], lookups: Lookups, 
         and line.group in lookups.groups
         and (lookups.groups[line.group], line.unit) in lookups.units
     }
-    lookups.latest = store.latest_lesson_sessions(connection, pairs)
+    lookups.latest = store.latest_lesson_sessions(cache.connection, pairs)
 
 
-def _course_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
-    pairs = _member_lookups(connection, lines, lookups)
+def _course_lookups(cache: "_NameCache", lines: list[Any], lookups: Lookups, options: Options) -> None:
+    cache.read_members(lines)
     if options.on_existing != "new-session":
-        lookups.latest = store.latest_course_statuses(connection, pairs)
+        lookups.latest = store.latest_course_statuses(cache.connection, cache.pairs(lines))
 
 
-def _activity_lookups(connection: Connection, lines: list[Any], lookups: Lookups, options: Options) -> None:
-    _unit_lookups(connection, lines, lookups)
+def _activity_lookups(cache: "_NameCache", lines: list[Any], lookups: Lookups, options: Options) -> None:
+    cache.read_units(lines)
     keys = set()
     for line in lines:
         if line.login in lookups.users and line.group in lookups.groups:
             group_id = lookups.groups[line.group]
             unit = lookups.units.get((group_id, line.unit)) if line.unit else None
             keys.add((lookups.users[line.login], group_id, unit[0] if unit else None, line.time, line.action))
-    lookups.activity = store.existing_activity(connection, keys)
-
-
-# a batch's lines repeat their names: each distinct pair of names is resolved once
-def _unit_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> None:
-    groups = lookups.groups
-    named = set(zip(map(attrgetter("group"), lines), map(attrgetter("unit"), lines), strict=True))
-    keys = {(groups[group], unit) for group, unit in named if unit and group in groups}
-    lookups.units = store.units_of(connection, keys)
-
-
-def _member_lookups(connection: Connection, lines: list[Any], lookups: Lookups) -> set[tuple[int, int]]:
-    """Looks up which (user, group) pairs of the batch are memberships; returns the pairs."""
-    users, groups = lookups.users, lookups.groups
-    named = set(zip(map(attrgetter("login"), lines), map(attrgetter("group"), lines), strict=True))
-    pairs = {(users[login], groups[group]) for login, group in named if login in users and group in groups}
-    lookups.members = store.memberships_among(connection, pairs)
-    return pairs
+    lookups.activity = store.existing_activity(cache.connection, keys)
 
 
 def _apply_lessons(connection: Connection, plan: BatchPlan) -> None:
@@ -283,7 +266,7 @@ def _import_batches(
         else:  # the usual batch: no line refused (its types checked in C)
             valid = lines
         lookups = cache.lookups(valid)
-        spec.lookups(connection, valid, lookups, options)
+        spec.lookups(cache, valid, lookups, options)
         plan = spec.plan(lines, lookups, options)
         spec.apply(connection, plan)
         touched_users.update(map(_first, plan.inserts))  # user_id leads every statistics row
@@ -326,19 +309,68 @@ WHOLE_GROUP_REFRESH = 5_000
 
 @dataclass
 class _NameCache:
-    """Logins and course codes resolved so far; bounded, re-read when full."""
+    """What the file's names stand for, kept from batch to batch. The first time a course appears,
+    its members (login -> id) and units are read whole, one query each, when the cache has room
+    for them: a large file then asks nothing more of that course. Names outside such courses are
+    looked up batch by batch. Bounded: emptied when it holds more than `limit` logins or pairs."""
 
     connection: Connection
     users: dict[str, int] = field(default_factory=dict)
     groups: dict[str, int] = field(default_factory=dict)
-    limit: int = 200_000
+    units: dict[tuple[int, str], tuple[int, str]] = field(default_factory=dict)  # -> (id, type)
+    members: set[tuple[int, int]] = field(default_factory=set)  # (user, group), enrolments included
+    whole: set[int] = field(default_factory=set)  # courses whose members and units are all here
+    too_large: set[int] = field(default_factory=set)  # courses looked up batch by batch
+    limit: ClassVar[int] = 200_000
 
     def lookups(self, lines: list[Any]) -> Lookups:
-        if len(self.users) > self.limit:
-            self.users.clear()
+        if len(self.users) > self.limit or len(self.members) > self.limit:
+            for cached in (self.users, self.units, self.members, self.whole):
+                cached.clear()
+        shortnames = set(map(attrgetter("group"), lines))
+        self.groups.update(store.group_ids(self.connection, set(filterfalse(self.groups.__contains__, shortnames))))
+        for group_id in {self.groups[name] for name in shortnames if name in self.groups}:
+            if group_id not in self.whole and group_id not in self.too_large:
+                self._read_course(group_id)
         # filtered, not `set - dict.keys()`: that walks every name cached so far, at every batch
         logins = set(filterfalse(self.users.__contains__, set(map(attrgetter("login"), lines))))
         self.users.update(user_ids(self.connection, logins))
-        shortnames = set(filterfalse(self.groups.__contains__, set(map(attrgetter("group"), lines))))
-        self.groups.update(store.group_ids(self.connection, shortnames))
-        return Lookups(self.users, self.groups)
+        return Lookups(self.users, self.groups, self.units, self.members)
+
+    def _read_course(self, group_id: int) -> None:
+        members = store.course_members(self.connection, group_id, self.limit - len(self.users))
+        if members is None:
+            self.too_large.add(group_id)
+            return
+        self.users.update(members)
+        self.members.update((user_id, group_id) for user_id in members.values())
+        self.units.update(store.course_units(self.connection, group_id))
+        self.whole.add(group_id)
+
+    def read_units(self, lines: list[Any]) -> None:
+        """The units the lines name outside the courses read whole."""
+        if self._all_whole(lines):
+            return
+        groups, whole = self.groups, self.whole
+        named = set(zip(map(attrgetter("group"), lines), map(attrgetter("unit"), lines), strict=True))
+        keys = {
+            (groups[group], unit) for group, unit in named if unit and group in groups and groups[group] not in whole
+        }
+        self.units.update(store.units_of(self.connection, keys))
+
+    def read_members(self, lines: list[Any]) -> None:
+        """Which (user, course) pairs of the lines are memberships, outside the courses read whole."""
+        if not self._all_whole(lines):
+            whole = self.whole
+            self.members.update(
+                store.memberships_among(self.connection, {p for p in self.pairs(lines) if p[1] not in whole})
+            )
+
+    def pairs(self, lines: list[Any]) -> set[tuple[int, int]]:
+        """The (user, course) pairs of the lines whose names are known."""
+        users, groups = self.users, self.groups
+        named = set(zip(map(attrgetter("login"), lines), map(attrgetter("group"), lines), strict=True))
+        return {(users[login], groups[group]) for login, group in named if login in users and group in groups}
+
+    def _all_whole(self, lines: list[Any]) -> bool:
+        return all(self.groups.get(name) in self.whole for name in set(map(attrgetter("group"), lines)))

@@ -15,6 +15,7 @@ from aula_ws.store.tables import (
     lesson_sessions,
     memberships,
     units,
+    users,
 )
 
 LESSON_COLUMNS = ("user_id", "unit_id", "status", "status_date", "score", "time_spent", "ilt_present")
@@ -36,6 +37,24 @@ def units_of(connection: Connection, keys: Collection[tuple[int, str]]) -> dict[
         units.c.group_id.in_({g for g, _ in keys}), units.c.code.in_({c for _, c in keys})
     )
     return {(g, code): (unit_id, type_) for g, code, unit_id, type_ in connection.execute(query)}
+
+
+def course_members(connection: Connection, group_id: int, at_most: int) -> dict[str, int] | None:
+    """login -> user id of every member of the course; None when it has more than `at_most`."""
+    query = (
+        select(users.c.username, users.c.id)
+        .join_from(memberships, users, users.c.id == memberships.c.user_id)
+        .where(memberships.c.group_id == group_id)
+        .limit(max(at_most, 0) + 1)
+    )
+    members = {name: user_id for name, user_id in connection.execute(query)}
+    return None if len(members) > at_most else members
+
+
+def course_units(connection: Connection, group_id: int) -> dict[tuple[int, str], tuple[int, str]]:
+    """(course, code) -> (unit id, type) of every unit of the course."""
+    query = select(units.c.code, units.c.id, units.c.type).where(units.c.group_id == group_id)
+    return {(group_id, code): (unit_id, type_) for code, unit_id, type_ in connection.execute(query)}
 
 
 def memberships_among(connection: Connection, pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]]:

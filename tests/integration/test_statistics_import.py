@@ -101,6 +101,45 @@ def test_enrol_makes_non_members_students_from_the_status_date(engine, tmp_path,
     assert tuple(row) == ("A", date(2015, 2, 1))
 
 
+@pytest.mark.parametrize("course_limit", [0, 3])
+@pytest.mark.parametrize("kind", ["lessons", "courses"])
+def test_courses_read_whole_or_batch_by_batch_import_alike(engine, tmp_path, platform, monkeypatch, kind, course_limit):
+    """The name cache reads a course's members and units whole when it has room (Comics: 2 members)
+    and looks names up batch by batch otherwise (limit 0), emptying itself when full (limit 3):
+    the same file gives the same report and rows either way, enrolments of earlier batches seen."""
+    from aula_ws.services import statistics_import
+
+    platform.group("Other", units=["U1"], group_id=8)
+    platform.member("outsider", 8)
+    for n in range(4):
+        platform.member(f"m{n}", 8)
+    names = [
+        ("demo", "Comics", "U1"), ("outsider", "Comics", "U2"), ("nobody", "Comics", "U1"), ("m0", "Other", "U1"),
+        ("outsider", "Comics", "U3"), ("ada", "Comics", "U9"), ("m1", "Other", "U1"), ("demo", "Other", "U1"),
+        ("m2", "Other", "U2"), ("outsider", "Other", "U1"), ("ada", "Nope", "U1"), ("m3", "Comics", "U1"),
+    ]  # fmt: skip
+    if kind == "lessons":
+        header = LESSON_HEADER
+        content = "".join(
+            f"{login}\t{group}\t{unit}\tL\tP\t2015/01/0{n % 9 + 1}\t\t\t\n"
+            for n, (login, group, unit) in enumerate(names)
+        )
+    else:
+        header = "user_loginid\tcrsvname\tcourse_status\tcourse_status_date\n"
+        content = "".join(f"{login}\t{group}\tI\t2015/01/0{n % 9 + 1}\n" for n, (login, group, _) in enumerate(names))
+
+    def outcome(limit):
+        monkeypatch.setattr(statistics_import._NameCache, "limit", limit)
+        result = run(engine, tmp_path / str(limit), kind, header + content, enrol=True, dry_run=True)
+        journal = result.journal.split("\n", 1)[1]  # after the line naming the journal's own file
+        return result.counters, journal, result.rejects_path.read_text()
+
+    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
+    expected = outcome(statistics_import._NameCache.limit)
+    assert (expected[0].added, expected[0].rejected) == {"lessons": (8, 4), "courses": (10, 2)}[kind]
+    assert outcome(course_limit) == expected
+
+
 LINE = "demo\tComics\tU1\tL\t{status}\t2015/0{month}/01\t{score}\t\t\n"
 
 

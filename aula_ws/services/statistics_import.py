@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine
 
-from aula_ws.csvkit.batches import batches
+from aula_ws.csvkit.batches import batches, fewer_collections
 from aula_ws.csvkit.reader import FileRefused, Record, check_encoding, open_delimited, without_blank
 from aula_ws.csvkit.report import Report
 from aula_ws.domain import statistics_rows as rows
@@ -185,7 +185,7 @@ def import_statistics(
                 report.header_raw = header.raw if header else ""
                 for unknown in columns.unknown:
                     report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
-                with UnitOfWork(engine) as uow, _loading(uow.connection, kind, size):
+                with fewer_collections(), UnitOfWork(engine) as uow, _loading(uow.connection, kind, size):
                     _import_batches(uow.connection, spec, delimited.body, columns, plan_options, zone, report, progress)
                     report.finish()  # before the commit: a journal that cannot be written stores nothing
                     if not options.dry_run:

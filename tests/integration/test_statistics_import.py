@@ -365,3 +365,22 @@ def _assert_status_checked(engine):
 
 def _boom(connection, updates):
     raise RuntimeError("injected")
+
+
+def test_an_import_runs_with_fewer_collections_and_puts_the_threshold_back(engine, tmp_path, platform, monkeypatch):
+    import gc
+
+    from aula_ws.csvkit.batches import LOADING_GC_THRESHOLD
+    from aula_ws.store import statistics
+
+    seen = []
+    insert = statistics.insert_lesson_sessions
+
+    def spying(connection, rows):
+        seen.append(gc.get_threshold())
+        insert(connection, rows)
+
+    monkeypatch.setattr(statistics, "insert_lesson_sessions", spying)
+    before = gc.get_threshold()
+    assert run(engine, tmp_path, "lessons", LESSON_HEADER + LINE.format(status="P", month=1, score=1)).counters.added
+    assert seen == [LOADING_GC_THRESHOLD] and gc.get_threshold() == before

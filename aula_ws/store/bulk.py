@@ -6,6 +6,7 @@ values converted exactly as SQLAlchemy stores them (so dates compare right);
 on PostgreSQL we COPY.
 """
 
+import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -65,8 +66,9 @@ def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Se
 @contextmanager
 def indexes_deferred(connection: Connection, table: Table, keep: Collection[str]) -> Iterator[None]:
     """SQLite: `table`'s secondary indexes other than `keep` are dropped for a large load and built
-    again after it (on sorted data, one pass: ~1.7x faster than keeping them up to date row by row),
-    inside the caller's transaction, so a rollback brings them back as they were.
+    again after it (on sorted data, one pass, sorted in helper threads: ~1.7x faster than keeping
+    them up to date row by row), inside the caller's transaction, so a rollback brings them back
+    as they were.
 
     PostgreSQL: nothing (the load is COPY already, and DROP INDEX would lock readers out of the
     table until the commit)."""
@@ -81,8 +83,14 @@ def indexes_deferred(connection: Connection, table: Table, keep: Collection[str]
     for index in deferred:
         index.drop(connection)
     yield
-    for index in deferred:
-        index.create(connection)
+    # SQLite sorts an index's keys in helper threads when allowed to (one core each, at most 4)
+    threads = connection.exec_driver_sql("PRAGMA threads").scalar()
+    connection.exec_driver_sql(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+    try:
+        for index in deferred:
+            index.create(connection)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA threads = {int(threads or 0)}")
 
 
 @contextmanager

@@ -356,6 +356,7 @@ def _assert_status_checked(engine):
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA threads").scalar() == 0  # the index builds' helpers
         user_id, unit_id = connection.exec_driver_sql("SELECT u.id, n.id FROM users u, units n LIMIT 1").one()
         with pytest.raises(IntegrityError):
             connection.execute(

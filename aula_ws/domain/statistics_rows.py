@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from itertools import repeat
-from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -207,23 +206,40 @@ def read_lesson_line(fields: list[str], columns: Columns, zone: ZoneInfo) -> Les
     )
 
 
-def read_lesson_lines(
+class LessonColumns(NamedTuple):
+    """The usual batch of lesson lines, one list per field: what read_lesson_line makes of each
+    line, every line read without an error and none with an ILT presence."""
+
+    login: list[str]
+    group: list[str]
+    unit: list[str]
+    unit_type: list[str]
+    status: list[str]
+    status_date: list[date | None]
+    score: list[float | None]
+    time_spent: list[int | None]
+
+    def lines(self) -> list[LessonLine]:
+        return list(map(_new_tuple, repeat(LessonLine), zip(*self, repeat(None))))  # no ILT presence
+
+
+def read_lesson_columns(
     raws: list[str], fields: list[list[str] | None], columns: Columns, zone: ZoneInfo
-) -> list[LessonLine] | None:
-    """The lines of a batch read column by column, each distinct value once: what
-    read_lesson_line makes of each line, when every line is read without an error and has no
-    ILT presence; None otherwise (then each line is read on its own, which says why).
-    A million lines repeat their logins, codes, dates and scores a lot."""
+) -> LessonColumns | None:
+    """The lines of a batch read column by column, each distinct value once; None unless every
+    line is read without an error and has no ILT presence (then each line is read on its own,
+    which says why). A million lines repeat their logins, codes, dates and scores a lot."""
     if None in fields or xml_problem("".join(raws)) is not None:
         return None
     positions = [columns.positions.get(name) for name in _LESSON_NAMES]
     if not fields or min(map(len, fields)) <= max(p for p in positions if p is not None):  # type: ignore[arg-type]
         return None  # a short line: read on its own
+    by_position = list(zip(*fields, strict=False))  # every line is long enough (checked above)
 
     def column(position: int | None) -> list[str]:  # a column the file lacks is empty, as in `pick`
         if position is None:
             return [""] * len(fields)
-        return list(map(str.strip, map(itemgetter(position), fields)))  # type: ignore[arg-type]
+        return list(map(str.strip, by_position[position]))
 
     user, group, unit, unit_type, status, status_date, score_, time_, ilt = map(column, positions)
     if any(ilt) or "" in set(group) or "" in set(unit):
@@ -238,19 +254,16 @@ def read_lesson_lines(
         times = {value: seconds(value) for value in set(time_)}
     except RowError:
         return None
-    values = zip(
+    return LessonColumns(
         user,
         group,
         unit,
         unit_type,
         status,
-        map(days.__getitem__, status_date),
-        map(scores.__getitem__, score_),
-        map(times.__getitem__, time_),
-        repeat(None),
-        strict=False,  # repeat(None) is endless
+        list(map(days.__getitem__, status_date)),
+        list(map(scores.__getitem__, score_)),
+        list(map(times.__getitem__, time_)),
     )
-    return list(map(_new_tuple, repeat(LessonLine), values))  # no Python-level __new__ per line
 
 
 _new_tuple = tuple.__new__

@@ -15,6 +15,7 @@ from aula_ws.domain.csv_rows import RowError
 from aula_ws.domain.statistics_rows import (
     ActivityLine,
     CourseLine,
+    LessonColumns,
     LessonLine,
     Warnings,
     check_lesson_against_unit,
@@ -48,6 +49,8 @@ class Options:
 @dataclass
 class BatchPlan:
     inserts: list[tuple[Any, ...]] = field(default_factory=list)
+    # the usual batch's inserts column by column (one list per field of an insert), not in `inserts`
+    insert_columns: list[list[Any]] | None = None
     updates: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     enrolments: list[tuple[int, int, date]] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (index in batch, reason)
@@ -110,11 +113,6 @@ class _Planner:
 
 
 def plan_lessons(lines: list[LessonLine | RowError], lookups: Lookups, options: Options) -> BatchPlan:
-    usual = _plan_usual_lessons(lines, lookups, options)
-    return usual if usual is not None else plan_lessons_by_line(lines, lookups, options)
-
-
-def plan_lessons_by_line(lines: list[LessonLine | RowError], lookups: Lookups, options: Options) -> BatchPlan:
     planner = _Planner(lookups, options)
     for index, line in enumerate(lines):
         warnings = None
@@ -146,27 +144,34 @@ def plan_lessons_by_line(lines: list[LessonLine | RowError], lookups: Lookups, o
     return planner.plan
 
 
-def _plan_usual_lessons(lines: list[Any], lookups: Lookups, options: Options) -> BatchPlan | None:
-    """The plan of the usual batch of a large file, column by column: new sessions only, every line
-    read, its user, course and unit known, the user a member, the unit's type the line's, no ILT
-    presence; None for any other batch (planned line by line: the same plan, with the reasons)."""
-    if options.on_existing != "new-session" or not lines or set(map(type, lines)) != {LessonLine}:
-        return None  # (the types: every line read, none refused; checked in C)
-    logins, groups, codes, types, statuses, days, scores, times, ilt = zip(*lines, strict=True)
-    if any(ilt):
+def plan_usual_lessons(batch: LessonColumns, lookups: Lookups, options: Options) -> BatchPlan | None:
+    """The plan of the usual batch of a large file, column by column: new sessions only, every
+    line's user, course and unit known, the user a member, the unit's type the line's; None for
+    any other batch (planned line by line by plan_lessons: the same plan, with the reasons)."""
+    if options.on_existing != "new-session" or not batch.login:
         return None
     try:
-        user_ids = list(map(lookups.users.__getitem__, logins))
-        group_ids = list(map(lookups.groups.__getitem__, groups))
-        unit_ids, unit_types = zip(*map(lookups.units.__getitem__, zip(group_ids, codes, strict=True)), strict=True)
+        user_ids = list(map(lookups.users.__getitem__, batch.login))
+        group_ids = list(map(lookups.groups.__getitem__, batch.group))
+        unit_ids, unit_types = zip(
+            *map(lookups.units.__getitem__, zip(group_ids, batch.unit, strict=True)), strict=True
+        )
     except KeyError:
         return None
-    if unit_types != types or not lookups.members.issuperset(zip(user_ids, group_ids, strict=True)):
+    if list(unit_types) != batch.unit_type or not lookups.members.issuperset(zip(user_ids, group_ids, strict=True)):
         return None
     planner = _Planner(lookups, options)
-    moments = {day: planner.status_moment(day) for day in set(days)}
-    inserts = list(zip(user_ids, unit_ids, statuses, map(moments.__getitem__, days), scores, times, ilt, strict=True))
-    return BatchPlan(inserts=inserts, added=len(inserts))
+    moments = {day: planner.status_moment(day) for day in set(batch.status_date)}
+    columns = [
+        user_ids,
+        list(unit_ids),
+        batch.status,
+        list(map(moments.__getitem__, batch.status_date)),
+        batch.score,
+        batch.time_spent,
+        [None] * len(user_ids),  # no ILT presence
+    ]
+    return BatchPlan(insert_columns=columns, added=len(user_ids))
 
 
 def plan_courses(lines: list[CourseLine | RowError], lookups: Lookups, options: Options) -> BatchPlan:

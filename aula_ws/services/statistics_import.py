@@ -9,7 +9,7 @@ streamed in batches, so memory stays bounded whatever its size.
 
 import io
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,6 +37,7 @@ from aula_ws.importer.statistics_plan import (
     plan_activity,
     plan_courses,
     plan_lessons,
+    plan_usual_lessons,
 )
 from aula_ws.services.clock import utc_now
 from aula_ws.store import progress as progress_store
@@ -74,13 +75,16 @@ class _Kind:
     plan: Callable[[list[Any], Lookups, Options], BatchPlan]
     lookups: Callable[["_NameCache", list[Any], Lookups, Options], None]
     apply: Callable[[Connection, BatchPlan], None]
-    # the batch read at once (the usual batch, all lines valid), or None: then line by line
-    read_batch: Callable[[list[str], list[list[str] | None], Columns, ZoneInfo], list[Any] | None] | None = None
+    # the usual batch of a large file, read and planned column by column (None: it is not);
+    # any other batch is read and planned line by line, which says why each line is refused
+    read_usual: Callable[[list[str], list[list[str] | None], Columns, ZoneInfo], Any] | None = None
+    plan_usual: Callable[["_NameCache", Any, Options], tuple[BatchPlan | None, Lookups]] | None = None
 
 
 def _lesson_lookups(cache: "_NameCache", lines: list[Any], lookups: Lookups, options: Options) -> None:
-    cache.read_units(lines)
-    cache.read_members(lines)
+    logins, groups, units = _fields(lines, "login", "group", "unit")
+    cache.read_units(groups, units)
+    cache.read_members(logins, groups)
     if options.on_existing == "new-session":
         return  # existing sessions do not matter
     pairs = {
@@ -94,13 +98,15 @@ def _lesson_lookups(cache: "_NameCache", lines: list[Any], lookups: Lookups, opt
 
 
 def _course_lookups(cache: "_NameCache", lines: list[Any], lookups: Lookups, options: Options) -> None:
-    cache.read_members(lines)
+    logins, groups = _fields(lines, "login", "group")
+    cache.read_members(logins, groups)
     if options.on_existing != "new-session":
-        lookups.latest = store.latest_course_statuses(cache.connection, cache.pairs(lines))
+        lookups.latest = store.latest_course_statuses(cache.connection, cache.pairs(logins, groups))
 
 
 def _activity_lookups(cache: "_NameCache", lines: list[Any], lookups: Lookups, options: Options) -> None:
-    cache.read_units(lines)
+    groups, units = _fields(lines, "group", "unit")
+    cache.read_units(groups, units)
     keys = set()
     for line in lines:
         if line.login in lookups.users and line.group in lookups.groups:
@@ -110,8 +116,24 @@ def _activity_lookups(cache: "_NameCache", lines: list[Any], lookups: Lookups, o
     lookups.activity = store.existing_activity(cache.connection, keys)
 
 
+def _plan_usual_lessons(
+    cache: "_NameCache", batch: rows.LessonColumns, options: Options
+) -> tuple[BatchPlan | None, Lookups]:
+    lookups = cache.lookups(batch.login, batch.group)
+    cache.read_units(batch.group, batch.unit)
+    cache.read_members(batch.login, batch.group)
+    return plan_usual_lessons(batch, lookups, options), lookups
+
+
+def _fields(lines: list[Any], *names: str) -> list[list[Any]]:
+    """The lines' values of each named field, one list per name."""
+    return [list(map(attrgetter(name), lines)) for name in names]
+
+
 def _apply_lessons(connection: Connection, plan: BatchPlan) -> None:
     store.enrol_many(connection, plan.enrolments, ENROL_PERFIL)
+    if plan.insert_columns is not None:
+        store.insert_lesson_columns(connection, plan.insert_columns)
     store.insert_lesson_sessions(connection, plan.inserts)
     store.update_lesson_sessions(connection, plan.updates)
 
@@ -133,7 +155,8 @@ KINDS = {
         plan_lessons,
         _lesson_lookups,
         _apply_lessons,
-        rows.read_lesson_lines,
+        rows.read_lesson_columns,
+        _plan_usual_lessons,
     ),
     "courses": _Kind(rows.COURSE_COLUMNS, rows.read_course_line, plan_courses, _course_lookups, _apply_courses),
     "activity": _Kind(
@@ -260,19 +283,14 @@ def _import_batches(
     touched_users: set[int] = set()
     touched_groups: set[int] = set()
     for batch in batches(without_blank(records)):
-        lines = _read_batch(spec, batch, columns, zone)
-        if any(issubclass(kind, RowError) for kind in set(map(type, lines))):
-            valid = [line for line in lines if not isinstance(line, RowError)]
-        else:  # the usual batch: no line refused (its types checked in C)
-            valid = lines
-        lookups = cache.lookups(valid)
-        spec.lookups(cache, valid, lookups, options)
-        plan = spec.plan(lines, lookups, options)
+        plan, lookups, group_names = _plan_batch(cache, spec, batch, columns, options)
         spec.apply(connection, plan)
+        if plan.insert_columns is not None:
+            touched_users.update(plan.insert_columns[0])
         touched_users.update(map(_first, plan.inserts))  # user_id leads every statistics row
         touched_users.update(map(_first, plan.updates.values()))
         groups = lookups.groups
-        touched_groups.update(groups[name] for name in set(map(attrgetter("group"), valid)) if name in groups)
+        touched_groups.update(groups[name] for name in group_names if name in groups)
         for index, message in plan.warnings:
             report.warning(batch[index].line, message)
         for index, message in plan.rejected:
@@ -285,12 +303,25 @@ def _import_batches(
     _refresh_progress(connection, touched_users, touched_groups)
 
 
-def _read_batch(spec: _Kind, batch: list[Record], columns: Columns, zone: ZoneInfo) -> list[Any]:
-    if spec.read_batch is not None:
-        lines = spec.read_batch([record.raw for record in batch], [record.fields for record in batch], columns, zone)
-        if lines is not None:
-            return lines
-    return [read_line(record.raw, record.fields, spec.read_line, columns, zone) for record in batch]
+def _plan_batch(
+    cache: "_NameCache", spec: _Kind, batch: list[Record], columns: Columns, options: Options
+) -> tuple[BatchPlan, Lookups, set[str]]:
+    """The batch's plan, its look-ups and the course names it uses."""
+    usual = None
+    if spec.read_usual is not None:
+        usual = spec.read_usual([record.raw for record in batch], [r.fields for r in batch], columns, options.zone)
+    if usual is not None and spec.plan_usual is not None:
+        plan, lookups = spec.plan_usual(cache, usual, options)
+        if plan is not None:
+            return plan, lookups, set(usual.group)
+        lines = usual.lines()  # read already: planned line by line below
+    else:
+        lines = [read_line(record.raw, record.fields, spec.read_line, columns, options.zone) for record in batch]
+    valid = [line for line in lines if not isinstance(line, RowError)]
+    logins, groups = _fields(valid, "login", "group")
+    lookups = cache.lookups(logins, groups)
+    spec.lookups(cache, valid, lookups, options)
+    return spec.plan(lines, lookups, options), lookups, set(groups)
 
 
 def _refresh_progress(connection: Connection, touched_users: set[int], touched_groups: set[int]) -> None:
@@ -323,18 +354,19 @@ class _NameCache:
     too_large: set[int] = field(default_factory=set)  # courses looked up batch by batch
     limit: ClassVar[int] = 200_000
 
-    def lookups(self, lines: list[Any]) -> Lookups:
+    def lookups(self, logins: Sequence[str], groups: Sequence[str]) -> Lookups:
+        """The look-ups of a batch's names (its lines' logins and course names)."""
         if len(self.users) > self.limit or len(self.members) > self.limit:
             for cached in (self.users, self.units, self.members, self.whole):
                 cached.clear()
-        shortnames = set(map(attrgetter("group"), lines))
+        shortnames = set(groups)
         self.groups.update(store.group_ids(self.connection, set(filterfalse(self.groups.__contains__, shortnames))))
         for group_id in {self.groups[name] for name in shortnames if name in self.groups}:
             if group_id not in self.whole and group_id not in self.too_large:
                 self._read_course(group_id)
         # filtered, not `set - dict.keys()`: that walks every name cached so far, at every batch
-        logins = set(filterfalse(self.users.__contains__, set(map(attrgetter("login"), lines))))
-        self.users.update(user_ids(self.connection, logins))
+        unknown = set(filterfalse(self.users.__contains__, set(logins)))
+        self.users.update(user_ids(self.connection, unknown))
         return Lookups(self.users, self.groups, self.units, self.members)
 
     def _read_course(self, group_id: int) -> None:
@@ -347,30 +379,27 @@ class _NameCache:
         self.units.update(store.course_units(self.connection, group_id))
         self.whole.add(group_id)
 
-    def read_units(self, lines: list[Any]) -> None:
-        """The units the lines name outside the courses read whole."""
-        if self._all_whole(lines):
+    def read_units(self, groups: Sequence[str], units: Sequence[str | None]) -> None:
+        """The units the lines name (course name, unit code) outside the courses read whole."""
+        if self._all_whole(groups):
             return
-        groups, whole = self.groups, self.whole
-        named = set(zip(map(attrgetter("group"), lines), map(attrgetter("unit"), lines), strict=True))
-        keys = {
-            (groups[group], unit) for group, unit in named if unit and group in groups and groups[group] not in whole
-        }
+        ids, whole = self.groups, self.whole
+        named = set(zip(groups, units, strict=True))
+        keys = {(ids[group], unit) for group, unit in named if unit and group in ids and ids[group] not in whole}
         self.units.update(store.units_of(self.connection, keys))
 
-    def read_members(self, lines: list[Any]) -> None:
+    def read_members(self, logins: Sequence[str], groups: Sequence[str]) -> None:
         """Which (user, course) pairs of the lines are memberships, outside the courses read whole."""
-        if not self._all_whole(lines):
+        if not self._all_whole(groups):
             whole = self.whole
-            self.members.update(
-                store.memberships_among(self.connection, {p for p in self.pairs(lines) if p[1] not in whole})
-            )
+            pairs = {pair for pair in self.pairs(logins, groups) if pair[1] not in whole}
+            self.members.update(store.memberships_among(self.connection, pairs))
 
-    def pairs(self, lines: list[Any]) -> set[tuple[int, int]]:
+    def pairs(self, logins: Sequence[str], groups: Sequence[str]) -> set[tuple[int, int]]:
         """The (user, course) pairs of the lines whose names are known."""
-        users, groups = self.users, self.groups
-        named = set(zip(map(attrgetter("login"), lines), map(attrgetter("group"), lines), strict=True))
-        return {(users[login], groups[group]) for login, group in named if login in users and group in groups}
+        users, ids = self.users, self.groups
+        named = set(zip(logins, groups, strict=True))
+        return {(users[login], ids[group]) for login, group in named if login in users and group in ids}
 
-    def _all_whole(self, lines: list[Any]) -> bool:
-        return all(self.groups.get(name) in self.whole for name in set(map(attrgetter("group"), lines)))
+    def _all_whole(self, groups: Sequence[str]) -> bool:
+        return all(self.groups.get(name) in self.whole for name in set(groups))

@@ -32,13 +32,29 @@ def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], ro
         return
     if connection.dialect.name == "postgresql":
         _copy(connection, table, columns, rows)
+    elif any(_bind_converters(connection, table, columns)):
+        bulk_insert_columns(connection, table, columns, list(zip(*rows, strict=True)))
+    else:
+        _insert(connection, table, columns, rows)
+
+
+def bulk_insert_columns(
+    connection: Connection, table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> None:
+    """bulk_insert of rows given column by column (one sequence of values per column)."""
+    if not values or not values[0]:
         return
-    converters = [(i, c) for i, c in enumerate(_bind_converters(connection, table, columns)) if c]
-    if converters:  # column by column: one C-level map per converted column (converters pass None on)
-        values = list(zip(*rows, strict=True))
-        for index, convert in converters:
-            values[index] = tuple(map(convert, values[index]))
-        rows = list(zip(*values, strict=True))
+    if connection.dialect.name == "postgresql":
+        _copy(connection, table, columns, zip(*values, strict=True))
+        return
+    converted: list[Iterable[Any]] = list(values)
+    for index, convert in enumerate(_bind_converters(connection, table, columns)):
+        if convert is not None:  # one C-level map per converted column (converters pass None on)
+            converted[index] = map(convert, values[index])
+    _insert(connection, table, columns, list(zip(*converted, strict=True)))
+
+
+def _insert(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     placeholders = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders})", list(rows))
 
@@ -56,7 +72,7 @@ def _bind_converters(connection: Connection, table: Table, columns: Sequence[str
     return converters
 
 
-def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:

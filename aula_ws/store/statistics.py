@@ -7,7 +7,14 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Table, bindparam, select, update
 
-from aula_ws.store.bulk import bulk_insert, checks_ignored, foreign_keys_unchecked, highest_id, indexes_deferred
+from aula_ws.store.bulk import (
+    bulk_insert,
+    bulk_insert_columns,
+    checks_ignored,
+    foreign_keys_unchecked,
+    highest_id,
+    indexes_deferred,
+)
 from aula_ws.store.tables import (
     activity_log,
     course_statuses,
@@ -139,6 +146,11 @@ def _large_lessons_load(connection: Connection) -> Iterator[None]:
 
 def insert_lesson_sessions(connection: Connection, rows: list[tuple[Any, ...]]) -> None:
     bulk_insert(connection, lesson_sessions, LESSON_COLUMNS, rows)
+
+
+def insert_lesson_columns(connection: Connection, columns: list[list[Any]]) -> None:
+    """Sessions given column by column, in the order of LESSON_COLUMNS."""
+    bulk_insert_columns(connection, lesson_sessions, LESSON_COLUMNS, columns)
 
 
 def insert_course_statuses(connection: Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -10,16 +10,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aula_ws.domain.csv_rows import RowError
-from aula_ws.domain.statistics_rows import ActivityLine, CourseLine, LessonLine
+from aula_ws.domain.statistics_rows import ActivityLine, CourseLine, LessonColumns, LessonLine
 from aula_ws.importer.statistics_plan import (
     ON_EXISTING,
+    BatchPlan,
     Lookups,
     Options,
-    _plan_usual_lessons,
     plan_activity,
     plan_courses,
     plan_lessons,
-    plan_lessons_by_line,
+    plan_usual_lessons,
 )
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -216,15 +216,59 @@ lesson_lines = st.lists(
 )
 
 
+def columns_of(lines):
+    """The lines column by column, as the usual batch is read; None when they cannot be (a line
+    refused, an ILT presence: such a batch is read line by line)."""
+    if not lines or any(isinstance(line, RowError) or line.ilt_present for line in lines):
+        return None
+    return LessonColumns(*(list(values) for values in list(zip(*lines, strict=True))[:8]))
+
+
 @given(lesson_lines, st.sampled_from(ON_EXISTING), st.booleans())
 def test_a_batch_planned_at_once_is_planned_as_line_by_line(lines, on_existing, enrol):
-    """plan_lessons (the usual batch column by column) plans what planning line by line plans."""
+    """plan_usual_lessons (the usual batch column by column), when it plans a batch, plans what
+    plan_lessons plans line by line."""
     existing = {(ANA, U1): 7}
-    at_once = plan_lessons(lines, lookups(latest=existing), options(on_existing, enrol))
-    assert at_once == plan_lessons_by_line(lines, lookups(latest=existing), options(on_existing, enrol))
+    batch = columns_of(lines)
+    at_once = (
+        None if batch is None else plan_usual_lessons(batch, lookups(latest=existing), options(on_existing, enrol))
+    )
+    if at_once is not None:
+        by_line = plan_lessons(lines, lookups(latest=existing), options(on_existing, enrol))
+        assert at_once.insert_columns is not None
+        rows = list(zip(*at_once.insert_columns, strict=True))
+        assert BatchPlan(inserts=rows, added=at_once.added) == by_line
+
+
+usual_lines = st.lists(
+    st.tuples(
+        st.sampled_from(["ana", "ana", "luis"]),  # luis is not a member
+        st.sampled_from([("U1", "L"), ("U2", "T"), ("U1", "T")]),  # U1 is L, U2 is T
+        st.sampled_from(["C", "P", "F", "I", "N"]),
+        st.sampled_from([None, date(2015, 1, 2), date(2026, 3, 29), date(2026, 3, 11)]),
+        st.sampled_from([None, 0.0, 50.5]),
+        st.sampled_from([None, 0, 60]),
+    ).map(lambda v: LessonLine(v[0], "C1", v[1][0], v[1][1], v[2], v[3], v[4], v[5], None)),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(usual_lines, st.booleans())
+def test_a_usual_batch_is_planned_at_once_exactly_when_every_line_is_plain(lines, enrol):
+    """Members only and the units' own types: planned at once, as line by line; else line by line."""
+    at_once = plan_usual_lessons(columns_of(lines), lookups(), options("new-session", enrol))
+    plain = all(line.login == "ana" and (line.unit, line.unit_type) != ("U1", "T") for line in lines)
+    assert (at_once is not None) == plain
+    if at_once is not None and at_once.insert_columns is not None:
+        rows = list(zip(*at_once.insert_columns, strict=True))
+        assert BatchPlan(inserts=rows, added=at_once.added) == plan_lessons(
+            lines, lookups(), options("new-session", enrol)
+        )
 
 
 def test_the_usual_batch_is_planned_at_once():
     line = LessonLine("ana", "C1", "U1", "L", "C", date(2015, 1, 2), None, None, None)
-    plan = _plan_usual_lessons([line, line], lookups(), options())
-    assert plan is not None and plan.added == 2
+    plan = plan_usual_lessons(columns_of([line, line]), lookups(), options())
+    assert plan is not None and plan.added == 2 and plan.insert_columns is not None
+    assert list(zip(*plan.insert_columns, strict=True)) == plan_lessons([line, line], lookups(), options()).inserts

@@ -188,7 +188,7 @@ lesson_fields = st.fixed_dictionaries({name: st.sampled_from(values) for name, v
     st.booleans(),
 )
 def test_a_batch_read_at_once_is_read_as_line_by_line(lines, first_columns, short_lines_too, with_ilt):
-    """read_lesson_lines gives what read_lesson_line gives for each line, or None (then the
+    """read_lesson_columns gives what read_lesson_line gives for each line, or None (then the
     service reads line by line: a batch with something to refuse, an ILT presence, a code in
     lower case, a short line)."""
     header = [*first_columns, *LESSON_HEADER[6 : 9 if with_ilt else 8]]  # any order; optional columns absent
@@ -211,13 +211,13 @@ def test_a_batch_read_at_once_is_read_as_line_by_line(lines, first_columns, shor
     one_by_one = [
         read_line(raw, cells, rows.read_lesson_line, columns, UTC) for raw, cells in zip(raws, fields, strict=True)
     ]
-    at_once = rows.read_lesson_lines(raws, fields, columns, UTC)
+    at_once = rows.read_lesson_columns(raws, fields, columns, UTC)
     if at_once is not None:  # None: the service reads line by line
-        assert at_once == one_by_one
+        assert at_once.lines() == one_by_one
 
 
 def test_a_usual_batch_is_read_at_once():
     columns = rows.map_columns(rows.LESSON_COLUMNS, LESSON_HEADER)
     cells = ["demo", "C1", "L1", "L", "C", "2013/03/22", "90", "1800", ""]
-    at_once = rows.read_lesson_lines(["\t".join(cells) + "\n"] * 3, [cells] * 3, columns, UTC)
-    assert at_once == [rows.read_lesson_line(cells, columns, UTC)] * 3
+    at_once = rows.read_lesson_columns(["\t".join(cells) + "\n"] * 3, [cells] * 3, columns, UTC)
+    assert at_once is not None and at_once.lines() == [rows.read_lesson_line(cells, columns, UTC)] * 3

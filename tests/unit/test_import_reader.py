@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aula_ws.csvkit import reader
 from aula_ws.csvkit.reader import FileRefused, Record, open_delimited, records
 
 
@@ -79,8 +80,19 @@ def csv_records(lines: list[str], delimiter: str) -> list[Record]:
         consumed.clear()
 
 
-@given(st.text(alphabet='ab;\t"\r\n\x00 ', max_size=60), st.sampled_from([";", "\t"]), st.booleans())
-def test_the_split_fast_path_reads_every_line_as_csv_does(text, delimiter, universal_newlines):
+@given(
+    st.text(alphabet='ab;\t"\r\n\x00 ', max_size=60),
+    st.sampled_from([";", "\t"]),
+    st.booleans(),
+    st.sampled_from([1, 2, 3, reader.CHUNK]),
+)
+def test_the_split_fast_path_reads_every_line_as_csv_does(text, delimiter, universal_newlines, chunk):
+    """Whatever the chunks (a quoted record may run past its chunk's end)."""
     # line ends kept, as decoded_lines gives them: split at \n (bytes), or at any line end (UTF-16)
     lines = io.StringIO(text, newline="").readlines() if universal_newlines else re.findall(r"[^\n]*\n|[^\n]+$", text)
-    assert list(records(iter(lines), delimiter)) == csv_records(lines, delimiter)
+    usual_chunk = reader.CHUNK
+    reader.CHUNK = chunk
+    try:
+        assert list(records(iter(lines), delimiter)) == csv_records(lines, delimiter)
+    finally:
+        reader.CHUNK = usual_chunk

@@ -14,7 +14,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, islice, repeat
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, NoReturn
 
 from aula_ws.domain.csv_rows import header_problem
 from aula_ws.domain.file_input import encoding_problem
@@ -59,15 +59,31 @@ def decoded_lines(stream: BinaryIO, encoding: str) -> Iterator[str]:
         except UnicodeError:  # UTF-16 without a BOM raises the base class
             raise FileRefused(f"line {number + 1} (or soon after) is not valid {encoding}") from None
         return
-    for number, raw in enumerate(stream, start=1):
-        if number == 1 and encoding == "utf-8" and raw.startswith(codecs.BOM_UTF8):
-            raw = raw[len(codecs.BOM_UTF8) :]
+    read = 0  # lines read before this chunk
+    while chunk := stream.readlines(CHUNK_BYTES):  # whole lines, about CHUNK_BYTES of them
+        if read == 0 and encoding == "utf-8" and chunk[0].startswith(codecs.BOM_UTF8):
+            chunk[0] = chunk[0][len(codecs.BOM_UTF8) :]
         try:
-            yield raw.decode(encoding)
+            yield from list(map(_decode, chunk, repeat(encoding)))
+        except UnicodeError:
+            _refuse_first_bad_line(chunk, read, encoding)
+        read += len(chunk)
+
+
+CHUNK_BYTES = 1 << 16
+_decode = bytes.decode
+
+
+def _refuse_first_bad_line(lines: list[bytes], read: int, encoding: str) -> NoReturn:
+    """FileRefused naming the first of `lines` (after `read` others) that is not valid `encoding`."""
+    for number, raw in enumerate(lines, start=read + 1):
+        try:
+            raw.decode(encoding)
         except UnicodeDecodeError as error:
             raise FileRefused(f"line {number} is not valid {encoding} (byte {error.start + 1} of the line)") from None
         except UnicodeError:  # codecs such as idna raise the base class, with no position
             raise FileRefused(f"line {number} is not valid {encoding}") from None
+    raise FileRefused(f"lines {read + 1} to {read + len(lines)} are not valid {encoding}")
 
 
 def records(lines: Iterator[str], delimiter: str) -> Iterator[Record]:

@@ -34,6 +34,16 @@ def test_invalid_bytes_refuse_the_file_naming_the_line():
         read(b"h1;h2\na;b\nc;\xe9\n")
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 8, 1 << 16])
+def test_a_bad_line_is_named_whatever_chunk_it_is_read_in(monkeypatch, chunk_bytes):
+    monkeypatch.setattr(reader, "CHUNK_BYTES", chunk_bytes)
+    data = "h1;h2\n" + "".join(f"a{n};b\n" for n in range(5)) + "bad;\xff\n"
+    with pytest.raises(FileRefused, match="line 7 is not valid utf-8"):
+        read(data.encode("latin-1"))
+    delimited, body = read(b"h1;h2\n" + "é;b\n".encode() * 3)
+    assert [(r.line, r.fields) for r in body] == [(2, ["é", "b"]), (3, ["é", "b"]), (4, ["é", "b"])]
+
+
 def test_a_named_encoding_is_used():
     _, records = read("h1;h2\nJosé;Núñez\n".encode("latin-1"), encoding="latin-1")
     assert records[0].fields == ["José", "Núñez"]

@@ -96,16 +96,28 @@ def _refresh(connection: Connection, user_ids: list[int] | None, group_ids: list
     # grouped by (user, unit) alone, the order of the index on lesson_sessions (user, unit, ...):
     # SQLite then aggregates as it scans, without sorting every row first (the unit's group is
     # one value per unit, taken with max)
+    if group_ids is not None and len(group_ids) == 1:
+        # one course (a large import's usual refresh): its units listed once, its id a constant,
+        # rather than a join to units at every session (~15% of the aggregate)
+        group_id: ColumnElement[Any] = literal(group_ids[0], Integer)
+        sessions: Any = s
+        scope = and_(
+            s.c.unit_id.in_(select(u.c.id).where(u.c.group_id == group_id)), _scope(s.c.user_id, None, user_ids, None)
+        )
+    else:
+        group_id = func.max(u.c.group_id)
+        sessions = s.join(u, u.c.id == s.c.unit_id)
+        scope = _scope(s.c.user_id, u.c.group_id, user_ids, group_ids)
     per_unit = (
         select(
             s.c.user_id,
             s.c.unit_id,
-            func.max(u.c.group_id),
+            group_id,
             func.min(s.c.status_date),
             func.min(case((s.c.status.in_(_COMPLETING_INLINE), s.c.status_date))),
         )
-        .select_from(s.join(u, u.c.id == s.c.unit_id))
-        .where(_scope(s.c.user_id, u.c.group_id, user_ids, group_ids))
+        .select_from(sessions)
+        .where(scope)
         .group_by(s.c.user_id, s.c.unit_id)
     )
     connection.execute(

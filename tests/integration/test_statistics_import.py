@@ -385,3 +385,37 @@ def test_an_import_runs_with_fewer_collections_and_puts_the_threshold_back(engin
     before = gc.get_threshold()
     assert run(engine, tmp_path, "lessons", LESSON_HEADER + LINE.format(status="P", month=1, score=1)).counters.added
     assert seen == [LOADING_GC_THRESHOLD] and gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("courses", [["Comics"], ["Comics", "Other"]])
+def test_a_whole_course_refresh_equals_a_rebuild(engine, tmp_path, platform, monkeypatch, courses):
+    """A large file refreshes whole courses (one course: its units listed, its id a constant; more:
+    through the join): the maintained progress is what `progress rebuild` writes."""
+    from aula_ws.services import statistics_import
+    from aula_ws.services.progress import rebuild_progress
+    from aula_ws.store.tables import member_progress, unit_progress
+
+    monkeypatch.setattr(statistics_import, "WHOLE_GROUP_REFRESH", 0)
+    platform.group("Other", units=["U1", "U2"], group_id=8)
+    platform.member("demo", 8)
+    platform.member("ada", 8)
+    run(engine, tmp_path / "before", "lessons", LESSON_HEADER + "ada\tComics\tU3\tL\tC\t2015/01/02\t\t\t\n")
+    content = "".join(
+        f"{login}\t{course}\tU{unit}\tL\t{status}\t2015/0{unit}/0{day}\t\t\t\n"
+        for course in courses
+        for login in ("demo", "ada")
+        for unit, status, day in ((1, "C", 3), (2, "I", 4), (1, "P", 1), (2, "C", 9))
+    )
+    assert run(engine, tmp_path / "file", "lessons", LESSON_HEADER + content).counters.added == 8 * len(courses)
+
+    def maintained():
+        with engine.connect() as connection:
+            return [
+                sorted(map(tuple, connection.execute(select(table)).all()))
+                for table in (unit_progress, member_progress)
+            ]
+
+    imported = maintained()
+    assert len(imported[0]) == 2 * 2 * len(courses) + 1  # (user, unit) pairs, ada's U3 of before kept
+    rebuild_progress(engine)
+    assert maintained() == imported

@@ -208,8 +208,13 @@ def import_statistics(
                 report.header_raw = header.raw if header else ""
                 for unknown in columns.unknown:
                     report.warning(header.line if header else 1, f'unknown column "{unknown}" ignored')
-                with fewer_collections(), UnitOfWork(engine) as uow, _loading(uow.connection, kind, size):
-                    _import_batches(uow.connection, spec, delimited.body, columns, plan_options, zone, report, progress)
+                with fewer_collections(), UnitOfWork(engine) as uow:
+                    with _loading(uow.connection, kind, size, plan_options) as before_refresh:
+                        touched = _import_batches(
+                            uow.connection, spec, delimited.body, columns, plan_options, report, progress
+                        )
+                        before_refresh()
+                        _refresh_progress(uow.connection, *touched)
                     report.finish()  # before the commit: a journal that cannot be written stores nothing
                     if not options.dry_run:
                         uow.commit()
@@ -233,10 +238,13 @@ _first = itemgetter(0)  # the user id of a statistics row
 BYTES_PER_LINE = 40  # a short lessons line; the estimate only decides how a large file is loaded
 
 
-def _loading(connection: Connection, kind: str, size: int) -> AbstractContextManager[None]:
+def _loading(
+    connection: Connection, kind: str, size: int, options: Options
+) -> AbstractContextManager[Callable[[], None]]:
+    """Around the load: what to call before the refresh of the maintained progress."""
     if kind != "lessons":
-        return nullcontext()
-    return store.lessons_loading(connection, size // BYTES_PER_LINE)
+        return nullcontext(lambda: None)
+    return store.lessons_loading(connection, size // BYTES_PER_LINE, options.on_existing != "new-session")
 
 
 def _remaining_bytes(source: BinaryIO) -> int:
@@ -275,10 +283,10 @@ def _import_batches(
     records: Iterator[Record],
     columns: Columns,
     options: Options,
-    zone: ZoneInfo,
     report: Report[ImportCounters],
     progress: Callable[[int], None] | None,
-) -> None:
+) -> tuple[set[int], set[int]]:
+    """Reads, plans and applies the batches; the users and courses whose records it wrote."""
     cache = _NameCache(connection)
     touched_users: set[int] = set()
     touched_groups: set[int] = set()
@@ -300,7 +308,7 @@ def _import_batches(
         report.counters.updated += plan.updated
         if progress is not None:
             progress(report.counters.processed)
-    _refresh_progress(connection, touched_users, touched_groups)
+    return touched_users, touched_groups
 
 
 def _plan_batch(

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Boolean, Connection, Date, DateTime, Table, func, select
+from sqlalchemy import Boolean, Connection, Date, DateTime, Index, Table, func, select
 
 from aula_ws.store.database import FOREIGN_KEYS_OFF
 
@@ -89,17 +89,41 @@ def _copy(connection: Connection, table: Table, columns: Sequence[str], rows: It
             copy.write_row(row)
 
 
+class DeferredIndexes:
+    """The secondary indexes a load dropped, each built again once: early by `build`, when a
+    statement of the load needs it, or at the load's end."""
+
+    def __init__(self, connection: Connection, indexes: list[Index]):
+        self.connection = connection
+        self.waiting = indexes
+
+    def build(self, *names: str) -> None:
+        """Builds the named indexes (all that are left when none is named) if still dropped."""
+        chosen = [index for index in self.waiting if not names or index.name in names]
+        if not chosen:
+            return
+        # SQLite sorts an index's keys in helper threads when allowed to (one core each, at most 4)
+        threads = self.connection.exec_driver_sql("PRAGMA threads").scalar()
+        self.connection.exec_driver_sql(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+        try:
+            for index in chosen:
+                index.create(self.connection)
+                self.waiting.remove(index)
+        finally:
+            self.connection.exec_driver_sql(f"PRAGMA threads = {int(threads or 0)}")
+
+
 @contextmanager
-def indexes_deferred(connection: Connection, table: Table, keep: Collection[str]) -> Iterator[None]:
+def indexes_deferred(connection: Connection, table: Table, keep: Collection[str]) -> Iterator[DeferredIndexes]:
     """SQLite: `table`'s secondary indexes other than `keep` are dropped for a large load and built
     again after it (on sorted data, one pass, sorted in helper threads: ~1.7x faster than keeping
     them up to date row by row), inside the caller's transaction, so a rollback brings them back
-    as they were.
+    as they were. The caller commits after this context ends, never inside it.
 
     PostgreSQL: nothing (the load is COPY already, and DROP INDEX would lock readers out of the
     table until the commit)."""
     if connection.dialect.name != "sqlite":
-        yield
+        yield DeferredIndexes(connection, [])
         return
     # sqlite3 opens its implicit transaction only at a DML statement, never at DDL: open it first
     connection.exec_driver_sql(f"DELETE FROM {table.name} WHERE 0")
@@ -108,15 +132,11 @@ def indexes_deferred(connection: Connection, table: Table, keep: Collection[str]
     deferred = sorted((index for index in table.indexes if index.name not in keep), key=lambda i: str(i.name))
     for index in deferred:
         index.drop(connection)
-    yield
-    # SQLite sorts an index's keys in helper threads when allowed to (one core each, at most 4)
-    threads = connection.exec_driver_sql("PRAGMA threads").scalar()
-    connection.exec_driver_sql(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
-    try:
-        for index in deferred:
-            index.create(connection)
-    finally:
-        connection.exec_driver_sql(f"PRAGMA threads = {int(threads or 0)}")
+    indexes = DeferredIndexes(connection, deferred)
+    yield indexes
+    if not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        raise RuntimeError("the load was committed before its indexes were built again")
+    indexes.build()
 
 
 @contextmanager

@@ -1,6 +1,6 @@
 """Look-ups and writes of the statistics import, one query per batch and table."""
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date
 from typing import Any
@@ -121,27 +121,38 @@ def enrol_many(connection: Connection, enrolments: Iterable[tuple[int, int, date
 
 
 LARGE_LOAD_LINES = 50_000
+SESSIONS_BY_USER_UNIT = "ix_lesson_sessions_user_unit"  # the look-ups' and the refresh's order
 
 
-def lessons_loading(connection: Connection, expected_lines: int) -> AbstractContextManager[None]:
-    """Around a lessons load: a large one (at least LARGE_LOAD_LINES, and a quarter of the rows
-    already there) builds the secondary indexes the import itself does not read after the load
-    (the look-ups' own index (user, unit) is kept), and skips the table's CHECK (the domain
-    checked every status) and its foreign keys (looked up in the same transaction). A smaller
-    load keeps every index up to date and checks everything."""
+def lessons_loading(
+    connection: Connection, expected_lines: int, sessions_looked_up: bool
+) -> AbstractContextManager[Callable[[], None]]:
+    """Around a lessons load; yields what to call before the maintained progress is refreshed.
+
+    A large load (at least LARGE_LOAD_LINES, and a quarter of the rows already there) builds
+    the table's secondary indexes after it, skips its CHECK (the domain checked every status)
+    and its foreign keys (looked up in the same transaction); the (user, unit) index is kept
+    up to date when the load itself looks sessions up (an on-existing policy), else built
+    before the refresh, which reads the sessions in its order. A smaller load keeps every
+    index up to date and checks everything."""
     if expected_lines < LARGE_LOAD_LINES or expected_lines * 4 < highest_id(connection, lesson_sessions):
-        return nullcontext()
-    return _large_lessons_load(connection)
+        return nullcontext(_nothing)
+    return _large_lessons_load(connection, sessions_looked_up)
+
+
+def _nothing() -> None:
+    pass
 
 
 @contextmanager
-def _large_lessons_load(connection: Connection) -> Iterator[None]:
+def _large_lessons_load(connection: Connection, sessions_looked_up: bool) -> Iterator[Callable[[], None]]:
+    keep = {SESSIONS_BY_USER_UNIT} if sessions_looked_up else set()
     with (
         foreign_keys_unchecked(connection),  # first: before indexes_deferred opens the transaction
         checks_ignored(connection),
-        indexes_deferred(connection, lesson_sessions, keep={"ix_lesson_sessions_user_unit"}),
+        indexes_deferred(connection, lesson_sessions, keep=keep) as deferred,
     ):
-        yield
+        yield lambda: deferred.build(SESSIONS_BY_USER_UNIT)
 
 
 def insert_lesson_sessions(connection: Connection, rows: list[tuple[Any, ...]]) -> None:

@@ -323,6 +323,31 @@ def index_names(engine):
     return sorted(index["name"] for index in inspect(engine).get_indexes("lesson_sessions"))
 
 
+@pytest.mark.parametrize("on_existing", ["new-session", "update"])
+def test_a_large_load_commits_with_its_indexes_built_again(engine, tmp_path, platform, monkeypatch, on_existing):
+    """The indexes dropped for a large load are built inside its transaction, before the commit:
+    a crash after the commit cannot leave the table without them."""
+    from sqlalchemy import inspect
+
+    from aula_ws.store import statistics
+    from aula_ws.store.unit_of_work import UnitOfWork
+
+    monkeypatch.setattr(statistics, "LARGE_LOAD_LINES", 0)
+    monkeypatch.setattr(batches, "BATCH_SIZE", 2)
+    before = index_names(engine)
+    at_commit = []
+    commit = UnitOfWork.commit
+
+    def spying(uow):
+        at_commit.append(sorted(index["name"] for index in inspect(uow.connection).get_indexes("lesson_sessions")))
+        commit(uow)
+
+    monkeypatch.setattr(UnitOfWork, "commit", spying)
+    content = LESSON_HEADER + "".join(f"demo\tComics\tU{n}\tL\tP\t2015/01/0{n}\t\t\t\n" for n in (1, 2, 3))
+    assert run(engine, tmp_path, "lessons", content, on_existing=on_existing).counters.added == 3
+    assert at_commit == [before] and index_names(engine) == before
+
+
 @pytest.mark.parametrize("fails", [False, True])
 def test_a_large_load_builds_the_indexes_after_it_and_a_failed_one_keeps_them(
     engine, tmp_path, platform, monkeypatch, fails

@@ -171,7 +171,7 @@ LESSON_VALUES = {
     "lesson_status": ["C", "P", "n", "Z"],
     "lesson_status_date": ["2013/03/22", "22/03/2013", "2013/02/30", ""],
     "lesson_score": ["90", "7,5", "101", "x", ""],
-    "lesson_time": ["1800", "-1", ""],
+    "lesson_time": ["1800", "7", "-1", "", "\u0663"],
     "ilt_status": ["", "P"],
 }
 lesson_fields = st.fixed_dictionaries({name: st.sampled_from(values) for name, values in LESSON_VALUES.items()})

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aula_ws.config import Settings
 from aula_ws.config_sync import ENCODINGS
-from aula_ws.csvkit.batches import batches
+from aula_ws.csvkit.batches import batches, fewer_collections
 from aula_ws.csvkit.reader import FileRefused, open_split_lines
 from aula_ws.csvkit.report import Report
 from aula_ws.domain import sync_files as names
@@ -318,7 +318,7 @@ def _run_lines(
         for unknown in header.unknown:
             report.warning(lines.header.line, unknown_column_warning(unknown))
         read = _width_checked(spec.read, len(lines.header.fields))
-    with UnitOfWork(engine) as uow:
+    with fewer_collections(), UnitOfWork(engine) as uow:
         profiles = store.profile_codes(uow.connection)
         for batch in batches(lines.body):
             parsed = [read_line(line.raw, line.fields, read, header, ctx) for line in batch]

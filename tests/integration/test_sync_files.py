@@ -332,3 +332,22 @@ def test_groups_inside_courses_are_stored_and_listed_per_membership(engine, sett
         assert store.groups_of_memberships(connection) == listed
     run(engine, settings, "deletecourses", "C1\n")
     assert rows(engine, select(course_groups)) == [] and rows(engine, select(course_group_members)) == []
+
+
+def test_a_sync_runs_with_fewer_collections_and_puts_the_threshold_back(engine, settings, platform, monkeypatch):
+    import gc
+
+    from aula_ws.csvkit.batches import LOADING_GC_THRESHOLD
+    from aula_ws.services import sync
+
+    seen = []
+    apply = sync.apply_snapshot
+
+    def spying(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return apply(*args, **kwargs)
+
+    monkeypatch.setattr(sync, "apply_snapshot", spying)
+    before = gc.get_threshold()
+    assert run(engine, settings, "users", "username;firstname;lastname\nann;Ann;Lee\n").counters.failed == 0
+    assert seen == [LOADING_GC_THRESHOLD] and gc.get_threshold() == before

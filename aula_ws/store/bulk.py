@@ -51,7 +51,7 @@ def bulk_insert_columns(
     converted: list[Iterable[Any]] = []
     for name, column, convert in zip(columns, values, _bind_converters(connection, table, columns), strict=True):
         if column.count(None) == len(column) and _stores_null_when_left_out(table, name):
-            continue  # the driver binds None ~3x slower than a number: a column of None is left out
+            continue  # the driver binds None ~0.5 us slower than a value (adapter look-ups): left out
         named.append(name)
         converted.append(column if convert is None else map(convert, column))  # (converters pass None on)
     if not named:  # nothing but None: every column bound as it is

@@ -338,16 +338,15 @@ def test_a_sync_runs_with_fewer_collections_and_puts_the_threshold_back(engine, 
     import gc
 
     from aula_ws.csvkit.batches import LOADING_GC_THRESHOLD
-    from aula_ws.services import sync
+    from aula_ws.services.sync_batches import apply_snapshot
 
     seen = []
-    apply = sync.apply_snapshot
 
     def spying(*args, **kwargs):
         seen.append(gc.get_threshold())
-        return apply(*args, **kwargs)
+        return apply_snapshot(*args, **kwargs)
 
-    monkeypatch.setattr(sync, "apply_snapshot", spying)
+    monkeypatch.setattr("aula_ws.services.sync.apply_snapshot", spying)
     before = gc.get_threshold()
     assert run(engine, settings, "users", "username;firstname;lastname\nann;Ann;Lee\n").counters.failed == 0
     assert seen == [LOADING_GC_THRESHOLD] and gc.get_threshold() == before

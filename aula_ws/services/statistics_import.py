@@ -317,7 +317,7 @@ def _plan_batch(
     """The batch's plan, its look-ups and the course names it uses."""
     usual = None
     if spec.read_usual is not None:
-        usual = spec.read_usual([record.raw for record in batch], [r.fields for r in batch], columns, options.zone)
+        usual = spec.read_usual([r.raw for r in batch], [r.fields for r in batch], columns, options.zone)
     if usual is not None and spec.plan_usual is not None:
         plan, lookups = spec.plan_usual(cache, usual, options)
         if plan is not None:

@@ -32,8 +32,10 @@ def bulk_insert(connection: Connection, table: Table, columns: Sequence[str], ro
         return
     if connection.dialect.name == "postgresql":
         _copy(connection, table, columns, rows)
-    elif any(_bind_converters(connection, table, columns)):
-        bulk_insert_columns(connection, table, columns, list(zip(*rows, strict=True)))
+        return
+    converters = _bind_converters(connection, table, columns)
+    if any(converters):
+        _insert_columns(connection, table, columns, list(zip(*rows, strict=True)), converters)
     else:
         _insert(connection, table, columns, rows)
 
@@ -47,9 +49,20 @@ def bulk_insert_columns(
     if connection.dialect.name == "postgresql":
         _copy(connection, table, columns, zip(*values, strict=True))
         return
+    _insert_columns(connection, table, columns, values, _bind_converters(connection, table, columns))
+
+
+def _insert_columns(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    values: Sequence[Sequence[Any]],
+    converters: list[Callable[[Any], Any] | None],
+) -> None:
+    """SQLite: rows given column by column, each converted as SQLAlchemy stores it."""
     named: list[str] = []
     converted: list[Iterable[Any]] = []
-    for name, column, convert in zip(columns, values, _bind_converters(connection, table, columns), strict=True):
+    for name, column, convert in zip(columns, values, converters, strict=True):
         if column.count(None) == len(column) and _stores_null_when_left_out(table, name):
             continue  # the driver binds None ~0.5 us slower than a value (adapter look-ups): left out
         named.append(name)
